@@ -1,0 +1,8 @@
+"""forecast: Monte Carlo odds for all-or-nothing crowdfunding campaigns."""
+from .result import Result, package_version, simulate
+from .scenario import Scenario, ScenarioError, load_scenario
+
+__version__ = package_version()
+
+__all__ = ["Result", "Scenario", "ScenarioError", "load_scenario", "simulate",
+           "__version__"]

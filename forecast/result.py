@@ -1,0 +1,321 @@
+"""``simulate`` and its result: probabilities, the summary, frames for analyses."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import engine
+from .scenario import Scenario
+
+__all__ = ["simulate", "Result", "normalize_seed", "wilson_interval", "package_version"]
+
+
+def package_version() -> str:
+    """The installed version of the forecast package."""
+    try:
+        return metadata.version("forecast")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def normalize_seed(rng: Any = None) -> np.random.SeedSequence:
+    """SPEC 7: ``None | int | SeedSequence | Generator`` -> one SeedSequence.
+
+    A Generator is consumed once to seed the run, so that the run is still
+    described by a reported integer.
+    """
+    if isinstance(rng, np.random.SeedSequence):
+        return rng
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(int(rng.integers(2**63)))
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)
+                       and rng >= 0):
+        return np.random.SeedSequence(None if rng is None else int(rng))
+    raise ValueError(f"rng = {rng!r} is not valid; expected None, an integer >= 0, "
+                     "a numpy SeedSequence or a numpy Generator")
+
+
+def seed_label(seed: np.random.SeedSequence) -> int | list[int]:
+    """What to report so that the run can be repeated: the entropy (and spawn key)."""
+    if seed.spawn_key:
+        return [int(seed.entropy), *map(int, seed.spawn_key)]
+    return int(seed.entropy)
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (95 % by default)."""
+    if trials == 0:
+        return (0.0, 1.0)
+    p = successes / trials
+    denom = 1 + z**2 / trials
+    centre = (p + z**2 / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
+             chunk_size: int = 4 * engine.SEED_BLOCK) -> "Result":
+    """Simulate ``sims`` campaigns of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (``load_scenario``).
+    sims : int
+        Number of simulated campaigns.
+    rng : None, int, SeedSequence or Generator
+        The seed; the one used is in ``Result.seed`` and in the summary.
+    chunk_size : int
+        Simulations held in memory at once; never changes the numbers.
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
+    if isinstance(sims, bool) or not isinstance(sims, (int, np.integer)) or sims < 1:
+        raise ValueError(f"sims = {sims!r} is not valid; expected a whole number >= 1")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
+        raise ValueError(f"chunk_size = {chunk_size!r} is not valid; expected a whole "
+                         "number >= 1")
+    seed = normalize_seed(rng)
+    outcome = engine.run(scenario, int(sims), seed, chunk_size=int(chunk_size))
+    return Result(scenario=scenario, sims=int(sims), seed=seed, outcome=outcome)
+
+
+def _quantiles(values: np.ndarray, percents: tuple[int, ...]) -> dict[str, float | None]:
+    if values.size == 0:
+        return {f"p{p}": None for p in percents}
+    found = np.percentile(values, percents)
+    return {f"p{p}": float(v) for p, v in zip(percents, found)}
+
+
+def _stats(values: np.ndarray, percents: tuple[int, ...]) -> dict[str, float | None]:
+    return {"mean": float(values.mean()) if values.size else None,
+            **_quantiles(values, percents)}
+
+
+@dataclass(frozen=True)
+class Result:
+    """The simulated campaigns of one scenario.
+
+    ``totals`` (gross pledges), ``net`` and ``backers`` have shape (sims,).
+    """
+
+    scenario: Scenario
+    sims: int
+    seed: np.random.SeedSequence
+    outcome: engine.Outcome = field(repr=False)
+    _other_goals: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def totals(self) -> np.ndarray:
+        """Gross pledges of each simulated campaign, shape (sims,)."""
+        return self.outcome.gross
+
+    @property
+    def net(self) -> np.ndarray:
+        """Gross minus fees and reward costs, shape (sims,): what success would pay."""
+        return self.outcome.net
+
+    @property
+    def backers(self) -> np.ndarray:
+        return self.outcome.backers
+
+    @property
+    def success(self) -> np.ndarray:
+        """Whether each campaign reached the scenario's goal, shape (sims,)."""
+        return self.outcome.gross >= self.scenario.goal
+
+    @property
+    def payout(self) -> np.ndarray:
+        """What the owner receives: net on success, 0 otherwise (all-or-nothing)."""
+        return np.where(self.success, self.outcome.net, 0.0)
+
+    @property
+    def fees(self) -> np.ndarray:
+        f = self.scenario.fees
+        return (f.platform_rate + f.payment_rate) * self.totals + f.per_pledge * self.backers
+
+    @property
+    def reward_costs(self) -> np.ndarray:
+        return self.totals - self.fees - self.net
+
+    @property
+    def version(self) -> str:
+        return package_version()
+
+    # ----------------------------------------------------------------- probability
+    def goal_changes_path(self, goal: float) -> bool:
+        """Whether a campaign with ``goal`` would unfold differently from this one.
+
+        Momentum (``featured_at``) depends on the goal everywhere. The post-goal
+        factor only acts once the goal is reached, so for a lower goal the path
+        up to that goal, and hence success, is the simulated one.
+        """
+        s = self.scenario
+        if goal == s.goal:
+            return False
+        if any(c.featured_at is not None for c in s.circles):
+            return True
+        return s.dynamics.post_goal_factor < 1.0 and goal > s.goal
+
+    def for_goal(self, goal: float) -> "Result":
+        """This result, or the same seed re-simulated with ``goal`` where the goal
+        changes the path (common random numbers)."""
+        if not self.goal_changes_path(goal):
+            return self
+        if goal not in self._other_goals:
+            self._other_goals[goal] = simulate(self.scenario.with_(goal=goal), self.sims,
+                                               rng=self.seed)
+        return self._other_goals[goal]
+
+    def probability(self, goal: float | None = None) -> float:
+        """P(gross >= goal): the probability of success, for this or another goal.
+
+        Where the goal changes how the campaign unfolds (see ``goal_changes_path``)
+        the same seed is re-simulated with that goal, so the figure is exact.
+        """
+        goal = self.scenario.goal if goal is None else float(goal)
+        if not goal > 0:
+            raise ValueError(f"goal = {goal!r} is not valid; expected an amount > 0")
+        result = self.for_goal(goal)
+        return float(np.count_nonzero(result.totals >= goal) / self.sims)
+
+    def std_error(self, goal: float | None = None) -> float:
+        p = self.probability(goal)
+        return math.sqrt(p * (1 - p) / self.sims)
+
+    def ci95(self, goal: float | None = None) -> tuple[float, float]:
+        """Wilson 95 % interval of the probability of success."""
+        p = self.probability(goal)
+        return wilson_interval(round(p * self.sims), self.sims)
+
+    # ----------------------------------------------------------------- frames
+    def daily(self) -> pd.DataFrame:
+        """A row per day (day 0 is launch day): mean money pledged, the cumulative
+        mean and 10/50/90 % percentiles, the probability the goal is reached by then,
+        and the mean money from each circle (columns ``circle:NAME``).
+
+        Percentiles come from the first ``engine.PATH_SIMS`` simulations.
+        """
+        o, n = self.outcome, self.sims
+        p10, p50, p90 = np.percentile(o.paths, [10, 50, 90], axis=0)
+        frame = pd.DataFrame({
+            "day": np.arange(self.scenario.duration_days),
+            "pledges_mean": o.daily_sum / n,
+            "cumulative_mean": np.cumsum(o.daily_sum) / n,
+            "cumulative_p10": p10.astype(float),
+            "cumulative_p50": p50.astype(float),
+            "cumulative_p90": p90.astype(float),
+            "reached_goal_probability": np.cumsum(o.first_day[-1]) / n,
+        })
+        for i, circle in enumerate(self.scenario.circles):
+            frame[f"circle:{circle.name}"] = o.circle_daily_sum[i] / n
+        return frame
+
+    def by_circle(self) -> pd.DataFrame:
+        """A row per circle, then per commitment: mean pledgers, mean amount, share
+        of the mean gross total."""
+        o, n = self.outcome, self.sims
+        mean_gross = float(self.totals.mean())
+        rows = []
+        for i, c in enumerate(self.scenario.circles):
+            amount = o.circle_daily_sum[i].sum() / n
+            rows.append({"name": c.name, "kind": c.kind, "pledgers_mean": o.circle_pledgers_sum[i] / n,
+                         "amount_mean": amount})
+        for m, c in enumerate(self.scenario.commitments):
+            rows.append({"name": c.name, "kind": "commitment",
+                         "pledgers_mean": o.commitment_count[m] / n,
+                         "amount_mean": o.commitment_sum[m] / n})
+        frame = pd.DataFrame(rows, columns=["name", "kind", "pledgers_mean", "amount_mean"])
+        frame["share"] = frame["amount_mean"] / mean_gross if mean_gross > 0 else 0.0
+        return frame
+
+    def by_tier(self) -> pd.DataFrame:
+        """A row per reward tier: mean pledgers, amount and reward cost."""
+        rows = []
+        for k, r in enumerate(self.scenario.rewards):
+            pledgers = self.outcome.tier_pledgers_sum[k] / self.sims
+            rows.append({"amount": r.amount, "name": r.name, "share": r.share,
+                         "unit_cost": r.unit_cost, "pledgers_mean": pledgers,
+                         "amount_mean": pledgers * r.amount,
+                         "cost_mean": pledgers * r.unit_cost})
+        return pd.DataFrame(rows, columns=["amount", "name", "share", "unit_cost",
+                                           "pledgers_mean", "amount_mean", "cost_mean"])
+
+    def frame(self) -> pd.DataFrame:
+        """A row per simulated campaign: gross, backers, fees, reward costs, net,
+        success and payout."""
+        return pd.DataFrame({"gross": self.totals, "backers": self.backers,
+                             "fees": self.fees, "reward_costs": self.reward_costs,
+                             "net": self.net, "success": self.success,
+                             "payout": self.payout})
+
+    def milestones(self) -> dict[str, dict[str, float | None]]:
+        """For 25/50/75/100 % of the goal: P(reached by the deadline) and the median
+        day (0 = launch) on which campaigns that reach it do."""
+        found = {}
+        for k, fraction in enumerate(engine.MILESTONES):
+            counts = self.outcome.first_day[k]
+            reached = int(counts.sum())
+            median = None
+            if reached:
+                median = int(np.searchsorted(np.cumsum(counts), reached / 2))
+            found[str(round(fraction * 100))] = {"probability": reached / self.sims,
+                                                 "median_day": median}
+        return found
+
+    def summary(self) -> dict[str, Any]:
+        """Everything ``forecast run --json`` prints, as a dict."""
+        s = self.scenario
+        p = self.probability()
+        low, high = self.ci95()
+        success = self.success
+        payout = self.payout
+        daily = self.daily()
+        by_circle = self.by_circle()
+        circles = by_circle[by_circle["kind"] != "commitment"]
+        commitments = by_circle[by_circle["kind"] == "commitment"]
+        rows = lambda f: {r["name"]: {"pledgers_mean": float(r["pledgers_mean"]),  # noqa: E731
+                                      "amount_mean": float(r["amount_mean"]),
+                                      "share": float(r["share"])} for _, r in f.iterrows()}
+        return {
+            "scenario": s.name,
+            "file": s.path,
+            "platform": s.platform,
+            "currency": s.currency,
+            "goal": s.goal,
+            "duration_days": s.duration_days,
+            "sims": self.sims,
+            "seed": seed_label(self.seed),
+            "version": self.version,
+            "probability": p,
+            "ci95": [low, high],
+            "std_error": math.sqrt(p * (1 - p) / self.sims),
+            "gross": _stats(self.totals, (5, 10, 25, 50, 75, 90, 95)),
+            "backers": _stats(self.backers.astype(float), (10, 50, 90)),
+            "net_if_success": _stats(self.net[success], (10, 50, 90)),
+            "expected_payout": float(payout.mean()),
+            "need": s.need,
+            "need_probability": (None if s.need is None
+                                 else float(np.mean(payout >= s.need))),
+            "fees_mean": float(self.fees.mean()),
+            "reward_costs_mean": float(self.reward_costs.mean()),
+            "by_circle": rows(circles),
+            "by_commitment": rows(commitments),
+            "daily": {
+                "day": daily["day"].tolist(),
+                "pledges_mean": daily["pledges_mean"].tolist(),
+                "cumulative_mean": daily["cumulative_mean"].tolist(),
+                "cumulative_p10": daily["cumulative_p10"].tolist(),
+                "cumulative_p50": daily["cumulative_p50"].tolist(),
+                "cumulative_p90": daily["cumulative_p90"].tolist(),
+                "reached_goal_probability": daily["reached_goal_probability"].tolist(),
+                "paths_from_sims": int(self.outcome.paths.shape[0]),
+            },
+            "milestones": self.milestones(),
+        }
