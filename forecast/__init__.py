@@ -1,8 +1,9 @@
 """forecast: Monte Carlo odds for all-or-nothing crowdfunding campaigns."""
 from .result import Result, package_version, simulate
 from .scenario import Scenario, ScenarioError, load_scenario
+from .sweep import recommend, sensitivity, sweep
 
 __version__ = package_version()
 
 __all__ = ["Result", "Scenario", "ScenarioError", "load_scenario", "simulate",
-           "__version__"]
+           "sweep", "recommend", "sensitivity", "__version__"]

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import secrets
+import sys
+import tempfile
 from typing import Any
 
 import click
 
+from .sweep import recommend, sensitivity, sweep as run_sweep
 from .result import Result, package_version, simulate
 from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -113,6 +118,252 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
         day = "—" if row["median_day"] is None else f"day {row['median_day']}"
         lines.append(f"  {key:>3} %  {row['probability']:6.1%}  {day}")
     return "\n".join(lines)
+
+
+
+# ----------------------------------------------------------------------------- sweep
+
+def _number_list(text: str, integer: bool, limit: int = 1000) -> list[float]:
+    """Parse ``START:STOP:STEP`` (STOP included) or ``A,B,C`` or a mix of them."""
+    kind = "whole numbers" if integer else "numbers"
+    values: list[float] = []
+    for part in text.split(","):
+        pieces = part.strip().split(":")
+        try:
+            numbers = [int(p) if integer else float(p) for p in pieces]
+        except ValueError:
+            raise click.BadParameter(f"{part.strip()!r} is not valid; expected {kind}, "
+                                     "as START:STOP:STEP or A,B,C") from None
+        if not all(math.isfinite(n) for n in numbers):
+            raise click.BadParameter(f"{part.strip()!r} is not valid; expected finite {kind}")
+        if len(numbers) == 1:
+            values.append(numbers[0])
+        elif len(numbers) == 3:
+            start, stop, step = numbers
+            if step <= 0 or stop < start:
+                raise click.BadParameter(f"{part.strip()!r} is not valid; START:STOP:STEP "
+                                         "needs STEP > 0 and STOP >= START")
+            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            if count > limit:
+                raise click.BadParameter(f"{part.strip()!r} gives {count} values; at most "
+                                         f"{limit}")
+            values.extend(start + k * step for k in range(count))
+        else:
+            raise click.BadParameter(f"{part.strip()!r} is not valid; expected START:STOP:STEP "
+                                     "or A,B,C")
+    if len(values) > limit:
+        raise click.BadParameter(f"{len(values)} values; at most {limit}")
+    return values
+
+
+def _goals(ctx: click.Context, param: click.Parameter, text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    goals = _number_list(text, integer=False)
+    bad = [g for g in goals if g <= 0]
+    if bad:
+        raise click.BadParameter(f"goal {bad[0]:g} is not valid; goals must be > 0")
+    return goals
+
+
+def _days(ctx: click.Context, param: click.Parameter, text: str | None) -> list[int] | None:
+    return None if text is None else [int(d) for d in _number_list(text, integer=True)]
+
+
+class _Progress:
+    """A click progress bar on stderr, made on the first ``progress(done, total)``
+    call and hidden when stderr is not a terminal."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.shown = label, None, 0
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                         hidden=not sys.stderr.isatty())
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+
+def _write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, so that
+    a failure leaves nothing half-written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
+                                   suffix=".tmp")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException as error:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(error, OSError):
+            raise click.ClickException(f"cannot write {path}: {error}") from None
+        raise
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """Rows of a frame as JSON-ready dicts, NaN as None."""
+    rows = []
+    for row in frame.to_dict(orient="records"):
+        rows.append({k: (None if isinstance(v, float) and math.isnan(v) else
+                         v.item() if hasattr(v, "item") else v) for k, v in row.items()})
+    return rows
+
+
+@main.command(name="sweep")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--goals", callback=_goals, default=None, metavar="START:STOP:STEP|A,B,..",
+              help="Goals to try [default: 50 % to 150 % of the scenario's goal, by 5 %].")
+@click.option("--days", callback=_days, default=None, metavar="A,B,..|START:STOP:STEP",
+              help="Durations in days to try [default: the scenario's].")
+@click.option("--target", type=click.FloatRange(0, 1, min_open=True), default=0.8,
+              show_default=True, help="Probability of success the goal to pick must reach.")
+@sims_option
+@seed_option
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the tidy table (a row per goal and duration) to this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | None,
+                  target: float, sims: int, seed: int | None, csv_path: str | None,
+                  as_json: bool) -> None:
+    """Probability of success for every goal and duration, and the goal to pick.
+
+    Every cell uses the same seed (common random numbers), so that differences between
+    cells come from the goal and the duration, not from noise.
+
+    \b
+    Example:
+      forecast sweep models/la-ruche-lunch-box.toml --goals 10000:40000:1000 \\
+          --days 30,45,60,90 --seed 42
+      forecast sweep models/seed-1000-friends.toml --goals 15000,20000,25000 --csv sweep.csv
+    """
+    loaded = _load(scenario)
+    if goals is None:
+        goals = [loaded.goal * k / 20 for k in range(10, 31)]
+    with _Progress("Simulating") as progress:
+        try:
+            frame = run_sweep(loaded, goals, days, sims=sims, rng=_seed(seed),
+                              progress=progress)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    advice = recommend(frame, loaded, target)
+    if csv_path is not None:
+        _write_atomic(csv_path, frame.to_csv(index=False))
+        click.echo(f"Wrote {csv_path} ({len(frame)} rows).", err=True)
+    if as_json:
+        a = frame.attrs
+        click.echo(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
+                          "version": a["version"], "sims": a["sims"], "target": target,
+                          "cover": advice.attrs["cover"], "need": loaded.need,
+                          "rows": _records(frame), "recommendations": _records(advice)}))
+    else:
+        click.echo(format_sweep(frame, advice, loaded))
+
+
+def format_sweep(frame: Any, advice: Any, scenario: Scenario) -> str:
+    """The readable text of ``forecast sweep``: goals down, durations across."""
+    cur = scenario.currency
+    money = lambda v: "—" if v is None or math.isnan(v) else _money(v, cur)  # noqa: E731
+    pct = lambda v: "—" if math.isnan(v) else f"{v:.1%}"  # noqa: E731
+    a = frame.attrs
+    table = frame.pivot(index="goal", columns="duration_days", values="probability")
+    width = max(len(money(g)) for g in table.index)
+    lines = [
+        f"{scenario.name} on {scenario.platform}: probability of reaching each goal (%)",
+        f"{a['sims']:,} simulated campaigns per cell, seed {a['seed']} (the same for every "
+        f"cell), forecast {a['version']}",
+        "",
+        f"{'goal':>{width}}  " + "  ".join(f"{d:>5} d" for d in table.columns),
+    ]
+    for goal, row in table.iterrows():
+        lines.append(f"{money(goal):>{width}}  " + "  ".join(f"{100 * p:7.1f}" for p in row))
+    target = advice.attrs["target"]
+    lines += ["", "The goal to pick (swept goals only):",
+              f"  at {target:.0%}: the highest goal with at least {target:.0%} probability",
+              "  payout: the goal with the largest expected payout (net after fees and "
+              "reward costs, 0 if missed)"]
+    if scenario.need is not None:
+        lines.append(f"  need: the lowest goal at which {advice.attrs['cover']:.0%} of the "
+                     f"successful campaigns net at least the need, {money(scenario.need)}")
+    lines.append("")
+    for _, r in advice.iterrows():
+        text = (f"  {int(r['duration_days']):>3} days  at {target:.0%}: "
+                f"{money(r['target_goal'])} ({pct(r['target_probability'])})   payout: "
+                f"{money(r['payout_goal'])} → {money(r['payout_expected'])} expected "
+                f"({pct(r['payout_probability'])})")
+        if scenario.need is not None:
+            text += f"   need: {money(r['need_goal'])} ({pct(r['need_goal_probability'])})"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+@main.command(name="sensitivity")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--sims", type=click.IntRange(min=1), default=20_000, show_default=True,
+              help="Simulated campaigns for each end of each input (two runs per input).")
+@seed_option
+@click.option("--relative", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.25, show_default=True,
+              help="Relative change of inputs without bounds of their own.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def sensitivity_command(scenario: str, sims: int, seed: int | None, relative: float,
+                        as_json: bool) -> None:
+    """What matters most: how far each input moves the probability of success.
+
+    Each input the owner controls or is unsure of goes from low to high (its
+    uncertainty bounds, or -/+ 25 %) with the same seed at both ends; the effect is the
+    change in probability, in percentage points, largest first.
+
+    \b
+    Example:
+      forecast sensitivity models/la-ruche-lunch-box.toml --seed 42
+      forecast sensitivity models/seed-1000-friends.toml --sims 50000 --json
+    """
+    loaded = _load(scenario)
+    try:
+        with _Progress("Simulating") as progress:
+            frame = sensitivity(loaded, sims=sims, rng=_seed(seed), relative=relative,
+                                progress=progress)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    a = frame.attrs
+    if as_json:
+        click.echo(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
+                          "version": a["version"], "sims": a["sims"], "goal": loaded.goal,
+                          "duration_days": loaded.duration_days,
+                          "probability": a["probability"], "relative": relative,
+                          "rows": _records(frame)}))
+        return
+    width = max(len(name) for name in frame["input"])
+    lines = [
+        f"{loaded.name}: what moves P(reaching {_money(loaded.goal, loaded.currency)} in "
+        f"{loaded.duration_days} days) = {a['probability']:.1%}",
+        f"{a['sims']:,} simulated campaigns per run, seed {a['seed']} (the same for every "
+        f"run), forecast {a['version']}",
+        "",
+        f"{'input':<{width}}  {'low':>10}  {'high':>10}  {'P low':>7}  {'P high':>7}  "
+        f"{'effect':>9}",
+    ]
+    for _, r in frame.iterrows():
+        lines.append(f"{r['input']:<{width}}  {r['low']:>10.4g}  {r['high']:>10.4g}  "
+                     f"{r['probability_low']:7.1%}  {r['probability_high']:7.1%}  "
+                     f"{r['effect_pp']:+7.1f} pp")
+    click.echo("\n".join(lines))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,457 @@
+"""Goals x durations: the sweep, the goal to pick, and what matters most.
+
+``sweep`` simulates a scenario for every candidate goal and duration, ``recommend``
+reads the goal to pick off the sweep, and ``sensitivity`` measures how much each
+input the owner controls or is unsure of moves the probability of success.
+
+Common random numbers. Every cell of a sweep, and both ends of every sensitivity
+input, is simulated with the *same* seed, so that differences between cells come
+from the inputs and not from sampling noise (the curves are smooth and the
+effects precise). This is deliberate, and the one place where the project does
+not give each cell its own ``SeedSequence.spawn`` child.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .result import Result, normalize_seed, package_version, seed_label, simulate, \
+    wilson_interval
+from .scenario import Scenario, ScenarioError
+
+__all__ = ["sweep", "recommend", "sensitivity", "SWEEP_COLUMNS", "RECOMMEND_COLUMNS",
+           "SENSITIVITY_COLUMNS"]
+
+#: Columns of ``sweep``, in order.
+SWEEP_COLUMNS = ["goal", "duration_days", "probability", "ci_low", "ci_high", "gross_p50",
+                 "expected_payout", "need_probability"]
+#: Columns of ``recommend``, in order.
+RECOMMEND_COLUMNS = ["duration_days", "target_goal", "target_probability", "payout_goal",
+                     "payout_expected", "payout_probability", "need_goal",
+                     "need_goal_probability", "need_goal_covered"]
+#: Columns of ``sensitivity``, in order.
+SENSITIVITY_COLUMNS = ["input", "low", "high", "probability_low", "probability_high",
+                       "effect_pp"]
+
+Progress = Callable[[int, int], Any]
+
+
+# ----------------------------------------------------------------------------- sweep
+
+def _sweep_arguments(scenario: Scenario, goals: Iterable[float],
+                     durations: Iterable[int] | None, sims: int
+                     ) -> tuple[np.ndarray, list[Scenario], int]:
+    """Validate the arguments of ``sweep``: sorted unique goals, one scenario per
+    duration, sims. Raises ValueError naming the argument and the value."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
+    if isinstance(sims, bool) or not isinstance(sims, (int, np.integer)) or sims < 1:
+        raise ValueError(f"sims = {sims!r} is not valid; expected a whole number >= 1")
+    goal_list = [goals] if isinstance(goals, (int, float, np.number)) else list(goals)
+    if not goal_list:
+        raise ValueError("goals = [] is not valid; expected at least one goal")
+    for goal in goal_list:
+        if (isinstance(goal, bool) or not isinstance(goal, (int, float, np.number))
+                or not math.isfinite(goal) or goal <= 0):
+            raise ValueError(f"goals contains {goal!r}, which is not valid; expected "
+                             "amounts > 0")
+    days = [scenario.duration_days] if durations is None else (
+        [durations] if isinstance(durations, (int, np.integer)) else list(durations))
+    if not days:
+        raise ValueError("durations = [] is not valid; expected at least one duration")
+    by_duration = []
+    for d in sorted(set(days)):
+        if (isinstance(d, bool) or not isinstance(d, (int, float, np.number))
+                or not float(d).is_integer()):
+            raise ValueError(f"durations contains {d!r}, which is not valid; expected "
+                             "whole numbers of days")
+        try:
+            by_duration.append(scenario.with_(duration_days=int(d)))
+        except ScenarioError as error:
+            raise ValueError(f"durations contains {d!r}, which is not valid: {error}") \
+                from None
+    return np.unique(np.asarray(goal_list, dtype=float)), by_duration, int(sims)
+
+
+def _cell(totals: np.ndarray, net: np.ndarray, goal: float, need: float | None,
+          gross_p50: float) -> dict[str, float]:
+    """The row of one (goal, duration) from the simulated totals and nets, shape (sims,)."""
+    sims = totals.size
+    success = totals >= goal
+    reached = int(np.count_nonzero(success))
+    low, high = wilson_interval(reached, sims)
+    payout = np.where(success, net, 0.0)
+    return {
+        "goal": float(goal),
+        "probability": reached / sims,
+        "ci_low": low,
+        "ci_high": high,
+        "gross_p50": gross_p50,
+        "expected_payout": float(payout.mean()),
+        "need_probability": (math.nan if need is None
+                             else float(np.count_nonzero(payout >= need) / sims)),
+    }
+
+
+def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] | None = None,
+          *, sims: int = 100_000, rng: Any = None, progress: Progress | None = None
+          ) -> pd.DataFrame:
+    """The probability of success and the money, for every goal and duration.
+
+    Each cell (goal g, duration d) holds exactly what
+    ``simulate(scenario.with_(goal=g, duration_days=d), sims, rng=seed)`` gives, with
+    one seed for all cells (common random numbers):
+
+    - ``probability`` = P(gross >= g), with its Wilson 95 % interval ``ci_low``,
+      ``ci_high``;
+    - ``gross_p50``: the median gross total of all simulated campaigns;
+    - ``expected_payout`` = mean of (net if gross >= g else 0), all-or-nothing;
+    - ``need_probability`` = P(payout >= need), NaN when the scenario has no need.
+
+    Cost. When nothing depends on the goal, one ``simulate`` per duration serves every
+    goal (net does not depend on the goal), so a goal sweep costs about one run. When
+    the goal changes the campaigns (``Scenario.goal_dependent``: a flow circle with
+    ``featured_at``, whose momentum starts at a fraction of the goal, or a
+    ``post_goal_factor`` below 1, which thins pledges after the goal and so changes
+    gross, net and payout at every other goal), each goal is re-simulated with the same
+    seed. (``Result.for_goal`` would keep the success of the scenario's run for lower
+    goals under a post-goal factor, which is right for the probability but not for the
+    payout, and it caches every re-simulated run; the sweep keeps one run at a time.)
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    goals : iterable of float
+        Candidate goals (> 0); sorted and made unique.
+    durations : iterable of int, optional
+        Candidate durations in days, within the platform's rules; by default the
+        scenario's own.
+    sims : int
+        Simulated campaigns per cell.
+    rng : None, int, SeedSequence or Generator
+        The seed, normalised once and used for every cell.
+    progress : callable, optional
+        Called as ``progress(cells_done, cells_total)`` as cells are completed.
+
+    Returns
+    -------
+    DataFrame
+        A row per (goal, duration), sorted by duration then goal, with the columns of
+        ``SWEEP_COLUMNS``. ``attrs`` holds ``seed``, ``sims``, ``version``,
+        ``scenario``, ``need`` and ``goal_dependent``.
+
+    Raises
+    ------
+    ValueError
+        A goal <= 0, a duration outside the platform's rules, or sims < 1.
+    """
+    goal_values, by_duration, sims = _sweep_arguments(scenario, goals, durations, sims)
+    seed = normalize_seed(rng)
+    need = scenario.need
+    total, done = len(goal_values) * len(by_duration), 0
+    rows = []
+    for at_duration in by_duration:
+        days = at_duration.duration_days
+        shared: Result | None = None
+        if not at_duration.goal_dependent:
+            shared = simulate(at_duration, sims, rng=seed)
+            shared_p50 = float(np.percentile(shared.totals, 50))
+        for goal in goal_values:
+            if shared is not None:
+                rows.append({**_cell(shared.totals, shared.net, goal, need, shared_p50),
+                             "duration_days": days})
+            else:
+                own = simulate(at_duration.with_(goal=float(goal)), sims, rng=seed)
+                rows.append({**_cell(own.totals, own.net, goal, need,
+                                     float(np.percentile(own.totals, 50))),
+                             "duration_days": days})
+                del own
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        del shared
+    frame = pd.DataFrame(rows, columns=SWEEP_COLUMNS)
+    frame["duration_days"] = frame["duration_days"].astype(int)
+    frame.attrs.update(seed=seed_label(seed), sims=sims, version=package_version(),
+                       scenario=scenario.name, need=need,
+                       goal_dependent=scenario.goal_dependent)
+    return frame
+
+
+# ----------------------------------------------------------------------------- recommend
+
+def recommend(frame: pd.DataFrame, scenario: Scenario, target: float = 0.80, *,
+              cover: float = 0.90) -> pd.DataFrame:
+    """The goal to pick, for each duration of a sweep.
+
+    For each duration d of ``frame`` (the output of ``sweep``):
+
+    - ``target_goal``: the largest swept goal whose probability of success is at
+      least ``target``, and ``target_probability``, its probability;
+    - ``payout_goal``: the swept goal with the largest expected payout (the smallest
+      such goal on a tie), ``payout_expected`` that payout and ``payout_probability``
+      its probability of success;
+    - ``need_goal``: the smallest swept goal g at which success covers the owner's
+      ``need``, defined as: among the simulated campaigns that reach g, at least a
+      share ``cover`` (0.9 by default) have a net (gross minus fees and reward costs)
+      of at least ``need``. With ``cover = 0.9`` this says the 10th percentile of the
+      net of the successful campaigns covers the need ("nine successes in ten pay
+      for the project"); ``cover = 0.5`` asks only for their median. It is read off the
+      sweep exactly: P(net >= need | gross >= g) = need_probability / probability
+      (when need > 0). ``need_goal_probability`` is its probability of success and
+      ``need_goal_covered`` its ``need_probability``, P(payout >= need).
+
+    Each is NaN where no swept goal qualifies (and ``need_goal`` when the scenario
+    has no ``need``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The output of ``sweep`` for this scenario.
+    scenario : Scenario
+        The scenario swept (its ``need`` is used).
+    target : float
+        The probability of success to reach, in (0, 1].
+    cover : float
+        The share of successful campaigns whose net must cover the need, in (0, 1].
+
+    Returns
+    -------
+    DataFrame
+        A row per duration with the columns of ``RECOMMEND_COLUMNS``; ``attrs`` holds
+        ``target``, ``cover`` and ``need`` (and the sweep's ``seed``, ``sims``,
+        ``version``).
+    """
+    missing = [c for c in SWEEP_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks the column {missing[0]!r}; expected the output "
+                         "of forecast.sweep")
+    for name, value in (("target", target), ("cover", cover)):
+        if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+                or not 0 < value <= 1):
+            raise ValueError(f"{name} = {value!r} is not valid; expected a probability "
+                             "in (0, 1]")
+    need = scenario.need
+    nan = math.nan
+    rows = []
+    for days, cells in frame.groupby("duration_days", sort=True):
+        cells = cells.sort_values("goal", kind="stable")
+        goal = cells["goal"].to_numpy(float)
+        probability = cells["probability"].to_numpy(float)
+        payout = cells["expected_payout"].to_numpy(float)
+        row: dict[str, float] = {"duration_days": int(days)}
+
+        reachable = np.flatnonzero(probability >= target)
+        k = reachable[-1] if reachable.size else None
+        row["target_goal"] = goal[k] if k is not None else nan
+        row["target_probability"] = probability[k] if k is not None else nan
+
+        k = int(np.argmax(payout))
+        row.update(payout_goal=goal[k], payout_expected=payout[k],
+                   payout_probability=probability[k])
+
+        row.update(need_goal=nan, need_goal_probability=nan, need_goal_covered=nan)
+        if need is not None:
+            covered = cells["need_probability"].to_numpy(float)
+            # P(success and net >= need); payout 0 >= need also counts failures when
+            # need <= 0, so take them out.
+            both = covered - (1.0 - probability) * (need <= 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(probability > 0, both / probability, 0.0)
+            # a small tolerance: both and probability are counts over the same sims
+            ok = np.flatnonzero((probability > 0) & (share >= cover - 1e-12))
+            if ok.size:
+                k = ok[0]
+                row.update(need_goal=goal[k], need_goal_probability=probability[k],
+                           need_goal_covered=covered[k])
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=RECOMMEND_COLUMNS)
+    out["duration_days"] = out["duration_days"].astype(int)
+    out.attrs.update({k: v for k, v in frame.attrs.items()
+                      if k in ("seed", "sims", "version", "scenario")})
+    out.attrs.update(target=float(target), cover=float(cover), need=need)
+    return out
+
+
+# ----------------------------------------------------------------------------- sensitivity
+
+def _scaled(value: float, factor: float, high: float | None = None) -> float:
+    scaled = value * factor
+    return scaled if high is None else min(scaled, high)
+
+
+def _sensitivity_inputs(scenario: Scenario, relative: float
+                        ) -> list[tuple[str, float, float, Callable[[dict, str], None]]]:
+    """Each input as (name, low value, high value, edit(raw, "low" | "high"))."""
+    down, up = 1.0 - relative, 1.0 + relative
+    inputs: list[tuple[str, float, float, Callable[[dict, str], None]]] = []
+
+    def setter(path: tuple, low: Any, high: Any) -> Callable[[dict, str], None]:
+        def edit(raw: dict, end: str) -> None:
+            table = raw
+            for key in path[:-1]:
+                table = table.setdefault(key, {}) if isinstance(key, str) else table[key]
+            table[path[-1]] = low if end == "low" else high
+        return edit
+
+    for i, c in enumerate(scenario.circles):
+        where = ("circle", i)
+        if c.size is not None:
+            low, high = int(round(c.size * down)), int(round(c.size * up))
+            inputs.append((f"{c.name}: size", low, high, setter(where + ("size",), low, high)))
+        for key in ("daily_reach", "budget", "reach_per_pledger"):
+            value = getattr(c, key)
+            if value is not None and (key != "reach_per_pledger" or c.kind == "source"):
+                low, high = value * down, value * up
+                inputs.append((f"{c.name}: {key}", low, high,
+                               setter(where + (key,), low, high)))
+        conv = c.conversion
+        if conv.kind == "fixed":
+            low, high = conv.mean * down, _scaled(conv.mean, up, 1.0)
+        else:
+            low, high = conv.bounds
+        inputs.append((f"{c.name}: conversion", low, high,
+                       setter(where + ("conversion",), float(low), float(high))))
+        if c.pledge is not None:
+            p = c.pledge
+            ends = {"low": {"mean": p.mean * down, "sd": p.sd * down},
+                    "high": {"mean": p.mean * up, "sd": p.sd * up}}
+            inputs.append((f"{c.name}: pledge mean", p.mean * down, p.mean * up,
+                           setter(where + ("pledge",), ends["low"], ends["high"])))
+
+    if scenario.rewards:
+        average = sum(r.share * r.amount for r in scenario.rewards)
+
+        def rewards(raw: dict, end: str) -> None:
+            factor = down if end == "low" else up
+            for tier in raw["reward"]:
+                tier["amount"] = tier["amount"] * factor
+        inputs.append(("rewards: average pledge (all amounts)", average * down,
+                       average * up, rewards))
+
+    t = scenario.timing
+    for key, other in (("launch_share", "final_share"), ("final_share", "launch_share")):
+        value = getattr(t, key)
+        low, high = value * down, _scaled(value, up, 1.0 - getattr(t, other))
+        inputs.append((f"timing: {key}", low, high, setter(("timing", key), low, high)))
+
+    for m, commitment in enumerate(scenario.commitments):
+        inputs.append((f"{commitment.name}: probability",
+                       0.0, 1.0, setter(("commitment", m, "probability"), 0.0, 1.0)))
+
+    f = scenario.fees
+    rate = f.platform_rate + f.payment_rate
+    cap = 1.0 / rate if rate > 0 else math.inf
+
+    def fees(raw: dict, end: str) -> None:
+        factor = down if end == "low" else min(up, cap)
+        raw["fees"] = {"platform_rate": f.platform_rate * factor,
+                       "payment_rate": f.payment_rate * factor,
+                       "per_pledge": f.per_pledge * factor}
+    inputs.append(("fees: platform + payment rate", rate * down, rate * min(up, cap), fees))
+    return inputs
+
+
+def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
+                relative: float = 0.25, progress: Progress | None = None) -> pd.DataFrame:
+    """What matters most: the change in P(success) as each input goes from low to high.
+
+    For each input the owner controls or is unsure of, two copies of the scenario are
+    built by editing ``scenario.raw`` and validated again with ``Scenario.from_dict``;
+    both are simulated with the same seed (common random numbers), at the scenario's
+    goal and duration, and ``effect_pp`` = 100 (P(high) - P(low)), percentage points.
+
+    Inputs and their low / high ends:
+
+    - each circle's ``size`` (stock circles, and the cap of a source circle),
+      ``daily_reach`` or ``budget`` (flow) and ``reach_per_pledger`` (source):
+      x (1 -/+ relative), sizes rounded to whole people;
+    - each circle's conversion: the 5 % and 95 % quantiles of a Beta
+      (``Conversion.bounds``), the low and high of a uniform, x (1 -/+ relative) of a
+      fixed rate (at most 1). The uncertain rate is replaced by a *fixed* rate at that
+      end: "what if I knew the rate is this low / this high";
+    - the average pledge: every reward tier's amount x (1 -/+ relative), unit costs
+      unchanged (``low``/``high`` report the average pledge); for a circle with its own
+      ``pledge``, its mean and sd x (1 -/+ relative) (same shape, scaled);
+    - the campaign's timing shares ``launch_share`` and ``final_share`` x (1 -/+
+      relative), the high end capped so that they sum to at most 1 (circles that set
+      their own share keep it);
+    - each commitment's probability: 0 (the partner declines) and 1 (commits);
+    - fees: platform and payment rates and the per-pledge fee x (1 -/+ relative). Fees
+      never change success (gross >= goal), so their effect is 0: they are listed so
+      that the table says so.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario, with ``raw`` (from ``load_scenario`` or ``from_dict``).
+    sims : int
+        Simulated campaigns for each end of each input.
+    rng : None, int, SeedSequence or Generator
+        The seed, normalised once and used for every run.
+    relative : float
+        The relative change for inputs without their own bounds, in (0, 1).
+    progress : callable, optional
+        Called as ``progress(runs_done, runs_total)``.
+
+    Returns
+    -------
+    DataFrame
+        A row per input, sorted by |effect_pp| (largest first), with the columns of
+        ``SENSITIVITY_COLUMNS``; ``attrs`` holds ``seed``, ``sims``, ``version``,
+        ``relative`` and ``probability`` (the scenario's own, same seed).
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
+    if scenario.raw is None:
+        raise ValueError("scenario has no raw table; build it with load_scenario or "
+                         "Scenario.from_dict")
+    if isinstance(sims, bool) or not isinstance(sims, (int, np.integer)) or sims < 1:
+        raise ValueError(f"sims = {sims!r} is not valid; expected a whole number >= 1")
+    if (isinstance(relative, bool) or not isinstance(relative, (int, float, np.number))
+            or not 0 < relative < 1):
+        raise ValueError(f"relative = {relative!r} is not valid; expected a number "
+                         "in (0, 1)")
+    seed = normalize_seed(rng)
+    inputs = _sensitivity_inputs(scenario, float(relative))
+    total, done = 2 * len(inputs) + 1, 0
+
+    def probability(changed: Scenario) -> float:
+        nonlocal done
+        p = simulate(changed, int(sims), rng=seed).probability()
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        return p
+
+    base = probability(scenario)
+    rows = []
+    for name, low, high, edit in inputs:
+        ends = {}
+        for end in ("low", "high"):
+            raw = _plain(scenario.raw)
+            edit(raw, end)
+            ends[end] = probability(Scenario.from_dict(raw, scenario.path))
+        rows.append({"input": name, "low": float(low), "high": float(high),
+                     "probability_low": ends["low"], "probability_high": ends["high"],
+                     "effect_pp": 100.0 * (ends["high"] - ends["low"])})
+    frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+    order = np.argsort(-frame["effect_pp"].abs().to_numpy(), kind="stable")
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame.attrs.update(seed=seed_label(seed), sims=int(sims), version=package_version(),
+                       scenario=scenario.name, relative=float(relative), probability=base,
+                       goal=scenario.goal, duration_days=scenario.duration_days)
+    return frame
+
+
+def _plain(value: Any) -> Any:
+    """A mutable copy of a parsed TOML mapping (dicts and lists)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

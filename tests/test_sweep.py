@@ -1,0 +1,286 @@
+"""Sweeps of goals and durations, the goal to pick, and sensitivity (issue 4)."""
+import importlib
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import forecast
+from forecast.cli import main
+from forecast.sweep import (RECOMMEND_COLUMNS, SENSITIVITY_COLUMNS, SWEEP_COLUMNS,
+                            recommend, sensitivity, sweep)
+
+# the module (``forecast.sweep`` is also the name of the function in the package)
+sweeping = importlib.import_module("forecast.sweep")
+
+ROOT = Path(__file__).resolve().parent.parent
+LA_RUCHE = ROOT / "models" / "la-ruche-lunch-box.toml"
+FRIENDS = ROOT / "models" / "seed-1000-friends.toml"
+MODELS = [FRIENDS, LA_RUCHE]
+DAYS = [30, 45, 60, 90]
+SIMS = 2000
+
+
+@pytest.fixture(scope="module")
+def sweeps():
+    """One small sweep of each shipped model: {name: (scenario, frame)}."""
+    found = {}
+    for path in MODELS:
+        scenario = forecast.load_scenario(path)
+        goals = np.arange(8000, 42001, 2000)
+        found[path.name] = scenario, sweep(scenario, goals, DAYS, sims=SIMS, rng=11)
+    return found
+
+
+def test_frame_shape_and_attrs(sweeps):
+    for scenario, frame in sweeps.values():
+        assert list(frame.columns) == SWEEP_COLUMNS
+        assert len(frame) == 18 * len(DAYS)
+        assert sorted(frame["duration_days"].unique()) == DAYS
+        assert frame.attrs["seed"] == 11 and frame.attrs["sims"] == SIMS
+        assert frame.attrs["version"] == forecast.__version__
+        # wilson_interval's ends are exact up to rounding (1e-19 at p = 0)
+        assert ((frame["ci_low"] <= frame["probability"] + 1e-12)
+                & (frame["probability"] <= frame["ci_high"] + 1e-12)).all()
+        assert frame["need_probability"].isna().all() == (scenario.need is None)
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
+def test_probability_non_increasing_in_goal(sweeps, path):
+    scenario, frame = sweeps[path.name]
+    for _, cells in frame.groupby("duration_days"):
+        p = cells.sort_values("goal")["probability"].to_numpy()
+        if not scenario.goal_dependent:
+            # one simulation serves every goal: mean(totals >= g) is exactly monotone
+            assert np.all(np.diff(p) <= 0)
+        else:
+            # each goal is re-simulated with the same seed; random streams shift with
+            # the path, so allow 5 standard errors of a difference of two estimates
+            tolerance = 5 * np.sqrt(2 * p[1:] * (1 - p[1:]) / SIMS)
+            assert np.all(np.diff(p) <= tolerance)
+        assert p[0] > p[-1]
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
+def test_cells_equal_separate_simulations(path):
+    """Every cell is exactly simulate(scenario.with_(goal, duration)) with the seed."""
+    scenario = forecast.load_scenario(path)
+    goals, days = [15000.0, scenario.goal, 27000.0], [30, 60]
+    frame = sweep(scenario, goals, days, sims=1500, rng=4)
+    for _, row in frame.iterrows():
+        one = forecast.simulate(scenario.with_(goal=row["goal"],
+                                               duration_days=int(row["duration_days"])),
+                                1500, rng=4)
+        summary = one.summary()
+        assert row["probability"] == one.probability()
+        assert (row["ci_low"], row["ci_high"]) == one.ci95()
+        assert row["gross_p50"] == summary["gross"]["p50"]
+        assert row["expected_payout"] == summary["expected_payout"]
+        if scenario.need is None:
+            assert math.isnan(row["need_probability"])
+        else:
+            assert row["need_probability"] == summary["need_probability"]
+
+
+def test_goal_independent_sweep_simulates_once_per_duration(monkeypatch):
+    calls = []
+    real = sweeping.simulate
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweeping, "simulate", counting)
+    friends = forecast.load_scenario(FRIENDS)
+    sweep(friends, range(10000, 40001, 5000), [30, 45], sims=500, rng=1)
+    assert len(calls) == 2
+    calls.clear()
+    ruche = forecast.load_scenario(LA_RUCHE)  # featured_at: the goal changes the path
+    sweep(ruche, [15000, 20000, 25000], [45], sims=500, rng=1)
+    assert [c.goal for c in calls] == [15000, 20000, 25000]
+
+
+def test_same_seed_same_frame_and_durations_default():
+    scenario = forecast.load_scenario(FRIENDS)
+    first = sweep(scenario, [20000, 25000], sims=800, rng=np.random.SeedSequence(9))
+    second = sweep(scenario, [25000, 20000, 20000], sims=800, rng=9)
+    pd.testing.assert_frame_equal(first, second)
+    assert (first["duration_days"] == scenario.duration_days).all()
+
+
+@pytest.mark.parametrize("goals, durations, word", [
+    ([0], None, "goals"), ([-5, 1000], None, "goals"), ([], None, "goals"),
+    ([float("nan")], None, "goals"), ([1000], [20], "durations"),
+    ([1000], [95], "durations"), ([1000], [45.5], "durations"),
+])
+def test_bad_arguments_name_the_argument(goals, durations, word):
+    scenario = forecast.load_scenario(LA_RUCHE)
+    with pytest.raises(ValueError, match=word):
+        sweep(scenario, goals, durations, sims=10, rng=0)
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
+def test_recommendations_consistent_with_table(sweeps, path):
+    scenario, frame = sweeps[path.name]
+    target = 0.7
+    advice = recommend(frame, scenario, target)
+    assert list(advice.columns) == RECOMMEND_COLUMNS
+    assert advice["duration_days"].tolist() == DAYS
+    for _, rec in advice.iterrows():
+        cells = frame[frame["duration_days"] == rec["duration_days"]].set_index("goal")
+        # the largest goal at or above the target
+        above = cells.index[cells["probability"] >= target]
+        assert rec["target_goal"] == above.max()
+        assert rec["target_probability"] == cells.loc[rec["target_goal"], "probability"]
+        assert (cells.loc[cells.index > rec["target_goal"], "probability"] < target).all()
+        # the largest expected payout
+        assert rec["payout_expected"] == cells["expected_payout"].max()
+        assert cells.loc[rec["payout_goal"], "expected_payout"] == rec["payout_expected"]
+        assert rec["payout_probability"] == cells.loc[rec["payout_goal"], "probability"]
+        # the smallest goal at which 90 % of the successes cover the need
+        if scenario.need is None:
+            assert math.isnan(rec["need_goal"])
+            continue
+        share = cells["need_probability"] / cells["probability"]
+        assert share[rec["need_goal"]] >= 0.9
+        assert (share[cells.index < rec["need_goal"]] < 0.9).all()
+        assert rec["need_goal_probability"] == cells.loc[rec["need_goal"], "probability"]
+        assert rec["need_goal_covered"] == cells.loc[rec["need_goal"], "need_probability"]
+
+
+def test_recommend_need_goal_matches_the_simulated_nets():
+    """need_goal, read off the frame, is what the nets of the successes say."""
+    scenario = forecast.load_scenario(LA_RUCHE)
+    goals = [12000.0, 16000.0, 20000.0, 24000.0]
+    frame = sweep(scenario, goals, [45], sims=1500, rng=2)
+    expected = math.nan
+    for goal in goals:
+        one = forecast.simulate(scenario.with_(goal=goal), 1500, rng=2)
+        net = one.net[one.totals >= goal]
+        if net.size and np.mean(net >= scenario.need) >= 0.9:
+            expected = goal
+            break
+    assert recommend(frame, scenario).loc[0, "need_goal"] == expected
+
+
+def test_recommend_none_reach_target_and_bad_target(sweeps):
+    scenario, frame = sweeps[FRIENDS.name]
+    high = frame[frame["goal"] >= 36000]
+    advice = recommend(high, scenario, target=0.8)
+    assert advice["target_goal"].isna().all()
+    assert advice["target_probability"].isna().all()
+    with pytest.raises(ValueError, match="target"):
+        recommend(frame, scenario, target=1.5)
+    with pytest.raises(ValueError, match="probability"):
+        recommend(frame.drop(columns="probability"), scenario)
+
+
+@pytest.fixture(scope="module")
+def sensitivities():
+    return {path.name: sensitivity(forecast.load_scenario(path), sims=SIMS, rng=3)
+            for path in MODELS}
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
+def test_sensitivity_known_signs(sensitivities, path):
+    frame = sensitivities[path.name].set_index("input")
+    assert list(sensitivities[path.name].columns) == SENSITIVITY_COLUMNS
+    effects = sensitivities[path.name]["effect_pp"].abs().to_numpy()
+    assert np.all(np.diff(effects) <= 0)  # sorted by |effect|
+    p = frame.attrs["probability"]
+    noise = 100 * 5 * math.sqrt(2 * max(p * (1 - p), 0.01) / SIMS)
+    # a larger entourage, or more of it pledging, never lowers the odds
+    assert frame.loc["entourage: size", "effect_pp"] > noise
+    assert frame.loc["entourage: conversion", "effect_pp"] > noise
+    # fees never change success, and the seed is the same at both ends: exactly 0
+    assert frame.loc["fees: platform + payment rate", "effect_pp"] == 0.0
+    row = frame.loc["entourage: size"]
+    assert row["effect_pp"] == pytest.approx(
+        100 * (row["probability_high"] - row["probability_low"]))
+
+
+def test_sensitivity_ends_are_validated_scenarios():
+    scenario = forecast.load_scenario(LA_RUCHE)
+    entourage = scenario.circle("entourage")
+    names = [name for name, *_ in sweeping._sensitivity_inputs(scenario, 0.25)]
+    assert "entourage: conversion" in names and "publicité Facebook: budget" in names
+    frame = sensitivity(scenario.with_(duration_days=30), sims=300, rng=1)
+    row = frame.set_index("input").loc["entourage: conversion"]
+    assert (row["low"], row["high"]) == pytest.approx(entourage.conversion.bounds)
+    commitment = frame.set_index("input").loc[
+        "Épicerie zéro déchet (partenaire B2B): probability"]
+    assert (commitment["low"], commitment["high"]) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="relative"):
+        sensitivity(scenario, sims=10, relative=1.5)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+def test_cli_sweep_table():
+    result = CliRunner().invoke(main, ["sweep", str(FRIENDS), "--goals", "20000:30000:5000",
+                                       "--days", "30,45", "--sims", "500", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert "30 d" in result.output and "45 d" in result.output
+    for goal in ("$20,000", "$25,000", "$30,000"):
+        assert goal in result.output
+    assert "seed 1" in result.output and "The goal to pick" in result.output
+
+
+def test_cli_sweep_csv_and_json(tmp_path):
+    target = tmp_path / "sweep.csv"
+    result = CliRunner().invoke(main, ["sweep", str(LA_RUCHE), "--goals", "15000,20000",
+                                       "--days", "30", "--sims", "300", "--seed", "2",
+                                       "--csv", str(target), "--json"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(target)
+    assert list(frame.columns) == SWEEP_COLUMNS and len(frame) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["sweep.csv"]  # no temporary left
+    data = json.loads(result.stdout)
+    assert {"seed", "version", "sims", "rows", "recommendations"} <= set(data)
+    assert data["seed"] == 2 and data["sims"] == 300
+    assert set(data["rows"][0]) == set(SWEEP_COLUMNS)
+    assert set(data["recommendations"][0]) == set(RECOMMEND_COLUMNS)
+    assert data["rows"][0]["probability"] == frame.loc[0, "probability"]
+
+
+@pytest.mark.parametrize("args", [
+    ["--goals", "10:abc"], ["--goals", "10000:5000:1000"], ["--goals", "-5"],
+    ["--goals", "10000", "--days", "20,45"], ["--goals", "10000", "--days", "x"],
+])
+def test_cli_sweep_bad_input(args):
+    result = CliRunner().invoke(main, ["sweep", str(LA_RUCHE), "--sims", "10", *args])
+    assert result.exit_code != 0
+    assert "Error" in result.output
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, (ValueError, TypeError))
+
+
+def test_cli_sweep_unwritable_csv_leaves_nothing(tmp_path):
+    result = CliRunner().invoke(main, ["sweep", str(FRIENDS), "--goals", "20000",
+                                       "--sims", "50", "--csv",
+                                       str(tmp_path / "missing" / "out.csv")])
+    assert result.exit_code != 0 and "cannot write" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_sensitivity():
+    runner = CliRunner()
+    text = runner.invoke(main, ["sensitivity", str(FRIENDS), "--sims", "300", "--seed", "5"])
+    assert text.exit_code == 0, text.output
+    assert "entourage: conversion" in text.output and " pp" in text.output
+    result = runner.invoke(main, ["sensitivity", str(FRIENDS), "--sims", "300", "--seed", "5",
+                                  "--json"])
+    data = json.loads(result.stdout)
+    assert {"seed", "version", "sims", "probability", "rows"} <= set(data)
+    assert set(data["rows"][0]) == set(SENSITIVITY_COLUMNS)
+
+
+@pytest.mark.parametrize("command", ["sweep", "sensitivity"])
+def test_cli_help_has_an_example(command):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0 and "Example:" in result.output
+    assert f"forecast {command} models/" in result.output
