@@ -1,0 +1,382 @@
+"""Slow, obviously-correct reference computations, used only by the tests.
+
+Nothing here imports the engine: every formula is written again from the model's
+definition (MODEL.md and the semantics in the test brief), as plainly as possible,
+so that the fast vectorised engine can be checked against it.
+
+* ``day_weights``            the U-curve, with explicit loops;
+* ``fade``                   the stock-circle fading of intent;
+* ``pledger_count_pmf``      exact pmf of a stock circle's pledgers K for fixed, Beta
+                             and uniform conversion (Gauss quadrature, exact because
+                             the binomial pmf is a polynomial in p of degree N);
+* ``amount_pmf``             exact pmf of one pledger's amount (tiers, fixed, lognormal);
+* ``gross_pmf``              exact pmf of the gross total, by convolution;
+* ``enumerate_outcomes``     exact joint law of (gross, backers, net) for scenarios
+                             whose circles each give one amount;
+* ``simulate_reference``     a per-campaign, per-pledger simulation of the whole
+                             model (loops over campaigns, days and people).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+# ----------------------------------------------------------------------------- timing
+
+DEFAULT_TIMING = {"launch_share": 0.30, "launch_days": 2.0,
+                  "final_share": 0.20, "final_days": 2.0}
+TIMING_KEYS = tuple(DEFAULT_TIMING)
+
+
+def day_weights(duration_days: int, launch_share: float = 0.30, launch_days: float = 2.0,
+                final_share: float = 0.20, final_days: float = 2.0) -> np.ndarray:
+    """w(t) = a L(t) + c F(t) + (1 - a - c) / D, L and F each normalised to sum 1."""
+    D = duration_days
+    launch = [math.exp(-t / launch_days) for t in range(D)]
+    final = [math.exp(-(D - 1 - t) / final_days) for t in range(D)]
+    launch_total = sum(launch)
+    final_total = sum(final)
+    w = []
+    for t in range(D):
+        w.append(launch_share * launch[t] / launch_total
+                 + final_share * final[t] / final_total
+                 + (1 - launch_share - final_share) / D)
+    return np.array(w)
+
+
+def circle_timing(campaign_timing: dict, circle: dict) -> dict:
+    """The campaign's timing keys, overridden by the circle's flat keys or its
+    ``timing`` table."""
+    timing = dict(DEFAULT_TIMING)
+    timing.update(campaign_timing or {})
+    timing.update(circle.get("timing", {}))
+    timing.update({k: circle[k] for k in TIMING_KEYS if k in circle})
+    return timing
+
+
+def fade(duration_days: int, fade_after_days: float = 45.0, fade_per_day: float = 0.01) -> float:
+    """exp(-fade_per_day * max(0, D - fade_after_days))."""
+    return math.exp(-fade_per_day * max(0.0, duration_days - fade_after_days))
+
+
+def lag_q(lag_days: float) -> float:
+    """q of the geometric lag P(L = k) = (1 - q) q^k with mean lag_days."""
+    return lag_days / (1 + lag_days)
+
+
+# ----------------------------------------------------------------------------- conversion
+
+def conversion_mean(conversion) -> float:
+    if isinstance(conversion, (int, float)):
+        return float(conversion)
+    if "mean" in conversion:
+        return float(conversion["mean"])
+    return (conversion["low"] + conversion["high"]) / 2
+
+
+def beta_parameters(mean: float, sd: float) -> tuple[float, float]:
+    common = mean * (1 - mean) / sd**2 - 1
+    return mean * common, (1 - mean) * common
+
+
+def expect_over_conversion(conversion, function, degree: int) -> float:
+    """E[function(p)] for the conversion law, exact when ``function`` is a
+    polynomial in p of degree at most ``degree`` (Gauss quadrature)."""
+    nodes = degree // 2 + 2
+    if isinstance(conversion, (int, float)) or conversion.get("sd", None) == 0:
+        return function(conversion_mean(conversion))
+    if "low" in conversion:
+        low, high = conversion["low"], conversion["high"]
+        if low == high:
+            return function(low)
+        x, weights = special.roots_legendre(nodes)
+        p = low + (high - low) * (x + 1) / 2
+        return float(sum(wi * function(pi) for wi, pi in zip(weights, p)) / weights.sum())
+    alpha, beta = beta_parameters(conversion["mean"], conversion["sd"])
+    # Jacobi weight (1 - x)^(beta - 1) (1 + x)^(alpha - 1) on [-1, 1], p = (1 + x) / 2.
+    x, weights = special.roots_jacobi(nodes, beta - 1, alpha - 1)
+    p = (1 + x) / 2
+    return float(sum(wi * function(pi) for wi, pi in zip(weights, p)) / weights.sum())
+
+
+def pledger_count_pmf(size: int, conversion, fade_factor: float = 1.0) -> np.ndarray:
+    """Exact P(K = k), k = 0 … size, for K ~ Binomial(size, p * fade_factor), p drawn
+    from the conversion law."""
+    return np.array([
+        expect_over_conversion(
+            conversion, lambda p, k=k: math.comb(size, k) * (fade_factor * p) ** k
+            * (1 - fade_factor * p) ** (size - k), degree=size)
+        for k in range(size + 1)])
+
+
+# ----------------------------------------------------------------------------- amounts
+
+def amount_pmf(rewards: list[dict] | None, pledge=None) -> np.ndarray:
+    """pmf of one pledger's (whole) amount, indexed by the amount."""
+    if pledge is None:
+        top = int(max(r["amount"] for r in rewards))
+        pmf = np.zeros(top + 1)
+        for r in rewards:
+            assert float(r["amount"]).is_integer()
+            pmf[int(r["amount"])] += r["share"]
+        return pmf
+    if isinstance(pledge, (int, float)):
+        assert float(pledge).is_integer()
+        pmf = np.zeros(int(pledge) + 1)
+        pmf[int(pledge)] = 1.0
+        return pmf
+    mean, sd = pledge["mean"], pledge["sd"]
+    sigma = math.sqrt(math.log1p((sd / mean) ** 2))
+    mu = math.log(mean) - sigma**2 / 2
+    law = stats.lognorm(s=sigma, scale=math.exp(mu))
+    top = int(law.ppf(1 - 1e-13)) + 2
+    edges = np.arange(top + 1) + 0.5           # amount k collects [k - 0.5, k + 0.5)
+    cdf = law.cdf(edges)
+    pmf = np.zeros(top + 1)
+    pmf[1] = cdf[1]                            # below 1.5 rounds to 1 or is raised to 1
+    pmf[2:] = np.diff(cdf[1:])
+    pmf[top] += 1 - cdf[-1]                    # the (negligible) tail
+    return pmf
+
+
+def amount_moments(rewards, pledge=None) -> tuple[float, float]:
+    pmf = amount_pmf(rewards, pledge)
+    k = np.arange(pmf.size)
+    return float(pmf @ k), float(pmf @ k**2)
+
+
+def compound_pmf(count_pmf: np.ndarray, one_pmf: np.ndarray) -> np.ndarray:
+    """pmf of the sum of K iid amounts, K ~ count_pmf."""
+    total = np.zeros((count_pmf.size - 1) * (one_pmf.size - 1) + 1)
+    power = np.array([1.0])                    # the pmf of a sum of 0 amounts
+    for k, pk in enumerate(count_pmf):
+        total[:power.size] += pk * power
+        power = np.convolve(power, one_pmf)
+    return total
+
+
+def gross_pmf(spec: dict) -> np.ndarray:
+    """Exact pmf of the gross total of a scenario made of stock circles (fixed, Beta or
+    uniform conversion; tiers or fixed/lognormal pledges) and commitments, whole amounts."""
+    D = spec["campaign"]["duration_days"]
+    dyn = spec.get("dynamics", {})
+    f = fade(D, dyn.get("fade_after_days", 45.0), dyn.get("fade_per_day", 0.01))
+    pmf = np.array([1.0])
+    for circle in spec["circle"]:
+        assert set(circle) & {"source", "daily_reach", "budget"} == set()
+        counts = pledger_count_pmf(circle["size"], circle["conversion"], f)
+        one = amount_pmf(spec.get("reward"), circle.get("pledge"))
+        pmf = np.convolve(pmf, compound_pmf(counts, one))
+    for commitment in spec.get("commitment", []):
+        amount = int(commitment["amount"])
+        two = np.zeros(amount + 1)
+        prob = commitment.get("probability", 1.0)
+        two[0], two[amount] = 1 - prob, prob
+        pmf = np.convolve(pmf, two)
+    return pmf
+
+
+def probability_at_least(pmf: np.ndarray, goal: float) -> float:
+    return float(pmf[int(math.ceil(goal)):].sum())
+
+
+# ----------------------------------------------------------------------------- money
+
+@dataclass(frozen=True)
+class Outcome:
+    probability: float
+    gross: float
+    backers: int
+    net: float
+
+
+def enumerate_outcomes(spec: dict, fees: tuple[float, float, float]) -> list[Outcome]:
+    """Every outcome (with its probability) of a scenario whose stock circles each give
+    one amount (a single reward tier or a fixed pledge), plus commitments.
+
+    ``fees`` = (platform_rate, payment_rate, per_pledge).
+    """
+    rate = fees[0] + fees[1]
+    per_pledge = fees[2]
+    D = spec["campaign"]["duration_days"]
+    f = fade(D)
+    circles = []
+    for circle in spec["circle"]:
+        if "pledge" in circle:
+            amount, unit_cost = float(circle["pledge"]), 0.0
+        else:
+            (tier,) = spec["reward"]
+            amount, unit_cost = float(tier["amount"]), float(tier.get("unit_cost", 0.0))
+        counts = pledger_count_pmf(circle["size"], circle["conversion"], f)
+        circles.append((counts, amount, unit_cost))
+    commitments = spec.get("commitment", [])
+    outcomes = []
+    for ks in itertools.product(*[range(c[0].size) for c in circles]):
+        p_counts = math.prod(c[0][k] for c, k in zip(circles, ks))
+        for kept in itertools.product((0, 1), repeat=len(commitments)):
+            prob = p_counts
+            gross = sum(k * c[1] for c, k in zip(circles, ks))
+            costs = sum(k * c[2] for c, k in zip(circles, ks))
+            backers = sum(ks)
+            for m, on in zip(commitments, kept):
+                pm = m.get("probability", 1.0)
+                prob *= pm if on else 1 - pm
+                if on:
+                    gross += m["amount"]
+                    costs += m.get("unit_cost", 0.0)
+                    backers += 1
+            net = gross - rate * gross - per_pledge * backers - costs
+            outcomes.append(Outcome(prob, gross, backers, net))
+    return outcomes
+
+
+# ----------------------------------------------------------------------------- simulation
+
+def _draw_conversion(rng: np.random.Generator, conversion) -> float:
+    if isinstance(conversion, (int, float)):
+        return float(conversion)
+    if "low" in conversion:
+        return float(rng.uniform(conversion["low"], conversion["high"]))
+    if conversion["sd"] == 0:
+        return float(conversion["mean"])
+    return float(rng.beta(*beta_parameters(conversion["mean"], conversion["sd"])))
+
+
+def _draw_amount(rng: np.random.Generator, rewards, pledge) -> float:
+    if pledge is None:
+        shares = [r["share"] for r in rewards]
+        return float(rewards[rng.choice(len(rewards), p=np.array(shares) / sum(shares))]
+                     ["amount"])
+    if isinstance(pledge, (int, float)):
+        return float(pledge)
+    mean, sd = pledge["mean"], pledge["sd"]
+    sigma = math.sqrt(math.log1p((sd / mean) ** 2))
+    return max(1.0, float(np.rint(rng.lognormal(math.log(mean) - sigma**2 / 2, sigma))))
+
+
+def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
+    """Gross totals of ``sims`` campaigns, simulated person by person.
+
+    Stock pledgers: each of the N people pledges with probability p * fade, on a day
+    drawn from w. Flow: each active day, Poisson(reach_t * p * boost) people pledge.
+    Source: each pledger of the source on day s reaches Poisson(r) people, each of whom
+    pledges with probability p after a geometric lag (mean lag_days), if that lands
+    before the deadline and the circle is not full. After the day the goal is first
+    reached, every circle's pledger is kept with probability post_goal_factor.
+    """
+    rng = np.random.default_rng(seed)
+    camp = spec["campaign"]
+    D, goal = camp["duration_days"], camp["goal"]
+    dyn = spec.get("dynamics", {})
+    phi = dyn.get("post_goal_factor", 1.0)
+    f = fade(D, dyn.get("fade_after_days", 45.0), dyn.get("fade_per_day", 0.01))
+    circles = spec["circle"]
+    rewards = spec.get("reward")
+    weights = [day_weights(D, **circle_timing(spec.get("timing", {}), c)) for c in circles]
+    names = [c["name"] for c in circles]
+    totals = np.zeros(sims)
+    for sim in range(sims):
+        p = [_draw_conversion(rng, c["conversion"]) for c in circles]
+        # Stock pledgers' days are known from the start.
+        planned = [[0] * D for _ in circles]
+        for i, c in enumerate(circles):
+            if "size" in c and not set(c) & {"source", "daily_reach", "budget"}:
+                for _ in range(c["size"]):
+                    if rng.random() < p[i] * f:
+                        planned[i][rng.choice(D, p=weights[i])] += 1
+        running, goal_day, featured_day = 0.0, None, {}
+        landed = [0] * len(circles)              # pledgers so far, per circle
+        for day in range(D):
+            for m in spec.get("commitment", []):
+                if m.get("day", 0) == day and rng.random() < m.get("probability", 1.0):
+                    running += m["amount"]
+            pending = list(range(len(circles)))
+            while pending:                       # sources after their source
+                i = next(j for j in pending if "source" not in circles[j]
+                         or names.index(circles[j]["source"]) not in pending)
+                pending.remove(i)
+                c = circles[i]
+                if "source" in c:
+                    count = planned[i][day]
+                elif "daily_reach" in c or "budget" in c:
+                    w = weights[i]
+                    start = c.get("start_day", 0)
+                    end = min(c.get("end_day", D - 1), D - 1)
+                    if not start <= day <= end:
+                        count = 0
+                    else:
+                        if "budget" in c:
+                            active = sum(w[start:end + 1])
+                            reach = c["budget"] / c["cost_per_click"] * w[day] / active
+                        else:
+                            reach = c["daily_reach"] * D * w[day]
+                        boost = 1.0
+                        if c.get("featured_at") is not None and i in featured_day \
+                                and day > featured_day[i]:
+                            boost = c.get("featured_boost", 1.0)
+                        count = rng.poisson(reach * p[i] * boost)
+                else:
+                    count = planned[i][day]
+                if goal_day is not None and day > goal_day:
+                    count = rng.binomial(count, phi)
+                if "source" in c and c.get("size") is not None:
+                    count = min(count, c["size"] - landed[i])
+                landed[i] += count
+                for _ in range(count):
+                    running += _draw_amount(rng, rewards, c.get("pledge"))
+                # Each of today's pledgers reaches people who pledge later.
+                for j, other in enumerate(circles):
+                    if other.get("source") == c["name"]:
+                        q = lag_q(other.get("lag_days", 2.0))
+                        reached = rng.poisson(other["reach_per_pledger"], size=count).sum()
+                        converted = rng.binomial(reached, p[j])
+                        lags = rng.geometric(1 - q, size=converted) - 1  # 0, 1, 2, …
+                        for lag in lags:
+                            if day + lag < D:
+                                planned[j][day + lag] += 1
+            if goal_day is None and running >= goal:
+                goal_day = day
+            for i, c in enumerate(circles):
+                if c.get("featured_at") is not None and i not in featured_day \
+                        and running >= c["featured_at"] * goal:
+                    featured_day[i] = day
+        totals[sim] = running
+    return totals
+
+
+# ----------------------------------------------------------------------------- files
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(value)
+
+
+def to_toml(spec: dict) -> str:
+    """A scenario dict as TOML text: top-level tables, arrays of tables, inline tables
+    for values that are dicts inside them. Enough for the scenario schema."""
+    lines = []
+    for key, value in spec.items():
+        if isinstance(value, dict):
+            lines.append(f"[{key}]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in value.items()]
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for table in value:
+                lines.append(f"[[{key}]]")
+                lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+        else:
+            lines.insert(0, f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)

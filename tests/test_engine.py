@@ -1,0 +1,490 @@
+"""The engine against exact computations (tests/reference.py), its reproducibility,
+and properties of valid scenarios (Hypothesis).
+
+Statistical tolerances are Z = 5 Monte Carlo standard errors, each derived where it
+is used: sqrt(P (1 - P) / n) for a probability, the sample standard deviation over
+sqrt(n) for a mean. With fixed seeds every test is deterministic; with a correct
+engine a 5 σ miss has a chance of about 6e-7 per comparison.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from scipy import stats
+
+import forecast
+from forecast import engine
+from forecast.scenario import Scenario, Timing
+
+import reference as ref
+
+Z = 5.0  # standard errors allowed between a simulated figure and its exact value
+
+
+def probability_se(p: float, n: int) -> float:
+    """Standard error of a simulated probability; at least that of 1 / n so that an
+    exact 0 or 1 still leaves room for one simulation."""
+    return math.sqrt(max(p * (1 - p), 1 / n) / n)
+
+
+def mean_se(values: np.ndarray) -> float:
+    """Standard error of the mean of simulated values (sample sd / sqrt(n))."""
+    return float(np.std(values, ddof=1) / math.sqrt(values.size))
+
+
+# ----------------------------------------------------------------------------- scenarios
+
+TIERS = [
+    {"name": "thanks", "amount": 10, "share": 0.5, "unit_cost": 1.0},
+    {"name": "box", "amount": 25, "share": 0.3, "unit_cost": 9.0},
+    {"name": "big box", "amount": 60, "share": 0.2, "unit_cost": 20.0},
+]
+
+# Closed-form subset: stock circles with fixed, Beta and uniform conversion, tiers,
+# commitments. D = 30 on La Ruche: no fading (D <= 45).
+CLOSED_FORM = {
+    "campaign": {"name": "closed form", "goal": 800, "duration_days": 30,
+                 "platform": "la-ruche"},
+    "reward": TIERS,
+    "circle": [
+        {"name": "friends", "size": 30, "conversion": 0.3},
+        {"name": "colleagues", "size": 40, "conversion": {"mean": 0.2, "sd": 0.08},
+         "launch_share": 0.6, "launch_days": 1.0},
+        {"name": "newsletter", "size": 25, "conversion": {"low": 0.05, "high": 0.25},
+         "timing": {"final_share": 0.5, "final_days": 3.0}},
+    ],
+    "commitment": [
+        {"name": "partner", "amount": 100, "probability": 0.7, "day": 3, "unit_cost": 30.0},
+        {"name": "neighbour", "amount": 50, "probability": 0.4, "day": 10},
+    ],
+}
+
+# Fading (D = 60 > 45 on the custom platform), fixed and lognormal free amounts.
+FADED = {
+    "campaign": {"name": "faded", "goal": 900, "duration_days": 60, "platform": "custom"},
+    "circle": [
+        {"name": "fixed pledge", "size": 30, "conversion": {"mean": 0.35, "sd": 0.1},
+         "pledge": 40},
+        {"name": "free pledge", "size": 20, "conversion": {"low": 0.2, "high": 0.5},
+         "pledge": {"mean": 30, "sd": 20}},
+    ],
+    "commitment": [{"name": "uncle", "amount": 150, "probability": 0.5, "day": 59}],
+}
+
+# One amount per circle: the joint law of gross, backers and net is enumerable.
+KICKSTARTER = {
+    "campaign": {"name": "kickstarter", "goal": 1100, "duration_days": 30,
+                 "platform": "kickstarter", "need": 700},
+    "reward": [{"name": "box", "amount": 25, "share": 1.0, "unit_cost": 5.0}],
+    "circle": [
+        {"name": "friends", "size": 30, "conversion": {"mean": 0.4, "sd": 0.15}},
+        {"name": "fans", "size": 20, "conversion": {"low": 0.1, "high": 0.6}, "pledge": 60},
+    ],
+    "commitment": [
+        {"name": "shop", "amount": 200, "probability": 0.6, "unit_cost": 40.0},
+        {"name": "cafe", "amount": 100, "probability": 0.5, "day": 5},
+    ],
+}
+
+# Every kind of circle and mechanism, small: for reproducibility tests.
+EVERYTHING = {
+    "campaign": {"name": "everything", "goal": 3000, "duration_days": 20,
+                 "platform": "custom", "need": 1000},
+    "dynamics": {"post_goal_factor": 0.6},
+    "reward": TIERS,
+    "circle": [
+        {"name": "friends", "size": 60, "conversion": {"mean": 0.3, "sd": 0.1}},
+        {"name": "friends of friends", "source": "friends", "reach_per_pledger": 4,
+         "conversion": {"low": 0.05, "high": 0.15}, "lag_days": 2.0, "size": 30},
+        {"name": "platform", "daily_reach": 30, "conversion": 0.02, "featured_at": 0.3,
+         "featured_boost": 2.0, "pledge": {"mean": 40, "sd": 25}},
+        {"name": "ads", "budget": 200, "cost_per_click": 0.5,
+         "conversion": {"mean": 0.02, "sd": 0.01}, "start_day": 2, "end_day": 9},
+    ],
+    "commitment": [{"name": "partner", "amount": 500, "probability": 0.5, "day": 4}],
+}
+
+
+def scenario(spec: dict) -> Scenario:
+    return Scenario.from_dict(copy.deepcopy(spec))
+
+
+# ----------------------------------------------------------------------------- reference
+
+def test_reference_quadrature_is_exact_for_beta_and_uniform():
+    """The reference's own check: Gauss–Jacobi quadrature gives the beta-binomial pmf,
+    and a uniform p on [0, 1] gives P(K = k) = 1 / (N + 1)."""
+    a, b = ref.beta_parameters(0.2, 0.08)
+    np.testing.assert_allclose(ref.pledger_count_pmf(40, {"mean": 0.2, "sd": 0.08}),
+                               stats.betabinom.pmf(np.arange(41), 40, a, b), atol=1e-12)
+    np.testing.assert_allclose(ref.pledger_count_pmf(25, {"low": 0.0, "high": 1.0}),
+                               np.full(26, 1 / 26), atol=1e-12)
+
+
+def test_day_weights_match_the_u_curve():
+    for D, timing in [(1, Timing()), (2, Timing(0.5, 1.0, 0.5, 1.0)), (30, Timing()),
+                      (45, Timing(0.45, 2.0, 0.2, 2.0)), (90, Timing(0.0, 3.0, 1.0, 0.5)),
+                      (7, Timing(0.0, 1.0, 0.0, 1.0))]:
+        expected = ref.day_weights(D, timing.launch_share, timing.launch_days,
+                                   timing.final_share, timing.final_days)
+        got = engine.day_weights(timing, D)
+        assert got.shape == (D,)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+        assert got.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+# ----------------------------------------------------------------------------- P(success)
+
+@pytest.mark.parametrize("spec, sims", [(CLOSED_FORM, 40_000), (FADED, 30_000)],
+                         ids=["tiers-commitments", "fade-fixed-lognormal"])
+def test_probability_of_success_matches_exact_distribution(spec, sims):
+    """P(gross >= g) at several goals against the exact pmf of the gross total
+    (convolution of compound binomial-mixture laws), within 5 σ = 5 sqrt(P(1-P)/n)."""
+    pmf = ref.gross_pmf(spec)
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-9)
+    tail = np.cumsum(pmf[::-1])[::-1]                  # tail[g] = P(gross >= g)
+    goals = [float(np.argmax(tail <= level)) for level in (0.9, 0.7, 0.5, 0.3, 0.1)]
+    goals.append(spec["campaign"]["goal"])
+    result = forecast.simulate(scenario(spec), sims, rng=20240611)
+    for goal in goals:
+        exact = ref.probability_at_least(pmf, goal)
+        simulated = result.probability(goal=goal)
+        assert abs(simulated - exact) <= Z * probability_se(exact, sims), (goal, exact)
+    # The whole law, not only a few goals: the mean of the gross total.
+    mean = float(pmf @ np.arange(pmf.size))
+    assert abs(result.totals.mean() - mean) <= Z * mean_se(result.totals)
+
+
+def test_fade_lowers_a_stock_circle_only_beyond_45_days():
+    assert engine.fade_factor(scenario(FADED)) == pytest.approx(math.exp(-0.01 * 15))
+    assert engine.fade_factor(scenario(CLOSED_FORM)) == 1.0
+    assert engine.fade_factor(scenario(FADED), 45) == 1.0
+
+
+# ----------------------------------------------------------------------------- daily money
+
+def test_mean_daily_money_follows_the_u_curve_of_each_circle():
+    """E[money on day t] = sum over circles of E[K] w_c(t) E[amount] + commitments on
+    day t; per-day standard error from the simulated daily amounts themselves."""
+    spec = CLOSED_FORM
+    sims = 20_000                                     # <= PATH_SIMS: every path is kept
+    result = forecast.simulate(scenario(spec), sims, rng=7)
+    D = spec["campaign"]["duration_days"]
+    mean_amount = sum(t["amount"] * t["share"] for t in TIERS)
+    expected = np.zeros(D)
+    for circle in spec["circle"]:
+        timing = ref.circle_timing(spec.get("timing", {}), circle)
+        pledgers = circle["size"] * ref.conversion_mean(circle["conversion"])
+        expected += pledgers * ref.day_weights(D, **timing) * mean_amount
+    for m in spec["commitment"]:
+        expected[m["day"]] += m["amount"] * m["probability"]
+
+    paths = result.outcome.paths.astype(float)        # cumulative money, (sims, D)
+    assert paths.shape == (sims, D)
+    per_day = np.diff(paths, axis=1, prepend=0.0)     # money pledged each day, per sim
+    se = per_day.std(axis=0, ddof=1) / math.sqrt(sims)
+    daily = result.daily()
+    assert list(daily["day"]) == list(range(D))
+    np.testing.assert_allclose(daily["pledges_mean"], per_day.mean(axis=0), rtol=1e-9)
+    assert np.all(np.abs(daily["pledges_mean"].to_numpy() - expected) <= Z * se), \
+        np.abs(daily["pledges_mean"].to_numpy() - expected) / se
+    np.testing.assert_allclose(daily["cumulative_mean"], np.cumsum(daily["pledges_mean"]))
+
+    # Each circle's column: its own U-curve (launch-heavy, final-heavy, default).
+    colleagues = daily["circle:colleagues"].to_numpy()
+    newsletter = daily["circle:newsletter"].to_numpy()
+    assert colleagues[0] > 3 * colleagues[D // 2]
+    assert newsletter[-1] > 3 * newsletter[D // 2]
+
+
+# ----------------------------------------------------------------------------- money
+
+def test_net_payout_and_need_match_exact_enumeration():
+    """Kickstarter preset (5 % + 3 % + 0.20 per pledge), a tier with a unit cost, a
+    fixed pledge and commitments: P(success), E[net], E[payout] and P(payout >= need)
+    against the exact joint law of (gross, backers, costs)."""
+    spec = KICKSTARTER
+    sims = 40_000
+    outcomes = ref.enumerate_outcomes(spec, (0.05, 0.03, 0.20))
+    probs = np.array([o.probability for o in outcomes])
+    assert probs.sum() == pytest.approx(1.0, abs=1e-9)
+    gross = np.array([o.gross for o in outcomes])
+    net = np.array([o.net for o in outcomes])
+    goal, need = spec["campaign"]["goal"], spec["campaign"]["need"]
+    payout = np.where(gross >= goal, net, 0.0)
+
+    result = forecast.simulate(scenario(spec), sims, rng=99)
+    p_success = float(probs @ (gross >= goal))
+    assert abs(result.probability() - p_success) <= Z * probability_se(p_success, sims)
+    assert abs(result.net.mean() - probs @ net) <= Z * mean_se(result.net)
+    assert abs(result.payout.mean() - probs @ payout) <= Z * mean_se(result.payout)
+    p_need = float(probs @ (payout >= need))
+    summary = result.summary()
+    assert abs(summary["need_probability"] - p_need) <= Z * probability_se(p_need, sims)
+    assert summary["expected_payout"] == pytest.approx(float(result.payout.mean()))
+    # Accounting identities, simulation by simulation.
+    np.testing.assert_allclose(result.fees, 0.08 * result.totals + 0.20 * result.backers)
+    np.testing.assert_array_equal(result.payout[~result.success], 0.0)
+
+
+def test_expected_net_matches_linearity_on_la_ruche():
+    """E[net] = (1 - 0.0805) E[G] - E[unit costs] (La Ruche: 7 % plus Québec taxes,
+    payment included, no fee per pledge), by linearity of expectation."""
+    spec = CLOSED_FORM
+    sims = 30_000
+    mean_amount = sum(t["amount"] * t["share"] for t in TIERS)
+    mean_cost = sum(t["unit_cost"] * t["share"] for t in TIERS)
+    pledgers = sum(c["size"] * ref.conversion_mean(c["conversion"]) for c in spec["circle"])
+    gross = pledgers * mean_amount + sum(m["amount"] * m["probability"]
+                                         for m in spec["commitment"])
+    costs = pledgers * mean_cost + sum(m.get("unit_cost", 0.0) * m["probability"]
+                                       for m in spec["commitment"])
+    result = forecast.simulate(scenario(spec), sims, rng=3)
+    assert abs(result.net.mean() - ((1 - 0.0805) * gross - costs)) <= Z * mean_se(result.net)
+    assert abs(result.backers.mean() - (pledgers + 0.7 + 0.4)) <= Z * mean_se(
+        result.backers.astype(float))
+    np.testing.assert_allclose(result.fees, 0.0805 * result.totals)
+    # The tier breakdown: each tier gets its share of the circle pledgers.
+    tiers = result.by_tier()
+    assert abs(tiers["pledgers_mean"].sum() - pledgers) <= Z * mean_se(
+        result.backers.astype(float))
+
+
+# ----------------------------------------------------------------------------- reproducibility
+
+def test_same_seed_gives_identical_arrays_and_summary():
+    s = scenario(EVERYTHING)
+    first = forecast.simulate(s, 3000, rng=11)
+    second = forecast.simulate(s, 3000, rng=np.random.SeedSequence(11))
+    other = forecast.simulate(s, 3000, rng=12)
+    for name in ("totals", "net", "backers"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+    np.testing.assert_array_equal(first.outcome.paths, second.outcome.paths)
+    assert first.summary() == second.summary()
+    assert first.summary()["seed"] == 11
+    assert not np.array_equal(first.totals, other.totals)
+
+
+def test_chunk_size_never_changes_the_numbers():
+    """More than two stream blocks (engine.SEED_BLOCK simulations each), cut in chunks
+    of one block, two blocks and everything at once."""
+    s = scenario(EVERYTHING).with_(duration_days=8)
+    sims = 2 * engine.SEED_BLOCK + 1000
+    runs = [forecast.simulate(s, sims, rng=5, chunk_size=size)
+            for size in (engine.SEED_BLOCK, 2 * engine.SEED_BLOCK, 10**6)]
+    for other in runs[1:]:
+        np.testing.assert_array_equal(runs[0].totals, other.totals)
+        np.testing.assert_array_equal(runs[0].net, other.net)
+        np.testing.assert_array_equal(runs[0].backers, other.backers)
+        np.testing.assert_array_equal(runs[0].outcome.daily_sum, other.outcome.daily_sum)
+        assert runs[0].summary() == other.summary()
+
+
+def test_simulate_rejects_bad_arguments():
+    s = scenario(CLOSED_FORM)
+    for sims in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="sims"):
+            forecast.simulate(s, sims, rng=1)
+    with pytest.raises(ValueError, match="chunk_size"):
+        forecast.simulate(s, 10, rng=1, chunk_size=0)
+    with pytest.raises(ValueError, match="rng"):
+        forecast.simulate(s, 10, rng=-3)
+    with pytest.raises(TypeError):
+        forecast.simulate(CLOSED_FORM, 10, rng=1)
+
+
+def test_summary_is_consistent_with_the_arrays():
+    result = forecast.simulate(scenario(EVERYTHING), 4000, rng=21)
+    summary = result.summary()
+    p = float(np.mean(result.totals >= EVERYTHING["campaign"]["goal"]))
+    assert summary["probability"] == p == result.probability()
+    assert summary["std_error"] == pytest.approx(math.sqrt(p * (1 - p) / 4000))
+    low, high = summary["ci95"]
+    assert low <= p <= high
+    assert summary["milestones"]["100"]["probability"] == p
+    assert result.daily()["reached_goal_probability"].iloc[-1] == pytest.approx(p)
+    assert summary["gross"]["mean"] == pytest.approx(float(result.totals.mean()))
+    assert summary["sims"] == 4000 and summary["goal"] == 3000
+    by_circle = result.by_circle()
+    assert by_circle["amount_mean"].sum() == pytest.approx(result.totals.mean())
+    for key in ("scenario", "platform", "currency", "duration_days", "version",
+                "net_if_success", "backers", "fees_mean", "reward_costs_mean",
+                "by_circle", "by_commitment", "daily", "need", "need_probability"):
+        assert key in summary
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "forecast/engine.py (HEAD) _Streams.multinomial passes the validated reward shares "
+    "to Generator.multinomial unnormalised: validation accepts a sum within 1e-6 of 1, "
+    "numpy raises ValueError when sum(pvals[:-1]) > 1 + 1e-12"))
+def test_shares_accepted_by_validation_can_be_simulated():
+    """Validation accepts shares summing to 1 within 1e-6; the engine must then run
+    them (numpy's multinomial rejects unnormalised sum(pvals[:-1]) > 1 + 1e-12)."""
+    spec = copy.deepcopy(CLOSED_FORM)
+    spec["reward"] = [{"amount": 10, "share": 0.5}, {"amount": 20, "share": 0.5000009},
+                      {"amount": 30, "share": 0.0}]
+    s = scenario(spec)                                  # validation accepts it ...
+    result = forecast.simulate(s, 200, rng=1)           # ... so the engine must run it
+    assert 0 <= result.probability() <= 1
+
+
+# ----------------------------------------------------------------------------- properties
+
+conversions = st.one_of(
+    st.floats(0.0, 0.6),
+    st.tuples(st.floats(0.02, 0.5), st.floats(0.1, 0.9)).map(
+        lambda t: {"mean": t[0], "sd": round(t[1] * math.sqrt(t[0] * (1 - t[0])), 6)
+                   or 0.0}),
+    st.tuples(st.floats(0.0, 0.5), st.floats(0.0, 0.3)).map(
+        lambda t: {"low": t[0], "high": t[0] + t[1]}),
+)
+timings = st.fixed_dictionaries({}, optional={
+    "launch_share": st.floats(0.0, 0.5), "launch_days": st.floats(0.2, 5.0),
+    "final_share": st.floats(0.0, 0.5), "final_days": st.floats(0.2, 5.0)})
+
+
+@st.composite
+def scenarios(draw, goal_dependent: bool = True):
+    """Valid small scenarios of every kind (as dicts)."""
+    D = draw(st.integers(1, 12))
+    n_tiers = draw(st.integers(1, 3))
+    weights = draw(st.lists(st.integers(1, 5), min_size=n_tiers, max_size=n_tiers))
+    rewards = [{"amount": draw(st.integers(1, 100)), "share": w / sum(weights),
+                "unit_cost": draw(st.sampled_from([0.0, 2.5]))} for w in weights]
+    circles = []
+    for i in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["stock", "source", "flow", "budget"] if circles
+                                    else ["stock", "flow", "budget"]))
+        circle = {"name": f"c{i}", "conversion": draw(conversions), **draw(timings)}
+        if kind == "stock":
+            circle["size"] = draw(st.integers(0, 40))
+        elif kind == "source":
+            circle["source"] = draw(st.sampled_from([c["name"] for c in circles]))
+            circle["reach_per_pledger"] = draw(st.floats(0.0, 6.0))
+            circle["lag_days"] = draw(st.floats(0.0, 4.0))
+            if draw(st.booleans()):
+                circle["size"] = draw(st.integers(0, 30))
+        else:
+            if kind == "flow":
+                circle["daily_reach"] = draw(st.floats(0.0, 50.0))
+            else:
+                circle["budget"] = draw(st.floats(0.0, 100.0))
+                circle["cost_per_click"] = draw(st.floats(0.1, 2.0))
+            circle["start_day"] = draw(st.integers(0, D - 1))
+            if draw(st.booleans()):
+                circle["end_day"] = draw(st.integers(circle["start_day"], D + 2))
+            if goal_dependent and draw(st.booleans()):
+                circle["featured_at"] = draw(st.floats(0.0, 1.0))
+                circle["featured_boost"] = draw(st.floats(1.0, 4.0))
+        if draw(st.booleans()):
+            circle["pledge"] = draw(st.one_of(
+                st.integers(1, 80),
+                st.tuples(st.floats(5, 80), st.floats(0, 40)).map(
+                    lambda t: {"mean": t[0], "sd": t[1]})))
+        circles.append(circle)
+    spec = {
+        "campaign": {"goal": draw(st.floats(1.0, 2000.0)), "duration_days": D,
+                     "platform": "custom"},
+        "reward": rewards,
+        "circle": circles,
+        "commitment": [{"amount": draw(st.integers(1, 300)),
+                        "probability": draw(st.floats(0.0, 1.0)),
+                        "day": draw(st.integers(0, D - 1))}
+                       for _ in range(draw(st.integers(0, 2)))],
+        "fees": {"platform_rate": draw(st.floats(0.0, 0.1)),
+                 "per_pledge": draw(st.sampled_from([0.0, 0.3]))},
+    }
+    if goal_dependent:
+        spec["dynamics"] = {"post_goal_factor": draw(st.floats(0.0, 1.0))}
+    return spec
+
+
+PROPERTY = settings(max_examples=40, deadline=10_000, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(spec=scenarios(goal_dependent=False), seed=st.integers(0, 2**32 - 1))
+def test_probability_is_a_non_increasing_function_of_the_goal(spec, seed):
+    result = forecast.simulate(Scenario.from_dict(spec), 200, rng=seed)
+    goals = sorted({1.0, 50.0, 300.0, spec["campaign"]["goal"], 1000.0, 5000.0})
+    probs = [result.probability(goal=g) for g in goals]
+    assert all(0.0 <= p <= 1.0 for p in probs)
+    assert all(a >= b for a, b in zip(probs, probs[1:])), probs
+    assert np.all(result.totals >= 0) and np.all(result.backers >= 0)
+    assert np.all(result.net <= result.totals + 1e-9)
+
+
+@PROPERTY
+@given(spec=scenarios(goal_dependent=True), seed=st.integers(0, 2**32 - 1))
+def test_any_valid_scenario_runs_reproducibly(spec, seed):
+    s = Scenario.from_dict(spec)
+    first = forecast.simulate(s, 150, rng=seed)
+    second = forecast.simulate(s, 150, rng=seed)
+    np.testing.assert_array_equal(first.totals, second.totals)
+    p = first.probability()
+    assert 0.0 <= p <= 1.0
+    assert p == float(np.mean(first.totals >= s.goal))
+    np.testing.assert_array_equal(first.payout[~first.success], 0.0)
+    daily = first.daily()
+    assert daily["pledges_mean"].sum() == pytest.approx(first.totals.mean(), rel=1e-9,
+                                                        abs=1e-9)
+
+
+def _fixed_conversion_scenarios():
+    """A valid scenario with fixed conversions, and the same with one circle's
+    conversion raised."""
+    @st.composite
+    def pair(draw):
+        spec = draw(scenarios(goal_dependent=False))
+        for circle in spec["circle"]:
+            circle["conversion"] = draw(st.floats(0.0, 0.5))
+        higher = copy.deepcopy(spec)
+        circle = draw(st.sampled_from(higher["circle"]))
+        circle["conversion"] = min(1.0, circle["conversion"] + draw(st.floats(0.001, 0.5)))
+        return spec, higher
+    return pair()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine draws every random variable from one shared stream per block with "
+    "parameter-dependent consumption (numpy binomial BTPE / inversion switch at p=0.5, "
+    "Poisson PTRS, draws skipped for p=0), so raising a conversion can lower the "
+    "pledgers of a simulated campaign under the same seed"))
+@settings(PROPERTY, phases=[Phase.explicit, Phase.generate])  # no shrinking: it fails
+@given(pair=_fixed_conversion_scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_more_conversion_never_means_fewer_pledgers_under_the_same_seed(pair, seed):
+    lower, higher = (Scenario.from_dict(s) for s in pair)
+    low = forecast.simulate(lower, 200, rng=seed)
+    high = forecast.simulate(higher, 200, rng=seed)
+    assert np.all(high.backers >= low.backers)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "numpy's binomial switches from inversion to BTPE rejection at N p >= 30, which is "
+    "not monotone in p for a fixed stream: K ~ Binomial(N, p) is not coupled"))
+def test_more_conversion_never_fewer_pledgers_single_stock_circle():
+    def stock(p):
+        return Scenario.from_dict({
+            "campaign": {"goal": 1000, "duration_days": 10, "platform": "custom"},
+            "circle": [{"name": "list", "size": 1000, "conversion": p, "pledge": 10}]})
+    low = forecast.simulate(stock(0.10), 2000, rng=3)
+    high = forecast.simulate(stock(0.11), 2000, rng=3)
+    assert np.all(high.backers >= low.backers)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "flow pledgers are Generator.poisson draws from a shared stream; a different mean "
+    "consumes a different number of uniforms, so the draws are not coupled"))
+def test_more_conversion_never_fewer_pledgers_single_flow_circle():
+    def flow(p):
+        return Scenario.from_dict({
+            "campaign": {"goal": 1000, "duration_days": 10, "platform": "custom"},
+            "circle": [{"name": "web", "daily_reach": 100, "conversion": p, "pledge": 10}]})
+    low = forecast.simulate(flow(0.05), 2000, rng=3)
+    high = forecast.simulate(flow(0.06), 2000, rng=3)
+    assert np.all(high.backers >= low.backers)
