@@ -31,7 +31,7 @@ def sweeps():
     found = {}
     for path in MODELS:
         scenario = forecast.load_scenario(path)
-        goals = np.arange(8000, 42001, 2000)
+        goals = np.arange(8000, 41001, 3000)
         found[path.name] = scenario, sweep(scenario, goals, DAYS, sims=SIMS, rng=11)
     return found
 
@@ -39,7 +39,7 @@ def sweeps():
 def test_frame_shape_and_attrs(sweeps):
     for scenario, frame in sweeps.values():
         assert list(frame.columns) == SWEEP_COLUMNS
-        assert len(frame) == 18 * len(DAYS)
+        assert len(frame) == 12 * len(DAYS)
         assert sorted(frame["duration_days"].unique()) == DAYS
         assert frame.attrs["seed"] == 11 and frame.attrs["sims"] == SIMS
         assert frame.attrs["version"] == forecast.__version__
@@ -60,7 +60,9 @@ def test_probability_non_increasing_in_goal(sweeps, path):
         else:
             # each goal is re-simulated with the same seed; random streams shift with
             # the path, so allow 5 standard errors of a difference of two estimates
-            tolerance = 5 * np.sqrt(2 * p[1:] * (1 - p[1:]) / SIMS)
+            # (variance floored at one simulation's worth, for p near 0 or 1)
+            mid = (p[1:] + p[:-1]) / 2
+            tolerance = 5 * np.sqrt(2 * np.maximum(mid * (1 - mid), 1 / SIMS) / SIMS)
             assert np.all(np.diff(p) <= tolerance)
         assert p[0] > p[-1]
 
