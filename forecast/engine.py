@@ -3,11 +3,24 @@
 Simulations lie on axis 0 and every random variable is drawn for all of them in
 one call; the only Python loops run over days, circles and stream blocks.
 
-Reproducibility: simulation ``i`` belongs to stream block ``i // SEED_BLOCK``,
-whose generator is the child ``SeedSequence(entropy, spawn_key=key + (block,))``
-of the run's seed (what ``SeedSequence.spawn`` would hand out, without mutating
-the parent). Every draw is made block by block, so the numbers of a seed do not
-depend on ``chunk_size``, which only bounds how many simulations are in memory.
+How a run is drawn (docs/model.md, "How the engine draws"):
+
+1. For each circle, its *would-be pledgers* per (simulation, day): who would
+   pledge if the campaign were featured from day 0 and never reached its goal.
+   Counts come by inversion of one uniform each (``sampling``), so a higher
+   conversion, reach or boost never gives fewer of them under the same seed.
+2. The day loop walks the campaign: the running total decides momentum and the
+   post-goal factor, which only thin the would-be pledgers, with uniforms drawn
+   for every one of them. Nothing drawn depends on the path, so another goal
+   sees the same random numbers and success is monotone in the goal,
+   simulation by simulation.
+
+Reproducibility: simulation ``i`` belongs to stream block ``i // SEED_BLOCK``.
+Each (block, circle, purpose) has its own generator, the child
+``SeedSequence(entropy, spawn_key=key + (block, circle, purpose))`` of the run's
+seed (what ``SeedSequence.spawn`` hands out, without mutating the parent). A
+block's generators only see that block's simulations, so the numbers of a seed
+do not depend on ``chunk_size``, which only bounds memory.
 """
 from __future__ import annotations
 
@@ -16,17 +29,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .sampling import alias_draw, alias_table, binomial_inverse, poisson_inverse
 from .scenario import Circle, Scenario, Timing, circle_order
 
 __all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "run", "day_weights",
-           "fade_factor", "flow_reach", "lag_ratio"]
+           "fade_factor", "flow_reach", "lag_ratio", "lagged"]
 
-#: Simulations per random stream: the unit of reproducibility.
+#: Simulations per random stream block: the unit of reproducibility.
 SEED_BLOCK = 16_384
 #: Daily cumulative paths are kept for the first PATH_SIMS simulations (percentiles).
 PATH_SIMS = 100_000
 #: Fractions of the goal whose first-reached day is counted.
 MILESTONES = (0.25, 0.50, 0.75, 1.00)
+
+# What a stream is for: each circle has one stream per purpose.
+_CONVERSION, _COUNT, _EXTRA, _DAY, _MARK, _VALUE = range(6)
+_COMMITMENT = 1_000  # + commitment index
 
 
 def day_weights(timing: Timing, duration_days: int) -> np.ndarray:
@@ -83,6 +101,40 @@ def lag_ratio(lag_days: float) -> float:
     return lag_days / (1.0 + lag_days)
 
 
+def lagged(pledgers: np.ndarray, q: float) -> np.ndarray:
+    """``H_t = q H_{t-1} + pledgers_t`` along the last axis: the source's pledgers
+    still passing the word on, weighted by the geometric lag. A source circle's
+    pledgers landing on day t are Poisson(r p (1 - q) H_t)."""
+    history = np.empty(pledgers.shape)
+    current = np.zeros(pledgers.shape[:-1])
+    for day in range(pledgers.shape[-1]):
+        current = q * current + pledgers[..., day]
+        history[..., day] = current
+    return history
+
+
+@dataclass
+class Outcome:
+    """Raw arrays of a run. Per-simulation arrays have shape (sims,).
+
+    ``first_day`` has shape (len(MILESTONES), D): how many simulations first reach
+    each fraction of the goal on each day. ``paths`` holds the cumulative pledges
+    of the first ``min(sims, PATH_SIMS)`` simulations, shape (n, D).
+    """
+
+    gross: np.ndarray
+    net: np.ndarray
+    backers: np.ndarray
+    daily_sum: np.ndarray            # (D,) money pledged each day, summed over sims
+    circle_daily_sum: np.ndarray     # (C, D)
+    circle_pledgers_sum: np.ndarray  # (C,)
+    commitment_sum: np.ndarray       # (M,) money
+    commitment_count: np.ndarray     # (M,)
+    tier_pledgers_sum: np.ndarray    # (T,)
+    first_day: np.ndarray            # (4, D)
+    paths: np.ndarray                # (n, D) float32
+
+
 @dataclass
 class Outcome:
     """Raw arrays of a run. Per-simulation arrays have shape (sims,).
@@ -106,70 +158,109 @@ class Outcome:
 
 
 class _Streams:
-    """One Generator per stream block of a chunk; draws split along axis 0."""
+    """The random streams of a chunk: for each key (circle, purpose), one
+    Generator per stream block, each drawing only for its own simulations."""
 
     def __init__(self, seed: np.random.SeedSequence, first: int, stop: int):
-        self.slices: list[slice] = []
-        self.generators: list[np.random.Generator] = []
-        for block in range(first // SEED_BLOCK, -(-stop // SEED_BLOCK)):
-            lo, hi = block * SEED_BLOCK, min((block + 1) * SEED_BLOCK, stop)
-            child = np.random.SeedSequence(seed.entropy,
-                                           spawn_key=tuple(seed.spawn_key) + (block,))
-            self.slices.append(slice(lo - first, hi - first))
-            self.generators.append(np.random.default_rng(child))
+        self.seed = seed
+        self.blocks = range(first // SEED_BLOCK, -(-stop // SEED_BLOCK))
+        self.slices = [slice(max(b * SEED_BLOCK, first) - first,
+                             min((b + 1) * SEED_BLOCK, stop) - first) for b in self.blocks]
+        self._generators: dict[tuple[int, ...], list[np.random.Generator]] = {}
 
-    def _each(self, method: str, *args, **kwargs) -> np.ndarray:
+    def _get(self, key: tuple[int, ...]) -> list[np.random.Generator]:
+        if key not in self._generators:
+            base = tuple(self.seed.spawn_key)
+            self._generators[key] = [
+                np.random.default_rng(np.random.SeedSequence(
+                    self.seed.entropy, spawn_key=base + (block, *key)))
+                for block in self.blocks]
+        return self._generators[key]
+
+    def per_sim(self, key: tuple[int, ...], method: str = "random", *args,
+                days: int | None = None) -> np.ndarray:
+        """One draw per simulation (``days`` draws each if given); array arguments
+        are per simulation and sliced to each block."""
         parts = []
-        for sl, gen in zip(self.slices, self.generators):
-            sliced = [a[sl] if isinstance(a, np.ndarray) and a.ndim else a for a in args]
-            if "size" in kwargs:
-                kwargs["size"] = (sl.stop - sl.start,) + tuple(kwargs["size"][1:])
-            parts.append(getattr(gen, method)(*sliced, **kwargs))
+        for sl, gen in zip(self.slices, self._get(key)):
+            sliced = [a[sl] if isinstance(a, np.ndarray) else a for a in args]
+            size = (sl.stop - sl.start,) if days is None else (sl.stop - sl.start, days)
+            parts.append(getattr(gen, method)(*sliced, size=size))
         return np.concatenate(parts)
 
-    def binomial(self, n, p):
-        return self._each("binomial", n, p)
-
-    def poisson(self, lam):
-        return self._each("poisson", lam)
-
-    def random(self, n: int):
-        return self._each("random", size=(n,))
-
-    def beta(self, a: float, b: float, n: int):
-        return self._each("beta", a, b, size=(n,))
-
-    def uniform(self, low: float, high: float, n: int):
-        return self._each("uniform", low, high, size=(n,))
-
-    def multinomial(self, n, pvals):
-        """Counts per category, shape (sims, len(pvals)); ``pvals`` is shared."""
-        if len(pvals) == 1:
-            return n[:, None]
-        return self._each("multinomial", n, list(pvals))
-
-    def lognormal_sums(self, counts: np.ndarray, mu: float, sigma: float) -> np.ndarray:
-        """Sum of ``counts[i]`` lognormal amounts rounded to whole units (at least 1)."""
+    def per_item(self, key: tuple[int, ...], counts: np.ndarray, method: str = "random",
+                 *args) -> np.ndarray:
+        """``counts[i]`` draws for simulation ``i``, listed in simulation order."""
         parts = []
-        for sl, gen in zip(self.slices, self.generators):
-            c = counts[sl]
-            amounts = np.maximum(np.rint(gen.lognormal(mu, sigma, size=int(c.sum()))), 1.0)
-            owner = np.repeat(np.arange(c.size), c)
-            parts.append(np.bincount(owner, weights=amounts, minlength=c.size))
+        for sl, gen in zip(self.slices, self._get(key)):
+            parts.append(getattr(gen, method)(*args, size=int(counts[sl].sum())))
         return np.concatenate(parts)
 
 
-def _conversion(streams: _Streams, circle: Circle, n: int) -> np.ndarray:
+def _conversion(streams: _Streams, i: int, circle: Circle, n: int) -> np.ndarray:
+    """The conversion rate of each simulated campaign, shape (n,)."""
     conv = circle.conversion
     if conv.kind == "beta":
-        return streams.beta(*conv.beta_parameters, n)
+        return streams.per_sim((i, _CONVERSION), "beta", *conv.beta_parameters)
     if conv.kind == "uniform":
-        return streams.uniform(conv.low, conv.high, n)
+        return conv.low + (conv.high - conv.low) * streams.per_sim((i, _CONVERSION))
     return np.full(n, conv.mean)
 
 
+def _spread(streams: _Streams, i: int, per_sim: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Spread ``per_sim[s]`` pledgers over days with probabilities ``shape``
+    (a multinomial per simulation), shape (n, D).
+
+    Few pledgers: each draws its day from an alias table. Many: one conditional
+    binomial per day. Both are exact; the choice depends on the scenario only.
+    """
+    n, D = per_sim.size, shape.size
+    if per_sim.mean() < 2 * D:
+        day = alias_draw(alias_table(shape), streams.per_item((i, _DAY), per_sim))
+        cell = np.repeat(np.arange(n) * D, per_sim) + day
+        return np.bincount(cell, minlength=n * D).reshape(n, D).astype(np.int32)
+    counts = np.empty((n, D), dtype=np.int32)
+    remaining = per_sim
+    tail = np.cumsum(shape[::-1])[::-1]
+    for day in range(D):
+        share = min(1.0, shape[day] / tail[day]) if tail[day] > 0 else 1.0
+        counts[:, day] = streams.per_sim((i, _DAY), "binomial", remaining, share)
+        remaining = remaining - counts[:, day]
+    return counts
+
+
+def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
+              would: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+    """A circle's would-be pledgers per (simulation, day), shape (n, D), and for a
+    flow circle with momentum the part that comes only when featured.
+
+    Stock: K ~ Binomial(N, p fade) spread over the U-curve. Flow: Poisson(p reach_t)
+    each day, plus Poisson(p reach_t (boost - 1)) extra. Source: Poisson(r p (1 - q)
+    H_t) each day, H from the source's would-be pledgers.
+    """
+    circle = scenario.circles[i]
+    D = scenario.duration_days
+    n = rate.size
+    if circle.kind == "stock":
+        per_sim = binomial_inverse(streams.per_sim((i, _COUNT)), circle.size,
+                                   rate * fade_factor(scenario))
+        return _spread(streams, i, per_sim, day_weights(circle.timing, D)), None
+    if circle.kind == "flow":
+        mean = rate[:, None] * flow_reach(circle, D)
+        base = poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean)
+        extra = None
+        if circle.featured_at is not None:
+            extra = poisson_inverse(streams.per_sim((i, _EXTRA), days=D),
+                                    mean * (circle.featured_boost - 1.0))
+        return base.astype(np.int32), None if extra is None else extra.astype(np.int32)
+    q = lag_ratio(circle.lag_days)
+    mean = circle.reach_per_pledger * (1 - q) * rate[:, None] * lagged(
+        would[circle.source], q)
+    return poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean).astype(np.int32), None
+
+
 def run(scenario: Scenario, sims: int, seed: np.random.SeedSequence,
-        chunk_size: int = 4 * SEED_BLOCK) -> Outcome:
+        chunk_size: int = 2 * SEED_BLOCK) -> Outcome:
     """Simulate ``sims`` campaigns of ``scenario`` with the streams of ``seed``.
 
     ``chunk_size`` (rounded up to whole stream blocks) bounds memory and never
@@ -194,89 +285,122 @@ def run(scenario: Scenario, sims: int, seed: np.random.SeedSequence,
 
 def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, stop: int,
                out: Outcome) -> None:
+    """Simulate simulations ``first`` to ``stop`` and add them to ``out``."""
     D, n, goal = scenario.duration_days, stop - first, scenario.goal
     circles = scenario.circles
     order = circle_order(circles)
     streams = _Streams(seed, first, stop)
-    dyn = scenario.dynamics
-    fade = fade_factor(scenario)
-    shares = np.array([r.share for r in scenario.rewards])
+    phi = scenario.dynamics.post_goal_factor
+    T = len(scenario.rewards)
     amounts = np.array([r.amount for r in scenario.rewards])
     unit_costs = np.array([r.unit_cost for r in scenario.rewards])
-    index = {c.name: i for i, c in enumerate(circles)}
+    tiers = alias_table([r.share for r in scenario.rewards]) if T > 1 else None
 
-    # Per-circle state, drawn once per simulated campaign.
-    rate = [_conversion(streams, c, n) for c in circles]
-    remaining, tail_weights, weights, reach, featured = {}, {}, {}, {}, {}
-    history, cumulative = {}, {}
-    for i, c in enumerate(circles):
-        weights[i] = day_weights(c.timing, D)
-        if c.kind == "stock":
-            remaining[i] = streams.binomial(c.size, rate[i] * fade)
-            tail_weights[i] = np.cumsum(weights[i][::-1])[::-1]
-        elif c.kind == "flow":
-            reach[i] = flow_reach(c, D)
-            featured[i] = np.zeros(n, dtype=bool)
-        else:
-            history[i] = np.zeros(n)
-            cumulative[i] = np.zeros(n, dtype=np.int64)
+    rate = [_conversion(streams, i, c, n) for i, c in enumerate(circles)]
+    would: dict[str, np.ndarray] = {}
+    base: dict[int, np.ndarray] = {}  # featured flows: would-be pledgers without the boost
+    for i in order:
+        counts, extra = _would_be(scenario, i, streams, rate[i], would)
+        would[circles[i].name] = counts if extra is None else counts + extra
+        if extra is not None:
+            base[i] = counts
+    day_totals = {name: counts.sum(axis=0) for name, counts in would.items()}
+    commitments = [streams.per_sim((_COMMITMENT + m,)) < c.probability
+                   for m, c in enumerate(scenario.commitments)]
+
+    # Whether a circle's would-be pledgers may fail to pledge is decided by the
+    # scenario alone, so the draws made never depend on the path.
+    thinned: dict[str, bool] = {}
+    for i in order:
+        c = circles[i]
+        thinned[c.name] = (phi < 1.0 or c.featured_at is not None
+                           or (c.kind == "source" and thinned[c.source]))
+    # A source circle fed by a thinned circle pledges in proportion H(pledged) /
+    # H(would-be) of its source, both with the circle's own lag.
+    heard = {i: (np.zeros(n), np.zeros(n)) for i, c in enumerate(circles)
+             if c.kind == "source" and thinned[c.source]}
 
     running = np.zeros(n)
     backers = np.zeros(n, dtype=np.int64)
     reward_cost = np.zeros(n)
-    reached = np.zeros((len(MILESTONES), n), dtype=bool)
+    capped = {i: np.zeros(n, dtype=np.int64) for i, c in enumerate(circles)
+              if c.kind == "source" and c.size is not None}
+    featured = {i: np.zeros(n, dtype=bool) for i in base}
     after_goal = np.zeros(n, dtype=bool)
-    thin = dyn.post_goal_factor < 1.0
+    reached = np.zeros((len(MILESTONES), n), dtype=bool)
     keep_paths = max(0, min(stop, out.paths.shape[0]) - first)
+    everyone = np.arange(n)
 
     for day in range(D):
         today = np.zeros(n)
         for m, commitment in enumerate(scenario.commitments):
-            if commitment.day != day:
-                continue
-            kept = streams.random(n) < commitment.probability
-            today += commitment.amount * kept
-            backers += kept
-            reward_cost += commitment.unit_cost * kept
-            out.commitment_sum[m] += commitment.amount * kept.sum()
-            out.commitment_count[m] += kept.sum()
-
-        pledgers_today = {}
+            if commitment.day == day:
+                kept = commitments[m]
+                today += commitment.amount * kept
+                backers += kept
+                reward_cost += commitment.unit_cost * kept
+                out.commitment_sum[m] += commitment.amount * np.count_nonzero(kept)
+                out.commitment_count[m] += np.count_nonzero(kept)
+        pledged: dict[str, np.ndarray] = {}
         for i in order:
             c = circles[i]
-            if c.kind == "stock":
-                tail = tail_weights[i][day]
-                share = min(1.0, weights[i][day] / tail) if tail > 0 else 1.0
-                count = streams.binomial(remaining[i], share)
-                remaining[i] = remaining[i] - count
-            elif c.kind == "flow":
-                mean = reach[i][day] * rate[i]
-                count = streams.poisson(mean)
-                if c.featured_at is not None:
-                    extra = streams.poisson(mean * (c.featured_boost - 1.0))
-                    count = count + np.where(featured[i], extra, 0)
-            else:
+            candidates = would[c.name][:, day]
+            if i in heard:
+                alive_h, would_h = heard[i]
                 q = lag_ratio(c.lag_days)
-                history[i] = q * history[i] + pledgers_today[index[c.source]]
-                count = streams.poisson(c.reach_per_pledger * rate[i] * (1 - q) * history[i])
-            if thin:
-                count = np.where(after_goal, streams.binomial(count, dyn.post_goal_factor),
-                                 count)
-            if c.kind == "source" and c.size is not None:
-                count = np.minimum(count, c.size - cumulative[i])
-                cumulative[i] += count
-            pledgers_today[i] = count
-
-            if c.pledge is not None:
-                if c.pledge.sd > 0:
-                    money = streams.lognormal_sums(count, *c.pledge.lognormal_parameters)
-                else:
+                alive_h[:] = q * alive_h + pledged[c.source]
+                would_h[:] = q * would_h + would[c.source][:, day]
+            if day_totals[c.name][day] == 0:
+                pledged[c.name] = np.zeros(n, dtype=np.int64)
+                continue
+            free = c.pledge is not None and c.pledge.sd > 0
+            room = c.size - capped[i] if i in capped else None
+            if not thinned[c.name] and not free and (c.pledge is not None or T == 1):
+                # Whole counts suffice: one amount per pledger, nobody thinned.
+                count = candidates if room is None else np.minimum(candidates, room)
+                if c.pledge is not None:
                     money = count * c.pledge.mean
+                else:
+                    money = count * amounts[0]
+                    reward_cost += count * unit_costs[0]
+                    out.tier_pledgers_sum[0] += count.sum()
             else:
-                by_tier = streams.multinomial(count, shares)
-                money = by_tier @ amounts
-                reward_cost += by_tier @ unit_costs
-                out.tier_pledgers_sum += by_tier.sum(axis=0)
+                sim = np.repeat(everyone, candidates)
+                alive = np.ones(sim.size, dtype=bool)
+                if i in base:  # beyond the base count they come only once featured
+                    rank = np.arange(sim.size) - np.repeat(np.cumsum(candidates) - candidates,
+                                                           candidates)
+                    alive &= (rank < base[i][sim, day]) | featured[i][sim]
+                if phi < 1.0 or i in heard:
+                    accept = _acceptance(heard.get(i), phi, after_goal)
+                    alive &= streams.per_item((i, _MARK), candidates) < accept[sim]
+                # Amounts are drawn for every would-be pledger, so that the number
+                # of draws never depends on the path.
+                if free:
+                    value = np.maximum(np.rint(streams.per_item(
+                        (i, _VALUE), candidates, "lognormal",
+                        *c.pledge.lognormal_parameters)), 1.0)
+                elif c.pledge is None and T > 1:
+                    value = alias_draw(tiers, streams.per_item((i, _VALUE), candidates))
+                else:
+                    value = np.zeros(sim.size, dtype=np.intp)
+                if room is not None:
+                    alive &= _within_cap(candidates, alive, room)
+                sim = sim[alive]
+                count = np.bincount(sim, minlength=n)
+                if free:
+                    money = np.bincount(sim, weights=value[alive], minlength=n)
+                elif c.pledge is not None:
+                    money = count * c.pledge.mean
+                else:
+                    tier = value[alive]
+                    by_tier = np.bincount(sim * T + tier, minlength=n * T).reshape(n, T)
+                    money = by_tier @ amounts
+                    reward_cost += by_tier @ unit_costs
+                    out.tier_pledgers_sum += np.bincount(tier, minlength=T)
+            if room is not None:
+                capped[i] += count
+            pledged[c.name] = count
             today += money
             backers += count
             out.circle_daily_sum[i, day] += money.sum()
@@ -289,9 +413,8 @@ def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, sto
             out.first_day[k, day] += np.count_nonzero(now & ~reached[k])
             reached[k] = now
         after_goal = reached[-1]  # MILESTONES ends with the goal itself
-        for i, c in enumerate(circles):
-            if c.kind == "flow" and c.featured_at is not None:
-                featured[i] |= running >= c.featured_at * goal
+        for i in featured:
+            featured[i] |= running >= circles[i].featured_at * goal
         if keep_paths:
             out.paths[first:first + keep_paths, day] = running[:keep_paths]
 
@@ -300,3 +423,25 @@ def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, sto
     out.backers[first:stop] = backers
     out.net[first:stop] = (running * (1 - fees.platform_rate - fees.payment_rate)
                            - fees.per_pledge * backers - reward_cost)
+
+
+def _acceptance(heard: tuple[np.ndarray, np.ndarray] | None, phi: float,
+                after_goal: np.ndarray) -> np.ndarray:
+    """The probability that a would-be pledger pledges today, per simulation:
+    H(pledged) / H(would-be) of a thinned source, times the post-goal factor
+    once the goal is reached."""
+    accept = np.where(after_goal, phi, 1.0)
+    if heard is not None:
+        alive_h, would_h = heard
+        accept = accept * np.divide(alive_h, would_h, out=np.ones_like(alive_h),
+                                    where=would_h > 0)
+    return accept
+
+
+def _within_cap(per_sim: np.ndarray, alive: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """For items listed by simulation (``per_sim[s]`` each): whether each is among the
+    first ``room[s]`` alive items of its simulation (a circle's cap by size)."""
+    starts = np.cumsum(per_sim) - per_sim
+    seen = np.cumsum(alive)
+    before = np.where(starts > 0, seen[np.maximum(starts - 1, 0)], 0)
+    return seen - np.repeat(before, per_sim) <= np.repeat(room, per_sim)

@@ -317,10 +317,6 @@ def test_summary_is_consistent_with_the_arrays():
         assert key in summary
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "forecast/engine.py (HEAD) _Streams.multinomial passes the validated reward shares "
-    "to Generator.multinomial unnormalised: validation accepts a sum within 1e-6 of 1, "
-    "numpy raises ValueError when sum(pvals[:-1]) > 1 + 1e-12"))
 def test_shares_accepted_by_validation_can_be_simulated():
     """Validation accepts shares summing to 1 within 1e-6; the engine must then run
     them (numpy's multinomial rejects unnormalised sum(pvals[:-1]) > 1 + 1e-12)."""
@@ -450,11 +446,6 @@ def _fixed_conversion_scenarios():
     return pair()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine draws every random variable from one shared stream per block with "
-    "parameter-dependent consumption (numpy binomial BTPE / inversion switch at p=0.5, "
-    "Poisson PTRS, draws skipped for p=0), so raising a conversion can lower the "
-    "pledgers of a simulated campaign under the same seed"))
 @settings(PROPERTY, phases=[Phase.explicit, Phase.generate])  # no shrinking: it fails
 @given(pair=_fixed_conversion_scenarios(), seed=st.integers(0, 2**32 - 1))
 def test_more_conversion_never_means_fewer_pledgers_under_the_same_seed(pair, seed):
@@ -464,9 +455,6 @@ def test_more_conversion_never_means_fewer_pledgers_under_the_same_seed(pair, se
     assert np.all(high.backers >= low.backers)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "numpy's binomial switches from inversion to BTPE rejection at N p >= 30, which is "
-    "not monotone in p for a fixed stream: K ~ Binomial(N, p) is not coupled"))
 def test_more_conversion_never_fewer_pledgers_single_stock_circle():
     def stock(p):
         return Scenario.from_dict({
@@ -477,9 +465,6 @@ def test_more_conversion_never_fewer_pledgers_single_stock_circle():
     assert np.all(high.backers >= low.backers)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "flow pledgers are Generator.poisson draws from a shared stream; a different mean "
-    "consumes a different number of uniforms, so the draws are not coupled"))
 def test_more_conversion_never_fewer_pledgers_single_flow_circle():
     def flow(p):
         return Scenario.from_dict({
@@ -490,11 +475,6 @@ def test_more_conversion_never_fewer_pledgers_single_flow_circle():
     assert np.all(high.backers >= low.backers)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "forecast/result.py Result.for_goal re-simulates momentum / post-goal scenarios per "
-    "goal, and the HEAD engine's draws are not common across goals (the thinning "
-    "binomials and boost Poissons consume the shared stream path-dependently), so "
-    "probability(goal) is not non-increasing in the goal, e.g. P(2850) < P(2900) here"))
 def test_probability_non_increasing_in_goal_with_momentum_and_post_goal_factor():
     result = forecast.simulate(scenario(EVERYTHING), 3000, rng=4)
     goals = np.arange(2000.0, 4001.0, 50.0)

@@ -1,0 +1,121 @@
+"""Exact samplers that turn uniforms into counts, for the engine.
+
+Inversion (the smallest k with F(k) >= u) makes a count a monotone function of
+its parameter for a fixed uniform: under the same seed, a higher conversion or a
+larger reach never gives fewer pledgers. NumPy's own binomial and Poisson
+samplers switch algorithms with the mean and consume a varying number of
+uniforms, so they cannot promise that. Vectorised; the walks take about one
+standard deviation of steps.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+__all__ = ["poisson_inverse", "binomial_inverse", "alias_table", "alias_draw"]
+
+#: Means from which the walk starts at the mode (with the exact CDF) instead of 0.
+_START_AT_MODE = 30.0
+
+
+def _walk(u, k, pmf, cdf, up, down, stop, start) -> None:
+    """Move ``k`` in place until ``F(k-1) < u <= F(k)``: down from the items
+    ``start`` (those that began at the mode), then up from wherever ``u > F(k)``.
+    ``up(i, k, pmf)`` gives pmf(k+1) of items ``i``, ``down`` pmf(k-1); ``stop`` is
+    the largest k."""
+    going = start[(k[start] > 0) & (u[start] <= cdf[start] - pmf[start])]
+    while going.size:
+        cdf[going] -= pmf[going]
+        pmf[going] = down(going, k[going], pmf[going])
+        k[going] -= 1
+        going = going[(k[going] > 0) & (u[going] <= cdf[going] - pmf[going])]
+    going = np.flatnonzero(u > cdf)
+    going = going[(pmf[going] > 0) & (k[going] < stop[going])]
+    while going.size:
+        pmf[going] = up(going, k[going], pmf[going])
+        k[going] += 1
+        cdf[going] += pmf[going]
+        going = going[(u[going] > cdf[going]) & (pmf[going] > 0) & (k[going] < stop[going])]
+
+
+def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Poisson(mean) by inversion of ``u`` in [0, 1): ``min{k : F(k; mean) >= u}``.
+
+    ``u`` and ``mean`` broadcast; returns int64 of their shape. Monotone in
+    ``mean`` for fixed ``u``.
+    """
+    u, mean = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
+    shape = u.shape
+    u, lam = u.ravel(), mean.ravel()
+    k = np.zeros(u.size)
+    pmf = np.exp(-lam)
+    cdf = pmf.copy()
+    big = np.flatnonzero(lam >= _START_AT_MODE)
+    if big.size:
+        k[big] = np.floor(lam[big])
+        pmf[big] = np.exp(k[big] * np.log(lam[big]) - lam[big] - special.gammaln(k[big] + 1))
+        cdf[big] = special.pdtr(k[big], lam[big])
+    _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * lam[i] / (k + 1),
+          down=lambda i, k, pmf: pmf * k / lam[i], stop=np.full(u.size, np.inf), start=big)
+    return k.astype(np.int64).reshape(shape)
+
+
+def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:
+    """Binomial(trials, p) by inversion of ``u`` in [0, 1).
+
+    Arguments broadcast; returns int64. Monotone in ``p`` and ``trials`` for
+    fixed ``u``.
+    """
+    u, n, p = np.broadcast_arrays(np.asarray(u, float), np.asarray(trials, float),
+                                  np.asarray(p, float))
+    shape = u.shape
+    u, n, p = u.ravel(), n.ravel(), np.clip(p.ravel(), 0.0, 1.0)
+    inner = (p > 0) & (p < 1)
+    q = np.where(inner, p, 0.5)
+    k = np.zeros(u.size)
+    pmf = np.exp(n * np.log1p(-q))
+    big = np.flatnonzero(inner & (n * q >= _START_AT_MODE))
+    if big.size:
+        nb, qb = n[big], q[big]
+        k[big] = np.floor(nb * qb)
+        pmf[big] = np.exp(special.gammaln(nb + 1) - special.gammaln(k[big] + 1)
+                          - special.gammaln(nb - k[big] + 1) + k[big] * np.log(qb)
+                          + (nb - k[big]) * np.log1p(-qb))
+    cdf = pmf.copy()
+    if big.size:
+        cdf[big] = special.bdtr(k[big], n[big].astype(np.int64), q[big])
+    ratio = q / (1 - q)
+    _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * (n[i] - k) / (k + 1) * ratio[i],
+          down=lambda i, k, pmf: pmf * k / (n[i] - k + 1) / ratio[i], stop=n, start=big)
+    k = np.where(p >= 1, n, np.where(p <= 0, 0, k))
+    return k.astype(np.int64).reshape(shape)
+
+
+def alias_table(probabilities) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table (Vose's construction) of a discrete distribution.
+
+    Returns ``(threshold, alias)`` for ``alias_draw``. Probabilities are
+    normalised, so shares that sum to 1 within rounding are fine.
+    """
+    p = np.asarray(probabilities, dtype=float)
+    K = p.size
+    scaled = p * K / p.sum()
+    threshold = np.ones(K)
+    alias = np.arange(K)
+    small = [k for k in range(K) if scaled[k] < 1.0]
+    large = [k for k in range(K) if scaled[k] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        threshold[s], alias[s] = scaled[s], g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    return threshold, alias
+
+
+def alias_draw(table: tuple[np.ndarray, np.ndarray], u: np.ndarray) -> np.ndarray:
+    """Categories drawn with one uniform each: ``x = u K``, ``k = floor(x)``, then
+    ``k`` if ``x - k < threshold[k]`` else ``alias[k]``."""
+    threshold, alias = table
+    x = u * threshold.size
+    k = np.minimum(x.astype(np.intp), threshold.size - 1)
+    return np.where(x - k < threshold[k], k, alias[k])
