@@ -56,7 +56,8 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
         pmf[big] = np.exp(k[big] * np.log(lam[big]) - lam[big] - special.gammaln(k[big] + 1))
         cdf[big] = special.pdtr(k[big], lam[big])
     _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * lam[i] / (k + 1),
-          down=lambda i, k, pmf: pmf * k / lam[i], stop=np.full(u.size, np.inf), start=big)
+          down=lambda i, k, pmf: pmf * k / lam[i], stop=np.broadcast_to(np.inf, u.shape),
+          start=big)
     return k.astype(np.int64).reshape(shape)
 
 
