@@ -44,6 +44,7 @@ MILESTONES = (0.25, 0.50, 0.75, 1.00)
 
 # What a stream is for: each circle has one stream per purpose.
 _CONVERSION, _COUNT, _EXTRA, _DAY, _MARK, _VALUE = range(6)
+_EXTRA_PART = 10  # added to a purpose for the boosted part of a featured flow
 _COMMITMENT = 1_000  # + commitment index
 
 
@@ -130,29 +131,6 @@ class Outcome:
     circle_pledgers_sum: np.ndarray  # (C,)
     commitment_sum: np.ndarray       # (M,) money
     commitment_count: np.ndarray     # (M,)
-    tier_pledgers_sum: np.ndarray    # (T,)
-    first_day: np.ndarray            # (4, D)
-    paths: np.ndarray                # (n, D) float32
-
-
-@dataclass
-class Outcome:
-    """Raw arrays of a run. Per-simulation arrays have shape (sims,).
-
-    ``first_day`` has shape (len(MILESTONES), D): how many simulations first reach
-    each fraction of the goal on each day. ``paths`` holds the cumulative pledges
-    of the first ``min(sims, PATH_SIMS)`` simulations, shape (n, D).
-    """
-
-    gross: np.ndarray
-    net: np.ndarray
-    backers: np.ndarray
-    daily_sum: np.ndarray            # (D,) money pledged each day, summed over sims
-    circle_daily_sum: np.ndarray     # (C, D)
-    circle_pledgers_sum: np.ndarray  # (C,)
-    commitment_sum: np.ndarray       # (M,) money
-    commitment_count: np.ndarray     # (M,)
-    tier_pledgers_sum: np.ndarray    # (T,)
     first_day: np.ndarray            # (4, D)
     paths: np.ndarray                # (n, D) float32
 
@@ -207,74 +185,151 @@ def _conversion(streams: _Streams, i: int, circle: Circle, n: int) -> np.ndarray
     return np.full(n, conv.mean)
 
 
-def _spread(streams: _Streams, i: int, per_sim: np.ndarray, shape: np.ndarray) -> np.ndarray:
-    """Spread ``per_sim[s]`` pledgers over days with probabilities ``shape``
-    (a multinomial per simulation), shape (n, D).
+def _spread(streams: _Streams, key: tuple[int, ...], per_sim: np.ndarray,
+            shape: np.ndarray) -> np.ndarray:
+    """Spread ``per_sim[s]`` pledgers over days with probabilities ``shape`` (a
+    multinomial per simulation): the (simulation, day) cell ``s * D + t`` of each
+    pledger, listed in simulation order. One uniform and an alias table each."""
+    D = shape.size
+    day = alias_draw(alias_table(shape), streams.per_item(key, per_sim))
+    return np.repeat(np.arange(per_sim.size) * D, per_sim) + day
 
-    Few pledgers: each draws its day from an alias table. Many: one conditional
-    binomial per day. Both are exact; the choice depends on the scenario only.
-    """
-    n, D = per_sim.size, shape.size
-    if per_sim.mean() < 2 * D:
-        day = alias_draw(alias_table(shape), streams.per_item((i, _DAY), per_sim))
-        cell = np.repeat(np.arange(n) * D, per_sim) + day
-        return np.bincount(cell, minlength=n * D).reshape(n, D).astype(np.int32)
-    counts = np.empty((n, D), dtype=np.int32)
-    remaining = per_sim
-    tail = np.cumsum(shape[::-1])[::-1]
-    for day in range(D):
-        share = min(1.0, shape[day] / tail[day]) if tail[day] > 0 else 1.0
-        counts[:, day] = streams.per_sim((i, _DAY), "binomial", remaining, share)
-        remaining = remaining - counts[:, day]
-    return counts
+
+def _cells(counts: np.ndarray) -> np.ndarray:
+    """The (simulation, day) cell of each pledger counted in ``counts`` (n, D)."""
+    return np.repeat(np.arange(counts.size), counts.ravel())
 
 
 def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
-              would: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-    """A circle's would-be pledgers per (simulation, day), shape (n, D), and for a
-    flow circle with momentum the part that comes only when featured.
+              would: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A circle's would-be pledgers, as counts per (simulation, day) or as the cell
+    of each: ``{"base": ..., "extra": ...}``, ``extra`` being the part of a featured
+    flow that comes only once featured.
 
-    Stock: K ~ Binomial(N, p fade) spread over the U-curve. Flow: Poisson(p reach_t)
-    each day, plus Poisson(p reach_t (boost - 1)) extra. Source: Poisson(r p (1 - q)
-    H_t) each day, H from the source's would-be pledgers.
+    Stock: K ~ Binomial(N, p fade) spread over the U-curve. Flow: Poisson(p Σ reach)
+    spread in proportion to the reach, or, with momentum, Poisson(p reach_t) and
+    Poisson(p reach_t (boost - 1)) each day. Source: Poisson(r p (1 - q) H_t) each
+    day, H from the source's would-be pledgers. Every count is drawn by inversion.
     """
     circle = scenario.circles[i]
     D = scenario.duration_days
-    n = rate.size
     if circle.kind == "stock":
         per_sim = binomial_inverse(streams.per_sim((i, _COUNT)), circle.size,
                                    rate * fade_factor(scenario))
-        return _spread(streams, i, per_sim, day_weights(circle.timing, D)), None
+        return {"base": _spread(streams, (i, _DAY), per_sim, day_weights(circle.timing, D))}
     if circle.kind == "flow":
-        mean = rate[:, None] * flow_reach(circle, D)
-        base = poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean)
-        extra = None
-        if circle.featured_at is not None:
-            extra = poisson_inverse(streams.per_sim((i, _EXTRA), days=D),
-                                    mean * (circle.featured_boost - 1.0))
-        return base.astype(np.int32), None if extra is None else extra.astype(np.int32)
+        reach = flow_reach(circle, D)
+        if circle.featured_at is None:
+            per_sim = poisson_inverse(streams.per_sim((i, _COUNT)), rate * reach.sum())
+            if reach.sum() == 0:
+                return {"base": np.zeros(0, dtype=np.int64)}
+            return {"base": _spread(streams, (i, _DAY), per_sim, reach / reach.sum())}
+        mean = rate[:, None] * reach
+        extra = mean * (circle.featured_boost - 1.0)
+        return {"base": _cells(poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean)),
+                "extra": _cells(poisson_inverse(streams.per_sim((i, _EXTRA), days=D), extra))}
     q = lag_ratio(circle.lag_days)
     mean = circle.reach_per_pledger * (1 - q) * rate[:, None] * lagged(
         would[circle.source], q)
-    return poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean).astype(np.int32), None
+    return {"counts": poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean)}
+
+
+class _Pledges:
+    """The pledges of one circle in a chunk, ready for the day loop.
+
+    For most circles every random choice is made here, once: each would-be
+    pledger's day, amount and whether it survives the post-goal factor, summed
+    into (n, D) ledgers of count, money and reward cost for each way a day can
+    go (``base``/``extra`` part of a featured flow, ``all``/``kept`` pledgers after
+    the goal). The day loop then only picks, per simulation, the ledger its path
+    calls for. A source circle thinned by its source, or capped by its size, keeps
+    its would-be ``counts`` and is settled pledger by pledger in the loop.
+    """
+
+    def __init__(self, scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
+                 would: dict[str, np.ndarray], loop: bool):
+        self.circle = circle = scenario.circles[i]
+        self.i, self.scenario, self.streams = i, scenario, streams
+        n, D = rate.size, scenario.duration_days
+        drawn = _would_be(scenario, i, streams, rate, would)
+        self.ledgers: dict[str, np.ndarray] = {}
+        if "counts" in drawn:
+            self.counts = drawn["counts"].astype(np.int32)
+            if not loop:
+                self._settle(_cells(self.counts), "base", n, D, 0)
+        else:
+            for part, offset in (("base", 0), ("extra", _EXTRA_PART)):
+                if part in drawn:
+                    self._settle(drawn[part], part, n, D, offset)
+            self.counts = (self.ledgers["base:all:count"] + self.ledgers.get(
+                "extra:all:count", 0)).T
+        self.loop = loop
+
+    def amounts(self, key: tuple[int, ...], per_sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Amount and reward cost of each pledger (``per_sim[s]`` of simulation s)."""
+        rewards = self.scenario.rewards
+        pledge = self.circle.pledge
+        size = int(per_sim.sum())
+        if pledge is None:
+            tier = (alias_draw(alias_table([r.share for r in rewards]),
+                               self.streams.per_item(key, per_sim))
+                    if len(rewards) > 1 else np.zeros(size, dtype=np.intp))
+            return (np.array([r.amount for r in rewards])[tier],
+                    np.array([r.unit_cost for r in rewards])[tier])
+        if pledge.sd > 0:
+            value = self.streams.per_item(key, per_sim, "lognormal",
+                                          *pledge.lognormal_parameters)
+            return np.maximum(np.rint(value), 1.0), np.zeros(size)
+        return np.full(size, pledge.mean), np.zeros(size)
+
+    def _settle(self, cells: np.ndarray, part: str, n: int, D: int, offset: int) -> None:
+        """Sum pledgers into day-major ledgers (D, n): a day's row is contiguous."""
+        sim, day = cells // D, cells % D
+        per_sim = np.bincount(sim, minlength=n)
+        order = np.argsort(sim, kind="stable")  # simulation order, for the streams
+        sim, day = sim[order], day[order]
+        amount, cost = self.amounts((self.i, _VALUE + offset), per_sim)
+        slot = day * n + sim
+        variants = {"all": slice(None)}
+        phi = self.scenario.dynamics.post_goal_factor
+        if phi < 1.0:
+            variants["kept"] = self.streams.per_item((self.i, _MARK + offset), per_sim) < phi
+        for name, keep in variants.items():
+            for what, weights in (("count", None), ("money", amount), ("cost", cost)):
+                self.ledgers[f"{part}:{name}:{what}"] = np.bincount(
+                    slot[keep], weights=None if weights is None else weights[keep],
+                    minlength=n * D).reshape(D, n)
+
+    def today(self, day: int, what: str, after_goal: np.ndarray,
+              featured: np.ndarray | None) -> np.ndarray:
+        """Count, money or cost of the day, per simulation, along each one's path."""
+        value = self._pick("base", day, what, after_goal)
+        if featured is not None:
+            value = value + np.where(featured, self._pick("extra", day, what, after_goal), 0)
+        return value
+
+    def _pick(self, part: str, day: int, what: str, after_goal: np.ndarray) -> np.ndarray:
+        everyone = self.ledgers[f"{part}:all:{what}"][day]
+        kept = self.ledgers.get(f"{part}:kept:{what}")
+        return everyone if kept is None else np.where(after_goal, kept[day], everyone)
 
 
 def run(scenario: Scenario, sims: int, seed: np.random.SeedSequence,
-        chunk_size: int = 2 * SEED_BLOCK) -> Outcome:
+        chunk_size: int = SEED_BLOCK) -> Outcome:
     """Simulate ``sims`` campaigns of ``scenario`` with the streams of ``seed``.
 
     ``chunk_size`` (rounded up to whole stream blocks) bounds memory and never
     changes the numbers.
     """
     D = scenario.duration_days
-    C, M, T = len(scenario.circles), len(scenario.commitments), len(scenario.rewards)
+    C, M = len(scenario.circles), len(scenario.commitments)
     chunk = max(1, -(-chunk_size // SEED_BLOCK)) * SEED_BLOCK
     n_paths = min(sims, PATH_SIMS)
     out = Outcome(
         gross=np.empty(sims), net=np.empty(sims), backers=np.empty(sims, dtype=np.int64),
         daily_sum=np.zeros(D), circle_daily_sum=np.zeros((C, D)),
         circle_pledgers_sum=np.zeros(C), commitment_sum=np.zeros(M),
-        commitment_count=np.zeros(M), tier_pledgers_sum=np.zeros(T),
+        commitment_count=np.zeros(M),
         first_day=np.zeros((len(MILESTONES), D), dtype=np.int64),
         paths=np.empty((n_paths, D), dtype=np.float32),
     )
@@ -291,22 +346,6 @@ def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, sto
     order = circle_order(circles)
     streams = _Streams(seed, first, stop)
     phi = scenario.dynamics.post_goal_factor
-    T = len(scenario.rewards)
-    amounts = np.array([r.amount for r in scenario.rewards])
-    unit_costs = np.array([r.unit_cost for r in scenario.rewards])
-    tiers = alias_table([r.share for r in scenario.rewards]) if T > 1 else None
-
-    rate = [_conversion(streams, i, c, n) for i, c in enumerate(circles)]
-    would: dict[str, np.ndarray] = {}
-    base: dict[int, np.ndarray] = {}  # featured flows: would-be pledgers without the boost
-    for i in order:
-        counts, extra = _would_be(scenario, i, streams, rate[i], would)
-        would[circles[i].name] = counts if extra is None else counts + extra
-        if extra is not None:
-            base[i] = counts
-    day_totals = {name: counts.sum(axis=0) for name, counts in would.items()}
-    commitments = [streams.per_sim((_COMMITMENT + m,)) < c.probability
-                   for m, c in enumerate(scenario.commitments)]
 
     # Whether a circle's would-be pledgers may fail to pledge is decided by the
     # scenario alone, so the draws made never depend on the path.
@@ -316,20 +355,32 @@ def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, sto
         thinned[c.name] = (phi < 1.0 or c.featured_at is not None
                            or (c.kind == "source" and thinned[c.source]))
     # A source circle fed by a thinned circle pledges in proportion H(pledged) /
-    # H(would-be) of its source, both with the circle's own lag.
+    # H(would-be) of its source, both with the circle's own lag: settled pledger
+    # by pledger in the loop, like a capped one.
     heard = {i: (np.zeros(n), np.zeros(n)) for i, c in enumerate(circles)
              if c.kind == "source" and thinned[c.source]}
+    capped = {i: np.zeros(n, dtype=np.int64) for i, c in enumerate(circles)
+              if c.kind == "source" and c.size is not None}
+
+    rate = [_conversion(streams, i, c, n) for i, c in enumerate(circles)]
+    would: dict[str, np.ndarray] = {}
+    plans: dict[int, _Pledges] = {}
+    for i in order:
+        plans[i] = _Pledges(scenario, i, streams, rate[i], would,
+                            loop=i in heard or i in capped)
+        would[circles[i].name] = plans[i].counts
+    day_totals = {i: plans[i].counts.sum(axis=0) for i in plans}
+    commitments = [streams.per_sim((_COMMITMENT + m,)) < c.probability
+                   for m, c in enumerate(scenario.commitments)]
 
     running = np.zeros(n)
     backers = np.zeros(n, dtype=np.int64)
     reward_cost = np.zeros(n)
-    capped = {i: np.zeros(n, dtype=np.int64) for i, c in enumerate(circles)
-              if c.kind == "source" and c.size is not None}
-    featured = {i: np.zeros(n, dtype=bool) for i in base}
+    featured = {i: np.zeros(n, dtype=bool) for i, c in enumerate(circles)
+                if c.featured_at is not None}
     after_goal = np.zeros(n, dtype=bool)
     reached = np.zeros((len(MILESTONES), n), dtype=bool)
     keep_paths = max(0, min(stop, out.paths.shape[0]) - first)
-    everyone = np.arange(n)
 
     for day in range(D):
         today = np.zeros(n)
@@ -343,66 +394,25 @@ def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, sto
                 out.commitment_count[m] += np.count_nonzero(kept)
         pledged: dict[str, np.ndarray] = {}
         for i in order:
-            c = circles[i]
-            candidates = would[c.name][:, day]
+            c, plan = circles[i], plans[i]
             if i in heard:
                 alive_h, would_h = heard[i]
                 q = lag_ratio(c.lag_days)
                 alive_h[:] = q * alive_h + pledged[c.source]
                 would_h[:] = q * would_h + would[c.source][:, day]
-            if day_totals[c.name][day] == 0:
+            if day_totals[i][day] == 0:
                 pledged[c.name] = np.zeros(n, dtype=np.int64)
                 continue
-            free = c.pledge is not None and c.pledge.sd > 0
-            room = c.size - capped[i] if i in capped else None
-            if not thinned[c.name] and not free and (c.pledge is not None or T == 1):
-                # Whole counts suffice: one amount per pledger, nobody thinned.
-                count = candidates if room is None else np.minimum(candidates, room)
-                if c.pledge is not None:
-                    money = count * c.pledge.mean
-                else:
-                    money = count * amounts[0]
-                    reward_cost += count * unit_costs[0]
-                    out.tier_pledgers_sum[0] += count.sum()
+            if plan.loop:
+                count, money, cost = _settle_today(plan, day, heard.get(i), capped.get(i),
+                                                   phi, after_goal)
             else:
-                sim = np.repeat(everyone, candidates)
-                alive = np.ones(sim.size, dtype=bool)
-                if i in base:  # beyond the base count they come only once featured
-                    rank = np.arange(sim.size) - np.repeat(np.cumsum(candidates) - candidates,
-                                                           candidates)
-                    alive &= (rank < base[i][sim, day]) | featured[i][sim]
-                if phi < 1.0 or i in heard:
-                    accept = _acceptance(heard.get(i), phi, after_goal)
-                    alive &= streams.per_item((i, _MARK), candidates) < accept[sim]
-                # Amounts are drawn for every would-be pledger, so that the number
-                # of draws never depends on the path.
-                if free:
-                    value = np.maximum(np.rint(streams.per_item(
-                        (i, _VALUE), candidates, "lognormal",
-                        *c.pledge.lognormal_parameters)), 1.0)
-                elif c.pledge is None and T > 1:
-                    value = alias_draw(tiers, streams.per_item((i, _VALUE), candidates))
-                else:
-                    value = np.zeros(sim.size, dtype=np.intp)
-                if room is not None:
-                    alive &= _within_cap(candidates, alive, room)
-                sim = sim[alive]
-                count = np.bincount(sim, minlength=n)
-                if free:
-                    money = np.bincount(sim, weights=value[alive], minlength=n)
-                elif c.pledge is not None:
-                    money = count * c.pledge.mean
-                else:
-                    tier = value[alive]
-                    by_tier = np.bincount(sim * T + tier, minlength=n * T).reshape(n, T)
-                    money = by_tier @ amounts
-                    reward_cost += by_tier @ unit_costs
-                    out.tier_pledgers_sum += np.bincount(tier, minlength=T)
-            if room is not None:
-                capped[i] += count
+                count, money, cost = (plan.today(day, what, after_goal, featured.get(i))
+                                      for what in ("count", "money", "cost"))
             pledged[c.name] = count
             today += money
-            backers += count
+            backers += count.astype(np.int64)
+            reward_cost += cost
             out.circle_daily_sum[i, day] += money.sum()
             out.circle_pledgers_sum[i] += count.sum()
 
@@ -425,17 +435,33 @@ def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, sto
                            - fees.per_pledge * backers - reward_cost)
 
 
-def _acceptance(heard: tuple[np.ndarray, np.ndarray] | None, phi: float,
-                after_goal: np.ndarray) -> np.ndarray:
-    """The probability that a would-be pledger pledges today, per simulation:
-    H(pledged) / H(would-be) of a thinned source, times the post-goal factor
-    once the goal is reached."""
-    accept = np.where(after_goal, phi, 1.0)
-    if heard is not None:
-        alive_h, would_h = heard
-        accept = accept * np.divide(alive_h, would_h, out=np.ones_like(alive_h),
-                                    where=would_h > 0)
-    return accept
+def _settle_today(plan: _Pledges, day: int, heard: tuple[np.ndarray, np.ndarray] | None,
+                  capped: np.ndarray | None, phi: float, after_goal: np.ndarray):
+    """Count, money and reward cost of a source circle's day, pledger by pledger:
+    each would-be pledger pledges with probability H(pledged) / H(would-be) of the
+    source, times the post-goal factor after the goal, and within the cap.
+    Uniforms and amounts are drawn for every would-be pledger, so the number of
+    draws never depends on the path."""
+    n = after_goal.size
+    candidates = plan.counts[:, day]
+    sim = np.repeat(np.arange(n), candidates)
+    alive = np.ones(sim.size, dtype=bool)
+    if heard is not None or phi < 1.0:
+        accept = np.where(after_goal, phi, 1.0)
+        if heard is not None:
+            alive_h, would_h = heard
+            accept = accept * np.divide(alive_h, would_h, out=np.ones_like(alive_h),
+                                        where=would_h > 0)
+        alive &= plan.streams.per_item((plan.i, _MARK), candidates) < accept[sim]
+    amount, cost = plan.amounts((plan.i, _VALUE), candidates)
+    if capped is not None:
+        alive &= _within_cap(candidates, alive, plan.circle.size - capped)
+    sim = sim[alive]
+    count = np.bincount(sim, minlength=n)
+    if capped is not None:
+        capped += count
+    return (count, np.bincount(sim, weights=amount[alive], minlength=n),
+            np.bincount(sim, weights=cost[alive], minlength=n))
 
 
 def _within_cap(per_sim: np.ndarray, alive: np.ndarray, room: np.ndarray) -> np.ndarray:

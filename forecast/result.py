@@ -236,10 +236,17 @@ class Result:
         return frame
 
     def by_tier(self) -> pd.DataFrame:
-        """A row per reward tier: mean pledgers, amount and reward cost."""
+        """A row per reward tier: mean pledgers, amount and reward cost.
+
+        A pledger's tier is drawn independently of everything else, so a tier's
+        mean pledgers is its share of the mean pledgers of the circles that pick
+        tiers (an exact expectation, estimated from those circles' pledgers).
+        """
+        tiered = sum(self.outcome.circle_pledgers_sum[i]
+                     for i, c in enumerate(self.scenario.circles) if c.pledge is None)
         rows = []
-        for k, r in enumerate(self.scenario.rewards):
-            pledgers = self.outcome.tier_pledgers_sum[k] / self.sims
+        for r in self.scenario.rewards:
+            pledgers = r.share * tiered / self.sims
             rows.append({"amount": r.amount, "name": r.name, "share": r.share,
                          "unit_cost": r.unit_cost, "pledgers_mean": pledgers,
                          "amount_mean": pledgers * r.amount,
