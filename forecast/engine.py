@@ -187,24 +187,33 @@ def _conversion(streams: _Streams, i: int, circle: Circle, n: int) -> np.ndarray
 
 def _spread(streams: _Streams, key: tuple[int, ...], per_sim: np.ndarray,
             shape: np.ndarray) -> np.ndarray:
-    """Spread ``per_sim[s]`` pledgers over days with probabilities ``shape`` (a
-    multinomial per simulation): the (simulation, day) cell ``s * D + t`` of each
-    pledger, listed in simulation order. One uniform and an alias table each."""
-    D = shape.size
-    day = alias_draw(alias_table(shape), streams.per_item(key, per_sim))
-    return np.repeat(np.arange(per_sim.size) * D, per_sim) + day
+    """Spread ``per_sim[s]`` pledgers over days with probabilities ``shape``: a
+    multinomial per simulation, as counts of shape (n, D).
 
-
-def _cells(counts: np.ndarray) -> np.ndarray:
-    """The (simulation, day) cell of each pledger counted in ``counts`` (n, D)."""
-    return np.repeat(np.arange(counts.size), counts.ravel())
+    Few pledgers per simulation: each draws its day with one uniform from an alias
+    table. Many: one conditional binomial per day. Both are exact; which one is
+    used depends on the scenario only.
+    """
+    n, D = per_sim.size, shape.size
+    if per_sim.mean() < D:
+        day = alias_draw(alias_table(shape), streams.per_item(key, per_sim))
+        cell = np.repeat(np.arange(n) * D, per_sim) + day
+        return np.bincount(cell, minlength=n * D).reshape(n, D)
+    counts = np.empty((n, D), dtype=np.int64)
+    remaining = per_sim
+    tail = np.cumsum(shape[::-1])[::-1]
+    for day in range(D):
+        share = min(1.0, shape[day] / tail[day]) if tail[day] > 0 else 1.0
+        counts[:, day] = streams.per_sim(key, "binomial", remaining, share)
+        remaining = remaining - counts[:, day]
+    return counts
 
 
 def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
               would: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """A circle's would-be pledgers, as counts per (simulation, day) or as the cell
-    of each: ``{"base": ..., "extra": ...}``, ``extra`` being the part of a featured
-    flow that comes only once featured.
+    """A circle's would-be pledgers per (simulation, day), shape (n, D):
+    ``{"base": ..., "extra": ...}``, ``extra`` being the part of a featured flow
+    that comes only once featured.
 
     Stock: K ~ Binomial(N, p fade) spread over the U-curve. Flow: Poisson(p Σ reach)
     spread in proportion to the reach, or, with momentum, Poisson(p reach_t) and
@@ -220,18 +229,18 @@ def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
     if circle.kind == "flow":
         reach = flow_reach(circle, D)
         if circle.featured_at is None:
-            per_sim = poisson_inverse(streams.per_sim((i, _COUNT)), rate * reach.sum())
             if reach.sum() == 0:
-                return {"base": np.zeros(0, dtype=np.int64)}
+                return {"base": np.zeros((rate.size, D), dtype=np.int64)}
+            per_sim = poisson_inverse(streams.per_sim((i, _COUNT)), rate * reach.sum())
             return {"base": _spread(streams, (i, _DAY), per_sim, reach / reach.sum())}
         mean = rate[:, None] * reach
         extra = mean * (circle.featured_boost - 1.0)
-        return {"base": _cells(poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean)),
-                "extra": _cells(poisson_inverse(streams.per_sim((i, _EXTRA), days=D), extra))}
+        return {"base": poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean),
+                "extra": poisson_inverse(streams.per_sim((i, _EXTRA), days=D), extra)}
     q = lag_ratio(circle.lag_days)
     mean = circle.reach_per_pledger * (1 - q) * rate[:, None] * lagged(
         would[circle.source], q)
-    return {"counts": poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean)}
+    return {"base": poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean)}
 
 
 class _Pledges:
@@ -252,18 +261,12 @@ class _Pledges:
         self.i, self.scenario, self.streams = i, scenario, streams
         n, D = rate.size, scenario.duration_days
         drawn = _would_be(scenario, i, streams, rate, would)
-        self.ledgers: dict[str, np.ndarray] = {}
-        if "counts" in drawn:
-            self.counts = drawn["counts"].astype(np.int32)
-            if not loop:
-                self._settle(_cells(self.counts), "base", n, D, 0)
-        else:
-            for part, offset in (("base", 0), ("extra", _EXTRA_PART)):
-                if part in drawn:
-                    self._settle(drawn[part], part, n, D, offset)
-            self.counts = (self.ledgers["base:all:count"] + self.ledgers.get(
-                "extra:all:count", 0)).T
+        self.counts = sum(drawn.values())
         self.loop = loop
+        self.ledgers: dict[str, np.ndarray] = {}
+        if not loop:
+            for part, counts in drawn.items():
+                self._settle(counts, part, n, D, 0 if part == "base" else _EXTRA_PART)
 
     def amounts(self, key: tuple[int, ...], per_sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Amount and reward cost of each pledger (``per_sim[s]`` of simulation s)."""
@@ -282,16 +285,26 @@ class _Pledges:
             return np.maximum(np.rint(value), 1.0), np.zeros(size)
         return np.full(size, pledge.mean), np.zeros(size)
 
-    def _settle(self, cells: np.ndarray, part: str, n: int, D: int, offset: int) -> None:
-        """Sum pledgers into day-major ledgers (D, n): a day's row is contiguous."""
-        sim, day = cells // D, cells % D
-        per_sim = np.bincount(sim, minlength=n)
-        order = np.argsort(sim, kind="stable")  # simulation order, for the streams
-        sim, day = sim[order], day[order]
-        amount, cost = self.amounts((self.i, _VALUE + offset), per_sim)
-        slot = day * n + sim
-        variants = {"all": slice(None)}
+    def _settle(self, counts: np.ndarray, part: str, n: int, D: int, offset: int) -> None:
+        """Sum would-be pledgers (counts (n, D)) into day-major ledgers (D, n) of
+        count, money and reward cost, for all of them and for those who survive
+        the post-goal factor."""
         phi = self.scenario.dynamics.post_goal_factor
+        pledge, rewards = self.circle.pledge, self.scenario.rewards
+        if phi == 1.0 and (pledge.sd == 0 if pledge is not None else len(rewards) == 1):
+            # One amount per pledger and nobody thinned: counts suffice.
+            amount = pledge.mean if pledge is not None else rewards[0].amount
+            cost = 0.0 if pledge is not None else rewards[0].unit_cost
+            count = np.ascontiguousarray(counts.T)
+            self.ledgers.update({f"{part}:all:count": count,
+                                 f"{part}:all:money": count * amount,
+                                 f"{part}:all:cost": count * cost})
+            return
+        per_sim = counts.sum(axis=1)
+        cell = np.repeat(np.arange(n * D), counts.ravel())  # in simulation order
+        slot = (cell % D) * n + cell // D                    # day-major
+        amount, cost = self.amounts((self.i, _VALUE + offset), per_sim)
+        variants = {"all": slice(None)}
         if phi < 1.0:
             variants["kept"] = self.streams.per_item((self.i, _MARK + offset), per_sim) < phi
         for name, keep in variants.items():
