@@ -367,5 +367,79 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, relative: fl
     click.echo("\n".join(lines))
 
 
+# ----------------------------------------------------------------------------- report
+
+class _StageProgress:
+    """``progress(stage, done, total)`` of ``build_report``: a bar per stage."""
+
+    NAMES = {"simulate": "Simulating the plan", "sweep": "Goals x durations",
+             "sensitivity": "What matters most", "pages": "Drawing the pages"}
+
+    def __init__(self) -> None:
+        self.stage, self.bar = None, None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage, self.bar = stage, _Progress(self.NAMES.get(stage, stage))
+        self.bar(done, total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@main.command(name="report")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="The PDF to write [default: reports/NAME.LANG.pdf].")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language [default: French on La Ruche, English elsewhere].")
+@click.option("--sims", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Simulated campaigns for the plan, each goal x duration and each "
+                   "sensitivity run.")
+@seed_option
+@click.option("--goals", callback=_goals, default=None, metavar="START:STOP:STEP|A,B,..",
+              help="Goals to try [default: 40 % to 160 % of the scenario's, ~25 steps].")
+@click.option("--days", callback=_days, default=None, metavar="A,B,..|START:STOP:STEP",
+              help="Durations to try [default: the scenario's, and one and two weeks "
+                   "shorter and longer, within the platform's rules].")
+def report_command(scenario: str, output: str | None, lang: str | None, sims: int,
+                   seed: int | None, goals: list[float] | None, days: list[int] | None
+                   ) -> None:
+    """Write the advisor's report of SCENARIO: a PDF to read in five minutes.
+
+    Summary, the campaign day by day, probability against the goal, goals x
+    durations, where the money comes from, what matters most, and every assumption
+    with the seed and the SHA-256 of the scenario file.
+
+    \b
+    Example:
+      forecast report models/la-ruche-lunch-box.toml -o reports/la-ruche-lunch-box.fr.pdf \\
+          --lang fr --seed 2024
+      forecast report models/seed-1000-friends.toml --lang en --goals 15000:35000:1000
+    """
+    from .i18n import default_language
+    from .report import build_report
+
+    loaded = _load(scenario)
+    lang = lang or default_language(loaded.platform)
+    if output is None:
+        output = os.path.join("reports", f"{os.path.splitext(os.path.basename(scenario))[0]}"
+                                         f".{lang}.pdf")
+    used_seed = _seed(seed)
+    progress = _StageProgress()
+    try:
+        pages = build_report(loaded, output, lang=lang, sims=sims, rng=used_seed,
+                             goals=goals, durations=days, progress=progress)
+    except (ValueError, OSError) as error:
+        raise click.ClickException(f"cannot write {output}: {error}") from None
+    finally:
+        progress.close()
+    click.echo(f"Wrote {output}: {len(pages)} pages, {sims:,} simulated campaigns per "
+               f"cell, seed {used_seed}.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

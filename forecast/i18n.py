@@ -1,0 +1,518 @@
+"""The words and number formats of the report, in English and in French (Québec).
+
+One table, ``TEXT``, holds every string a report page shows; both languages have
+the same keys (tests/test_report.py checks it). ``Labels`` picks a language and
+formats numbers the way its readers write them:
+
+==========  ============  =============
+            en            fr (Québec)
+==========  ============  =============
+money       $25,000       25 000 $
+percent     77.3%         77,3 %
+days        45 days       45 jours
+==========  ============  =============
+
+French thousands are separated by a plain ASCII space (not a no-break space), so
+that text extracted from the PDF reads "25 000 $".
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["TEXT", "LANGUAGES", "Labels", "default_language"]
+
+LANGUAGES = ("en", "fr")
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        # every page
+        "report_title": "Campaign forecast: {name}",
+        "report_subject": "Probability of reaching the goal, where the money comes from, "
+                          "and what matters most",
+        "footer": "{name} · goal {goal} in {days} · {sims} simulated campaigns · "
+                  "seed {seed} · page {page} of {pages}",
+        "days": "{n} days",
+        "days_one": "{n} day",
+        "day": "day {n}",
+        # (a) summary
+        "summary_title": "Summary",
+        "summary_lead": "Goal {goal} in {days} on {platform}. Is the goal realistic, where "
+                        "will the money come from, what happens if the launch is weak?",
+        "probability_heading": "Probability of reaching the goal",
+        "probability_interval": "95 % interval: {low} to {high}, from {sims} simulated "
+                                "campaigns",
+        "recommended_heading": "Recommended goal",
+        "recommended_line": "{goal}: the largest goal reached in at least {target} of "
+                            "the simulated campaigns of {days}.",
+        "recommended_none": "No goal from {low} up is reached in {target} of the simulated "
+                            "campaigns of {days}.",
+        "best_payout_line": "The goal that gives the most money on average is {goal} "
+                            "({payout} expected, counting failures as 0).",
+        "need_goal_line": "The smallest goal whose successes cover the need of {need} after "
+                          "fees and rewards, nine times in ten, is {goal}.",
+        "need_goal_none": "No goal in the range tried covers the need of {need} after fees "
+                          "and rewards.",
+        "receive_heading": "What the owner receives if the goal is reached",
+        "contents_heading": "In this report",
+        "the_circle": "the circle “{name}”",
+        "the_commitment": "the commitment “{name}”",
+        "receive_column": "average of the successful campaigns",
+        "gross": "Pledges collected (gross)",
+        "fees": "Platform and payment fees",
+        "reward_costs": "Cost of the rewards (making and shipping)",
+        "net": "Net received",
+        "missed_line": "If the goal is missed the owner receives nothing and owes no "
+                       "reward (all-or-nothing). Expected amount over all campaigns: "
+                       "{payout}.",
+        "need_line": "Probability of covering the need of {need}: {p}.",
+        "facts_heading": "Three facts that matter most",
+        "fact_sensitivity": "{input} matters most: between its low value ({low_value}) and "
+                            "its high value ({high_value}), the probability goes from {low} "
+                            "to {high}.",
+        "fact_launch": "The launch decides. Half of the goal is in by {day} (median). When "
+                       "the first {n} days bring less than {amount} (the weakest quarter of "
+                       "launches), the probability of success falls to {p}, against {all} "
+                       "overall.",
+        "fact_circle": "{circle} brings {share} of the money: {amount} on average, from "
+                       "{pledgers} pledgers.",
+        # (b) day by day
+        "daily_title": "The campaign day by day",
+        "daily_note": "Top: money pledged so far. The line is the median campaign; the band "
+                      "holds 80 % of the simulated campaigns (10 % to 90 %). The points are "
+                      "the milestones. Bottom: money pledged each day, by circle: the launch "
+                      "spike, the plateau, the final surge.",
+        "axis_day": "Day of the campaign (0 = launch day)",
+        "axis_cumulative": "Pledged so far",
+        "axis_daily": "Pledged that day (average)",
+        "median_campaign": "Median campaign",
+        "band_10_90": "10 % to 90 % of campaigns",
+        "goal_line": "Goal ({goal})",
+        "milestone_label": "{pct} of goal: {day} · {p} reach it",
+        "milestone_legend": "Milestone (median day it is reached)",
+        "commitments": "Pre-campaign commitments",
+        # (c) probability against the goal
+        "curves_title": "Probability against the goal",
+        "curves_note": "Each curve is a campaign duration; its shaded band is the 95 % "
+                       "interval of the simulation. Read across from the target to find the "
+                       "largest goal that is still reached often enough.",
+        "axis_goal": "Goal",
+        "axis_probability": "Probability of reaching the goal",
+        "planned": "{days} (planned)",
+        "target_line": "Target: {p} chance",
+        "recommended_mark": "Recommended goal: {goal}",
+        "current_goal": "Goal in the plan: {goal}",
+        # (d) heatmap
+        "heatmap_title": "Goals and durations",
+        "heatmap_note": "Each cell is the probability of reaching a goal (across) in a "
+                        "duration (down). The lines join the cells at 50 %, 80 % and 95 %. "
+                        "The framed cell is the plan.",
+        "axis_duration": "Duration of the campaign",
+        # (e) money
+        "money_title": "Where the money comes from",
+        "money_note": "Circles and reward tiers: averages over all simulated campaigns. "
+                      "Budget: only the campaigns that reach the goal, the only ones paid "
+                      "(all-or-nothing).",
+        "circles_heading": "Circles of influence and commitments",
+        "tiers_heading": "Reward tiers",
+        "budget_heading": "Budget",
+        "col_circle": "Circle",
+        "col_kind": "Kind",
+        "col_pledgers": "Pledgers",
+        "col_amount": "Amount",
+        "col_share": "Share",
+        "col_tier": "Reward",
+        "col_price": "Pledge",
+        "col_chosen": "Chosen by",
+        "col_unit_cost": "Unit cost",
+        "col_cost": "Reward cost",
+        "col_item": "Item",
+        "kind_stock": "contact list",
+        "kind_source": "word of mouth",
+        "kind_flow": "daily visitors",
+        "kind_commitment": "commitment",
+        "tiers_total": "All tiers",
+        "axis_amount": "Average amount pledged",
+        "circle_bar": "{amount} · {share} · {pledgers} pledgers",
+        "commitment_bar": "{amount} · {share} · happens with probability {p}",
+        "col_mean_success": "Average success",
+        "col_weak_success": "Weak success",
+        "col_strong_success": "Strong success",
+        "backers": "Pledgers",
+        "budget_note": "A weak and a strong success are the simulated successful campaigns "
+                       "at the 10th and 90th percentiles of the total; the average success "
+                       "is the mean of them all.",
+        "in_size": "{circle}: people reached",
+        "in_daily_reach": "{circle}: people reached a day",
+        "in_budget": "{circle}: advertising budget",
+        "in_reach_per_pledger": "{circle}: people each pledger reaches",
+        "in_conversion": "{circle}: conversion",
+        "in_pledge_mean": "{circle}: average pledge",
+        "in_average_pledge": "Average pledge (all reward tiers)",
+        "in_launch_share": "Share of pledges in the launch spike",
+        "in_final_share": "Share of pledges in the final surge",
+        "in_commitment": "{name}: commits or not",
+        "in_fees": "Fees (platform and payment)",
+        "declines": "declines",
+        "commits": "commits",
+        # (f) sensitivity
+        "tornado_title": "What matters most",
+        "tornado_note": "Each input is moved from its low to its high value, the others kept "
+                        "as planned; the bar shows how far the probability of reaching the "
+                        "goal moves. The longest bars are where better information or more "
+                        "effort pays most.",
+        "tornado_low": "Input at its low value",
+        "tornado_high": "Input at its high value",
+        "tornado_base": "Plan: {p}",
+        "sensitivity_missing": "No sensitivity analysis is available.",
+        # (g) assumptions
+        "assumptions_title": "Assumptions",
+        "assumptions_continued": "Assumptions (continued)",
+        "assumptions_note": "Every input of the scenario file, with its uncertainty and the "
+                            "comment written beside it in the file. A dash: the value is "
+                            "taken as known.",
+        "col_input": "Input",
+        "col_value": "Value",
+        "col_uncertainty": "Uncertainty",
+        "col_comment": "Comment from the scenario file",
+        "beta": "mean {mean}, sd {sd}; 90 % between {low} and {high}",
+        "uniform": "anywhere from {low} to {high}",
+        "chance": "happens with probability {p}",
+        "default": "(default)",
+        "preset": "(preset of {platform})",
+        "reproduce_heading": "Reproduce these figures",
+        "seed": "Seed",
+        "sims": "Simulated campaigns",
+        "version": "forecast version",
+        "date": "Date",
+        "file": "Scenario file",
+        "sha256": "SHA-256 of the scenario file",
+        "command": "Command",
+        "goals_tried": "Goals tried",
+        "durations_tried": "Durations tried",
+        "section_file": "About this scenario",
+        "section_campaign": "Campaign",
+        "section_fees": "Fees",
+        "section_timing": "Timing of pledges (U-curve)",
+        "section_dynamics": "Dynamics",
+        "section_reward": "Reward «{name}»",
+        "section_circle": "Circle «{name}»",
+        "section_commitment": "Commitment «{name}»",
+        "times": "× {x}",
+        "of_goal": "{p} of goal",
+        "per_day": "{n} a day",
+        "pledge_free": "mean {mean}, sd {sd}",
+        "key_name": "Name",
+        "key_goal": "Goal",
+        "key_duration_days": "Duration",
+        "key_platform": "Platform",
+        "key_need": "Need (net amount the project must receive)",
+        "key_currency": "Currency",
+        "key_launch_share": "Share of pledges in the launch spike",
+        "key_launch_days": "Length of the launch spike",
+        "key_final_share": "Share of pledges in the final surge",
+        "key_final_days": "Length of the final surge",
+        "key_post_goal_factor": "Pledging once the goal is reached",
+        "key_fade_after_days": "Intent starts to fade after",
+        "key_fade_per_day": "Fading of intent per extra day",
+        "key_platform_rate": "Platform commission",
+        "key_payment_rate": "Payment fees",
+        "key_per_pledge": "Fee per pledge",
+        "key_amount": "Amount",
+        "key_share": "Share of pledgers",
+        "key_unit_cost": "Unit cost (making and shipping)",
+        "key_size": "People in the circle",
+        "key_conversion": "Conversion (share who pledge)",
+        "key_pledge": "Pledge amount",
+        "key_source": "Reached through",
+        "key_reach_per_pledger": "People each pledger reaches",
+        "key_lag_days": "Delay after the friend's pledge",
+        "key_daily_reach": "People reached each day",
+        "key_budget": "Advertising budget",
+        "key_cost_per_click": "Cost per click",
+        "key_start_day": "First day",
+        "key_end_day": "Last day",
+        "key_featured_at": "Featured by the platform once",
+        "key_featured_boost": "Visitors once featured",
+        "key_probability": "Probability it happens",
+        "key_day": "Day of the pledge",
+        "key_commitment_cost": "Cost of the rewards it is owed",
+        "key_timing": "Timing",
+    },
+    "fr": {
+        "report_title": "Prévision de campagne : {name}",
+        "report_subject": "Probabilité d'atteindre l'objectif, provenance de l'argent et "
+                          "facteurs décisifs",
+        "footer": "{name} · objectif {goal} en {days} · {sims} campagnes simulées · "
+                  "graine {seed} · page {page} de {pages}",
+        "days": "{n} jours",
+        "days_one": "{n} jour",
+        "day": "jour {n}",
+        "summary_title": "Sommaire",
+        "summary_lead": "Objectif {goal} en {days} sur {platform}. L'objectif est-il "
+                        "réaliste, d'où viendra l'argent, que se passe-t-il si le lancement "
+                        "est faible?",
+        "probability_heading": "Probabilité d'atteindre l'objectif",
+        "probability_interval": "Intervalle à 95 % : de {low} à {high}, sur {sims} campagnes "
+                                "simulées",
+        "recommended_heading": "Objectif recommandé",
+        "recommended_line": "{goal} : le plus grand objectif atteint par au moins {target} "
+                            "des campagnes simulées de {days}.",
+        "recommended_none": "Aucun objectif à partir de {low} n'est atteint par {target} des "
+                            "campagnes simulées de {days}.",
+        "best_payout_line": "L'objectif qui rapporte le plus en moyenne est {goal} "
+                            "({payout} espérés, en comptant les échecs pour 0).",
+        "need_goal_line": "Le plus petit objectif dont les réussites couvrent le besoin de "
+                          "{need} après frais et contreparties, neuf fois sur dix, est "
+                          "{goal}.",
+        "need_goal_none": "Aucun objectif essayé ne couvre le besoin de {need} après frais "
+                          "et contreparties.",
+        "receive_heading": "Ce que reçoit le porteur si l'objectif est atteint",
+        "contents_heading": "Dans ce rapport",
+        "the_circle": "le cercle « {name} »",
+        "the_commitment": "l'engagement « {name} »",
+        "receive_column": "moyenne des campagnes réussies",
+        "gross": "Contributions recueillies (brut)",
+        "fees": "Frais de plateforme et de paiement",
+        "reward_costs": "Coût des contreparties (fabrication et envoi)",
+        "net": "Montant net reçu",
+        "missed_line": "Si l'objectif n'est pas atteint, le porteur ne reçoit rien et ne doit "
+                       "aucune contrepartie (tout ou rien). Montant espéré sur l'ensemble "
+                       "des campagnes : {payout}.",
+        "need_line": "Probabilité de couvrir le besoin de {need} : {p}.",
+        "facts_heading": "Les trois faits qui comptent le plus",
+        "fact_sensitivity": "{input} compte le plus : entre sa valeur basse ({low_value}) et "
+                            "sa valeur haute ({high_value}), la probabilité passe de {low} "
+                            "à {high}.",
+        "fact_launch": "Le lancement est décisif. La moitié de l'objectif est atteinte au "
+                       "{day} (médiane). Quand les {n} premiers jours rapportent moins de "
+                       "{amount} (le quart des lancements les plus faibles), la probabilité "
+                       "de réussite tombe à {p}, contre {all} en tout.",
+        "fact_circle": "{circle} apporte {share} de l'argent : {amount} en moyenne, de "
+                       "{pledgers} contributeurs.",
+        "daily_title": "La campagne jour après jour",
+        "daily_note": "En haut : les contributions cumulées. La ligne est la campagne "
+                      "médiane; la bande contient 80 % des campagnes simulées (de 10 % à "
+                      "90 %). Les points sont les paliers. En bas : les contributions de "
+                      "chaque jour, par cercle : le pic du lancement, le plateau, le sprint "
+                      "final.",
+        "axis_day": "Jour de la campagne (0 = jour du lancement)",
+        "axis_cumulative": "Contributions cumulées",
+        "axis_daily": "Contributions du jour (moyenne)",
+        "median_campaign": "Campagne médiane",
+        "band_10_90": "De 10 % à 90 % des campagnes",
+        "goal_line": "Objectif ({goal})",
+        "milestone_label": "{pct} de l'objectif : {day} · {p} l'atteignent",
+        "milestone_legend": "Palier (jour médian où il est atteint)",
+        "commitments": "Engagements de précampagne",
+        "curves_title": "Probabilité selon l'objectif",
+        "curves_note": "Chaque courbe est une durée de campagne; sa bande ombrée est "
+                       "l'intervalle à 95 % de la simulation. Suivez la cible à "
+                       "l'horizontale pour trouver le plus grand objectif encore atteint "
+                       "assez souvent.",
+        "axis_goal": "Objectif",
+        "axis_probability": "Probabilité d'atteindre l'objectif",
+        "planned": "{days} (prévu)",
+        "target_line": "Cible : {p} de chances",
+        "recommended_mark": "Objectif recommandé : {goal}",
+        "current_goal": "Objectif prévu : {goal}",
+        "heatmap_title": "Objectifs et durées",
+        "heatmap_note": "Chaque case donne la probabilité d'atteindre un objectif (à "
+                        "l'horizontale) en une durée (à la verticale). Les lignes relient les "
+                        "cases à 50 %, 80 % et 95 %. La case encadrée est le plan.",
+        "axis_duration": "Durée de la campagne",
+        "money_title": "D'où vient l'argent",
+        "money_note": "Cercles et paliers : moyennes sur l'ensemble des campagnes simulées. "
+                      "Budget : seulement les campagnes qui atteignent l'objectif, les "
+                      "seules à être versées (tout ou rien).",
+        "circles_heading": "Cercles d'influence et engagements",
+        "tiers_heading": "Paliers de contreparties",
+        "budget_heading": "Budget",
+        "col_circle": "Cercle",
+        "col_kind": "Nature",
+        "col_pledgers": "Contributeurs",
+        "col_amount": "Montant",
+        "col_share": "Part",
+        "col_tier": "Contrepartie",
+        "col_price": "Contribution",
+        "col_chosen": "Choisie par",
+        "col_unit_cost": "Coût unitaire",
+        "col_cost": "Coût des contreparties",
+        "col_item": "Poste",
+        "kind_stock": "liste de contacts",
+        "kind_source": "bouche-à-oreille",
+        "kind_flow": "visiteurs quotidiens",
+        "kind_commitment": "engagement",
+        "tiers_total": "Tous les paliers",
+        "axis_amount": "Montant moyen des contributions",
+        "circle_bar": "{amount} · {share} · {pledgers} contributeurs",
+        "commitment_bar": "{amount} · {share} · se réalise avec une probabilité de {p}",
+        "col_mean_success": "Réussite moyenne",
+        "col_weak_success": "Réussite faible",
+        "col_strong_success": "Réussite forte",
+        "backers": "Contributeurs",
+        "budget_note": "Une réussite faible et une réussite forte sont les campagnes "
+                       "réussies simulées au 10e et au 90e centile du total; la réussite "
+                       "moyenne est la moyenne de toutes.",
+        "in_size": "{circle} : personnes rejointes",
+        "in_daily_reach": "{circle} : personnes rejointes par jour",
+        "in_budget": "{circle} : budget de publicité",
+        "in_reach_per_pledger": "{circle} : personnes rejointes par contributeur",
+        "in_conversion": "{circle} : taux de conversion",
+        "in_pledge_mean": "{circle} : contribution moyenne",
+        "in_average_pledge": "Contribution moyenne (tous les paliers)",
+        "in_launch_share": "Part des contributions au pic du lancement",
+        "in_final_share": "Part des contributions au sprint final",
+        "in_commitment": "{name} : s'engage ou non",
+        "in_fees": "Frais (plateforme et paiement)",
+        "declines": "refuse",
+        "commits": "s'engage",
+        "tornado_title": "Ce qui compte le plus",
+        "tornado_note": "Chaque donnée passe de sa valeur basse à sa valeur haute, les autres "
+                        "restant au plan; la barre montre de combien varie la probabilité "
+                        "d'atteindre l'objectif. Les plus longues barres indiquent où mieux "
+                        "s'informer ou faire plus d'efforts rapporte le plus.",
+        "tornado_low": "Donnée à sa valeur basse",
+        "tornado_high": "Donnée à sa valeur haute",
+        "tornado_base": "Plan : {p}",
+        "sensitivity_missing": "Aucune analyse de sensibilité n'est disponible.",
+        "assumptions_title": "Hypothèses",
+        "assumptions_continued": "Hypothèses (suite)",
+        "assumptions_note": "Toutes les données du fichier de scénario, avec leur incertitude "
+                            "et le commentaire écrit à côté dans le fichier. Un tiret : la "
+                            "valeur est considérée comme connue.",
+        "col_input": "Donnée",
+        "col_value": "Valeur",
+        "col_uncertainty": "Incertitude",
+        "col_comment": "Commentaire du fichier de scénario",
+        "beta": "moyenne {mean}, écart-type {sd}; 90 % entre {low} et {high}",
+        "uniform": "n'importe où de {low} à {high}",
+        "chance": "se réalise avec une probabilité de {p}",
+        "default": "(valeur par défaut)",
+        "preset": "(tarif publié de {platform})",
+        "reproduce_heading": "Reproduire ces chiffres",
+        "seed": "Graine aléatoire",
+        "sims": "Campagnes simulées",
+        "version": "Version de forecast",
+        "date": "Date",
+        "file": "Fichier de scénario",
+        "sha256": "SHA-256 du fichier de scénario",
+        "command": "Commande",
+        "goals_tried": "Objectifs essayés",
+        "durations_tried": "Durées essayées",
+        "section_file": "À propos de ce scénario",
+        "section_campaign": "Campagne",
+        "section_fees": "Frais",
+        "section_timing": "Rythme des contributions (courbe en U)",
+        "section_dynamics": "Dynamique",
+        "section_reward": "Contrepartie « {name} »",
+        "section_circle": "Cercle « {name} »",
+        "section_commitment": "Engagement « {name} »",
+        "times": "× {x}",
+        "of_goal": "{p} de l'objectif",
+        "per_day": "{n} par jour",
+        "pledge_free": "moyenne {mean}, écart-type {sd}",
+        "key_name": "Nom",
+        "key_goal": "Objectif",
+        "key_duration_days": "Durée",
+        "key_platform": "Plateforme",
+        "key_need": "Besoin (montant net que le projet doit recevoir)",
+        "key_currency": "Devise",
+        "key_launch_share": "Part des contributions au pic du lancement",
+        "key_launch_days": "Durée du pic du lancement",
+        "key_final_share": "Part des contributions au sprint final",
+        "key_final_days": "Durée du sprint final",
+        "key_post_goal_factor": "Contributions une fois l'objectif atteint",
+        "key_fade_after_days": "L'intention s'essouffle après",
+        "key_fade_per_day": "Essoufflement par jour de plus",
+        "key_platform_rate": "Commission de la plateforme",
+        "key_payment_rate": "Frais de paiement",
+        "key_per_pledge": "Frais par contribution",
+        "key_amount": "Montant",
+        "key_share": "Part des contributeurs",
+        "key_unit_cost": "Coût unitaire (fabrication et envoi)",
+        "key_size": "Personnes dans le cercle",
+        "key_conversion": "Conversion (part qui contribue)",
+        "key_pledge": "Montant de la contribution",
+        "key_source": "Rejoints par",
+        "key_reach_per_pledger": "Personnes rejointes par contributeur",
+        "key_lag_days": "Délai après la contribution de l'ami",
+        "key_daily_reach": "Personnes rejointes par jour",
+        "key_budget": "Budget de publicité",
+        "key_cost_per_click": "Coût par clic",
+        "key_start_day": "Premier jour",
+        "key_end_day": "Dernier jour",
+        "key_featured_at": "Mise en vedette par la plateforme dès",
+        "key_featured_boost": "Visiteurs une fois en vedette",
+        "key_probability": "Probabilité que cela se produise",
+        "key_day": "Jour de la contribution",
+        "key_commitment_cost": "Coût des contreparties qui lui sont dues",
+        "key_timing": "Rythme",
+    },
+}
+
+
+def default_language(platform: str) -> str:
+    """French for La Ruche (Québec), English for every other platform."""
+    return "fr" if platform == "la-ruche" else "en"
+
+
+class Labels:
+    """The strings and number formats of one language.
+
+    ``labels["key"]`` is the raw string, ``labels("key", name=...)`` the string
+    with its fields filled in; ``money``, ``percent``, ``number`` and ``days``
+    format numbers as that language's readers write them.
+    """
+
+    def __init__(self, lang: str = "en", currency: str = "$"):
+        if lang not in TEXT:
+            raise ValueError(f"lang = {lang!r} is not valid; expected one of "
+                             f"{', '.join(LANGUAGES)}")
+        self.lang = lang
+        self.currency = currency
+        self.text = TEXT[lang]
+
+    def __getitem__(self, key: str) -> str:
+        return self.text[key]
+
+    def __call__(self, key: str, **fields: Any) -> str:
+        return self.text[key].format(**fields)
+
+    def number(self, value: float, digits: int = 0) -> str:
+        """``12,345.6`` in English, ``12 345,6`` in French (ASCII space)."""
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return "—"
+        text = f"{value:,.{digits}f}"
+        if text.startswith("-") and float(text.replace(",", "")) == 0:
+            text = text[1:]
+        if self.lang == "fr":
+            text = text.replace(",", " ").replace(".", ",")
+        return text
+
+    def money(self, value: float, digits: int | None = None) -> str:
+        """``$25,000`` in English, ``25 000 $`` in French; cents only when needed."""
+        if digits is None:
+            digits = 0 if float(value).is_integer() or abs(value) >= 100 else 2
+        amount = self.number(abs(value), digits)
+        sign = "-" if value < 0 and amount.strip("0,. ") else ""
+        if self.lang == "fr":
+            return f"{sign}{amount} {self.currency}"
+        if self.currency in ("$", "£", "€"):
+            return f"{sign}{self.currency}{amount}"
+        return f"{sign}{amount} {self.currency}"
+
+    def percent(self, fraction: float, digits: int = 1) -> str:
+        """``77.3 %`` … of a fraction (0.773): ``77.3%`` in English, ``77,3 %`` in French."""
+        text = self.number(100 * fraction, digits)
+        return f"{text} %" if self.lang == "fr" else f"{text}%"
+
+    def days(self, n: float) -> str:
+        """``45 days`` / ``45 jours``."""
+        digits = 0 if float(n).is_integer() else 1
+        key = "days" if abs(n) >= 2 or (self.lang == "en" and n != 1) else "days_one"
+        return self(key, n=self.number(n, digits))
+
+    def day(self, n: int) -> str:
+        """``day 5`` / ``jour 5`` (day 0 is launch day)."""
+        return self("day", n=self.number(n))

@@ -1,0 +1,456 @@
+"""Plots of the report: ``plot_*(ax, data, ..., labels) -> Axes``.
+
+Every function draws on the ``Axes`` it is given, from data already computed
+(frames of ``Result``, ``sweep``, ``recommend``, ``sensitivity``), and never
+samples. ``labels`` (``forecast.i18n.Labels``) gives the words and the number
+formats of the reader's language, so that no English is left on a French page.
+"""
+from __future__ import annotations
+
+import re
+import textwrap
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from .i18n import Labels
+
+__all__ = ["plot_fan", "plot_daily", "plot_probability_curves", "plot_heatmap",
+           "plot_tornado", "plot_circles", "plot_table", "table_height", "wrap_rows",
+           "wrap_text", "money_axis", "percent_axis"]
+
+#: Average width of a character of DejaVu Sans, in em, with a margin for bold.
+CHAR_EM = 0.56
+#: Colours: the campaign, the goal, low and high ends, and a palette for circles.
+MAIN, BAND, GOAL, LOW, HIGH, MUTED = "#1f4e79", "#9ecae1", "#c0392b", "#d9822b", "#2e8b57", \
+    "#7f7f7f"
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+           "#bcbd22", "#7f7f7f", "#d62728")
+
+
+#: Spaces a line must not break at: in "25 000 $", "77,3 %", "« nom »", "Cible :".
+_GLUE = re.compile(r"(?<=\d) (?=\d{3}(?!\d))|(?<=\d) (?=[$€£%])|(?<=«) | (?=[»:;?!])")
+
+
+def wrap_text(text: str, width: int) -> list[str]:
+    """Lines of at most about ``width`` characters, never breaking inside a number
+    with its unit ("25 000 $", "77,3 %") or a word."""
+    glued = _GLUE.sub("\u00a0", str(text))
+    lines = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False)
+    return [line.replace("\u00a0", " ") for line in lines]
+
+
+def money_axis(axis, labels: Labels) -> None:
+    """Format an axis (``ax.xaxis`` or ``ax.yaxis``) as money in the reader's style."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: labels.money(v, 0)))
+
+
+def percent_axis(axis, labels: Labels) -> None:
+    """Format an axis of fractions (0 … 1) as whole percents."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: labels.percent(v, 0)))
+
+
+def _percent(p: float, labels: Labels) -> str:
+    """A probability with no decimal, unless rounding would say 0 % or 100 % of
+    what is neither (then as many decimals as it takes, up to two)."""
+    for digits in (0, 1, 2):
+        shown = round(100 * p, digits)
+        if not ((p < 1 and shown >= 100) or (p > 0 and shown <= 0)):
+            break
+    return labels.percent(p, digits)
+
+
+def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels,
+             milestones: dict | None = None) -> Axes:
+    """Cumulative pledges day by day: median, 10–90 % band, goal line, milestones.
+
+    Parameters
+    ----------
+    daily_frame : DataFrame
+        ``Result.daily()``: columns ``day``, ``cumulative_p10``, ``cumulative_p50``,
+        ``cumulative_p90``.
+    goal : float
+        The goal, drawn as a horizontal line.
+    milestones : dict, optional
+        ``Result.milestones()``: for "25", "50", "75", "100" (% of goal) the
+        ``probability`` of reaching it and the ``median_day`` it is reached; each is
+        marked at (median day, share of goal) with its label.
+    """
+    day = daily_frame["day"].to_numpy()
+    ax.fill_between(day, daily_frame["cumulative_p10"], daily_frame["cumulative_p90"],
+                    color=BAND, alpha=0.6, linewidth=0, label=labels["band_10_90"])
+    ax.plot(day, daily_frame["cumulative_p50"], color=MAIN, lw=2,
+            label=labels["median_campaign"])
+    ax.axhline(goal, color=GOAL, lw=1.5, ls="--",
+               label=labels("goal_line", goal=labels.money(goal)))
+    last = int(day.max()) if day.size else 0
+    first_marker = True
+    for key, found in (milestones or {}).items():
+        median_day = found.get("median_day")
+        if median_day is None:
+            continue
+        fraction = float(key) / 100
+        ax.plot([median_day], [fraction * goal], "o", color=GOAL, ms=6, zorder=5,
+                label=labels["milestone_legend"] if first_marker else None)
+        first_marker = False
+        text = labels("milestone_label", pct=labels.percent(fraction, 0),
+                      day=labels.day(median_day), p=_percent(found["probability"], labels))
+        right = median_day <= 0.55 * last
+        ax.annotate(text, (median_day, fraction * goal),
+                    xytext=(10 if right else -10, -4), textcoords="offset points",
+                    ha="left" if right else "right", va="top", fontsize=8.5, color="#333333",
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
+    ax.set_xlim(0, max(last, 1))
+    top = max(float(daily_frame["cumulative_p90"].max()) if len(daily_frame) else 0, goal)
+    ax.set_ylim(0, 1.08 * top)
+    ax.set_xlabel(labels["axis_day"])
+    ax.set_ylabel(labels["axis_cumulative"])
+    money_axis(ax.yaxis, labels)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
+    return ax
+
+
+def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels,
+               names: dict[str, str] | None = None) -> Axes:
+    """Mean money pledged each day, stacked by circle: the U-curve.
+
+    Parameters
+    ----------
+    daily_frame : DataFrame
+        ``Result.daily()``: ``day``, ``pledges_mean`` and a ``circle:NAME`` column
+        per circle. What ``pledges_mean`` holds beyond the circles (pre-campaign
+        commitments) is drawn as one more layer.
+    names : dict, optional
+        Display names by circle name.
+    """
+    day = daily_frame["day"].to_numpy()
+    columns = [c for c in daily_frame.columns if c.startswith("circle:")]
+    bottom = np.zeros(len(day))
+    for k, column in enumerate(columns):
+        name = column.split(":", 1)[1]
+        values = daily_frame[column].to_numpy(float)
+        ax.bar(day, values, bottom=bottom, width=0.85, color=PALETTE[k % len(PALETTE)],
+               label=(names or {}).get(name, name), linewidth=0)
+        bottom += values
+    rest = daily_frame["pledges_mean"].to_numpy(float) - bottom
+    if np.any(rest > 1e-9 * max(1.0, float(bottom.max(initial=0)))):
+        ax.bar(day, np.clip(rest, 0, None), bottom=bottom, width=0.85, color="#444444",
+               label=labels["commitments"], linewidth=0)
+    ax.set_xlim(-0.6, (day.max() if day.size else 0) + 0.6)
+    ax.set_xlabel(labels["axis_day"])
+    ax.set_ylabel(labels["axis_daily"])
+    money_axis(ax.yaxis, labels)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(loc="upper center", ncol=4, fontsize=8, framealpha=0.9)
+    ax.set_ylim(0, 1.35 * float(daily_frame["pledges_mean"].max() or 1))
+    return ax
+
+
+def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
+                            recommended: float | None, labels: Labels, *,
+                            planned_days: int | None = None,
+                            goal: float | None = None) -> Axes:
+    """P(success) against the goal, one curve per duration, with its 95 % band.
+
+    Parameters
+    ----------
+    sweep_frame : DataFrame
+        ``sweep``: columns ``goal``, ``duration_days``, ``probability``, ``ci_low``,
+        ``ci_high``.
+    target : float
+        The probability to reach, drawn as a horizontal line.
+    recommended : float or None
+        The recommended goal (``recommend``'s ``target_goal`` at the planned
+        duration), marked with a vertical line and its label; None (or NaN) when no
+        goal reaches the target.
+    planned_days, goal : optional
+        The plan's duration (its curve is drawn bolder) and goal (a dotted line).
+    """
+    durations = sorted(sweep_frame["duration_days"].unique())
+    colours = _duration_colours(durations, planned_days)
+    for days in durations:
+        cells = sweep_frame[sweep_frame["duration_days"] == days].sort_values("goal")
+        planned = days == planned_days
+        name = labels.days(days)
+        ax.fill_between(cells["goal"], cells["ci_low"], cells["ci_high"],
+                        color=colours[days], alpha=0.18, linewidth=0)
+        ax.plot(cells["goal"], cells["probability"], color=colours[days],
+                lw=2.6 if planned else 1.4, zorder=4 if planned else 3,
+                label=labels("planned", days=name) if planned else name)
+    ax.axhline(target, color=GOAL, lw=1, ls="--")
+    ax.text(0.995, target, labels("target_line", p=labels.percent(target, 0)),
+            transform=ax.get_yaxis_transform(), ha="right", va="bottom", fontsize=9,
+            color=GOAL)
+    if goal is not None:
+        ax.axvline(goal, color=MUTED, lw=1, ls=":")
+        ax.annotate(labels("current_goal", goal=labels.money(goal)), (goal, 0.03),
+                    xycoords=("data", "axes fraction"), xytext=(4, 0),
+                    textcoords="offset points", rotation=90, ha="left", va="bottom",
+                    fontsize=8.5, color=MUTED)
+    if recommended is not None and np.isfinite(recommended):
+        ax.axvline(recommended, color=MAIN, lw=1.2)
+        at = sweep_frame[(sweep_frame["goal"] == recommended)
+                         & (sweep_frame["duration_days"] == (planned_days or durations[0]))]
+        if len(at):
+            ax.plot([recommended], [float(at["probability"].iloc[0])], "o", color=MAIN,
+                    ms=7, zorder=6)
+        ax.annotate(labels("recommended_mark", goal=labels.money(recommended)),
+                    (recommended, 0.03), xycoords=("data", "axes fraction"), xytext=(-4, 0),
+                    textcoords="offset points", rotation=90, ha="right", va="bottom",
+                    fontsize=8.5, color=MAIN)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(sweep_frame["goal"].min(), sweep_frame["goal"].max())
+    ax.set_xlabel(labels["axis_goal"])
+    ax.set_ylabel(labels["axis_probability"])
+    money_axis(ax.xaxis, labels)
+    percent_axis(ax.yaxis, labels)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
+    return ax
+
+
+def _duration_colours(durations: Sequence[int], planned: int | None) -> dict:
+    """Shorter durations light, longer dark; the planned one in the main colour."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["YlOrBr"]
+    n = len(durations)
+    colours = {d: cmap(0.35 + 0.55 * (k / max(n - 1, 1))) for k, d in enumerate(durations)}
+    if planned in colours:
+        colours[planned] = MAIN
+    return colours
+
+
+def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels, *,
+                 levels: Sequence[float] = (0.5, 0.8, 0.95),
+                 planned: tuple[float, int] | None = None, annotate: bool = True) -> Axes:
+    """P(success) for every goal (across) and duration (down), with contour lines.
+
+    Parameters
+    ----------
+    sweep_frame : DataFrame
+        ``sweep``: columns ``goal``, ``duration_days``, ``probability``.
+    levels : sequence of float
+        Probabilities joined by contour lines (50, 80, 95 % by default).
+    planned : (goal, duration_days), optional
+        The plan's cell, framed.
+    annotate : bool
+        Write each cell's probability (whole percent) in it.
+    """
+    grid = sweep_frame.pivot(index="duration_days", columns="goal", values="probability")
+    goals = grid.columns.to_numpy(float)
+    durations = grid.index.to_numpy(int)
+    values = grid.to_numpy(float)
+    mesh = ax.pcolormesh(goals, durations, values, shading="nearest", cmap="RdYlGn",
+                         vmin=0, vmax=1)
+    if len(goals) >= 2 and len(durations) >= 2:
+        contours = ax.contour(goals, durations, values, levels=sorted(levels), colors="k",
+                              linewidths=1.3)
+        for text in ax.clabel(contours, fmt=lambda v: labels.percent(v, 0), fontsize=9,
+                              inline_spacing=2):
+            text.set_bbox(dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
+    if annotate:
+        size = 7 if len(goals) > 15 else 8.5
+        for i, days in enumerate(durations):
+            for j, goal in enumerate(goals):
+                p = values[i, j]
+                if np.isfinite(p):
+                    ax.text(goal, days, labels.number(100 * p), ha="center", va="center",
+                            fontsize=size, color="white" if p < 0.2 or p > 0.85 else "black")
+    if planned is not None:
+        goal, days = planned
+        width = np.min(np.diff(goals)) if len(goals) > 1 else goal * 0.1
+        height = np.min(np.diff(durations)) if len(durations) > 1 else 1
+        ax.add_patch(Rectangle((goal - width / 2, days - height / 2), width, height,
+                               fill=False, ec="black", lw=2.2, zorder=6))
+    ax.set_yticks(durations)
+    ax.set_yticklabels([labels.days(d) for d in durations])
+    ax.set_xlabel(labels["axis_goal"])
+    ax.set_ylabel(labels["axis_duration"])
+    money_axis(ax.xaxis, labels)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=10, steps=[1, 2, 2.5, 5, 10]))
+    bar = ax.figure.colorbar(mesh, ax=ax, fraction=0.04, pad=0.02)
+    bar.set_label(labels["axis_probability"])
+    percent_axis(bar.ax.yaxis, labels)
+    return ax
+
+
+def plot_tornado(ax: Axes, sensitivity_frame: pd.DataFrame, labels: Labels, *,
+                 base: float | None = None) -> Axes:
+    """What matters most: how far P(success) moves as each input goes low to high.
+
+    Parameters
+    ----------
+    sensitivity_frame : DataFrame
+        ``sensitivity``: columns ``input``, ``probability_low``, ``probability_high``
+        (largest effect first). Optional columns ``label`` (display name),
+        ``low_text`` and ``high_text`` (the input's values, written out) are used
+        when present.
+    base : float, optional
+        The plan's probability, where the bars start; by default
+        ``sensitivity_frame.attrs["probability"]``.
+    """
+    frame = sensitivity_frame.reset_index(drop=True)
+    if base is None:
+        base = float(frame.attrs.get("probability", np.nan))
+    n = len(frame)
+    names = frame["label"] if "label" in frame else frame["input"]
+    y = np.arange(n)[::-1]
+    ax.barh(y, frame["probability_low"] - base, left=base, color=LOW, height=0.6,
+            label=labels["tornado_low"])
+    ax.barh(y, frame["probability_high"] - base, left=base, color=HIGH, height=0.6,
+            label=labels["tornado_high"])
+    for k in range(n):
+        ends = []
+        for end, text_column in (("probability_low", "low_text"),
+                                 ("probability_high", "high_text")):
+            p = float(frame[end].iloc[k])
+            text = (frame[text_column].iloc[k] if text_column in frame
+                    else labels.number(frame[end.replace("probability_", "")].iloc[k], 2))
+            ends.append((p, f"{text} → {_percent(p, labels)}"))
+        # The smaller probability is written left of the bar, the larger right of it.
+        (p_small, left_text), (p_large, right_text) = sorted(ends, key=lambda e: e[0])
+        ax.text(min(p_small, base) - 0.006, y[k], left_text, ha="right", va="center",
+                fontsize=7.5, color="#333333")
+        ax.text(max(p_large, base) + 0.006, y[k], right_text, ha="left", va="center",
+                fontsize=7.5, color="#333333")
+    ax.axvline(base, color="black", lw=1)
+    ax.text(base, n - 0.35, labels("tornado_base", p=labels.percent(base)), ha="center",
+            va="bottom", fontsize=9, zorder=5,
+            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none"))
+    ax.set_yticks(y)
+    ax.set_yticklabels(names, fontsize=8.5)
+    ax.set_ylim(-0.7, n + 0.2)
+    # Room for the value labels beyond the bars.
+    low_edge = min(frame["probability_low"].min(), frame["probability_high"].min())
+    high_edge = max(frame["probability_low"].max(), frame["probability_high"].max())
+    ax.set_xlim(min(low_edge, base) - 0.22, max(high_edge, base) + 0.22)
+    ax.set_xticks([t for t in np.linspace(0, 1, 11) if min(low_edge, base) - 0.1 <= t
+                   <= max(high_edge, base) + 0.1])
+    ax.set_xlabel(labels["axis_probability"])
+    percent_axis(ax.xaxis, labels)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8.5, framealpha=0.9)
+    return ax
+
+
+def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels) -> Axes:
+    """Mean money from each circle and commitment, as horizontal bars.
+
+    ``circle_frame`` is ``Result.by_circle()`` (``name``, ``kind``,
+    ``pledgers_mean``, ``amount_mean``, ``share``); each bar is labelled with its
+    amount, its share of the total and its pledgers (for a commitment, the
+    probability that it comes).
+    """
+    frame = circle_frame.reset_index(drop=True)
+    y = np.arange(len(frame))[::-1]
+    colours = [("#444444" if kind == "commitment" else PALETTE[k % len(PALETTE)])
+               for k, kind in enumerate(frame["kind"])]
+    ax.barh(y, frame["amount_mean"], color=colours, height=0.65)
+    top = float(frame["amount_mean"].max() or 1)
+    for k in range(len(frame)):
+        amount = labels.money(frame["amount_mean"].iloc[k])
+        share = _percent(float(frame["share"].iloc[k]), labels)
+        pledgers = float(frame["pledgers_mean"].iloc[k])
+        if frame["kind"].iloc[k] == "commitment":   # one pledger, who may not come
+            text = labels("commitment_bar", amount=amount, share=share,
+                          p=_percent(pledgers, labels))
+        else:
+            text = labels("circle_bar", amount=amount, share=share,
+                          pledgers=labels.number(pledgers))
+        ax.text(frame["amount_mean"].iloc[k] + 0.01 * top, y[k], text, va="center",
+                fontsize=8.5)
+    ax.set_yticks(y)
+    ax.set_yticklabels(frame["name"], fontsize=9)
+    ax.set_xlim(0, 1.45 * top)
+    ax.set_xlabel(labels["axis_amount"])
+    money_axis(ax.xaxis, labels)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    ax.grid(True, axis="x", alpha=0.3)
+    return ax
+
+
+# ----------------------------------------------------------------------------- tables
+
+def wrap_rows(rows: Sequence[Sequence[str]], widths: Sequence[float], width_pt: float,
+              fontsize: float) -> list[list[list[str]]]:
+    """Wrap each cell's text to its column: ``rows[r][c]`` -> list of lines.
+
+    A column of ``widths[c]`` (fraction of the table) of a table ``width_pt`` points
+    wide holds about ``widths[c] * width_pt / (0.55 * fontsize)`` characters of
+    DejaVu Sans (``CHAR_EM`` em a character, on average, with room for bold).
+    """
+    chars = [max(4, int(w * width_pt / (CHAR_EM * fontsize)) - 1) for w in widths]
+    return [[wrap_text(str(cell), chars[c]) or [""] for c, cell in enumerate(row)]
+            for row in rows]
+
+
+def plot_table(ax: Axes, columns: Sequence[str], rows: Sequence[Sequence[str]], *,
+               widths: Sequence[float], align: Sequence[str] | None = None,
+               styles: Sequence[str | None] | None = None, fontsize: float = 9,
+               line_height: float = 1.35) -> Axes:
+    """A table of text, drawn from the top of ``ax`` down (axis off).
+
+    Parameters
+    ----------
+    columns : header of each column (bold, ruled below).
+    rows : the cells, as strings; long cells wrap within their column.
+    widths : fraction of the axes width of each column.
+    align : "left" or "right" for each column (numbers right).
+    styles : per row, None, "section" (shaded, first cell bold) or "total" (bold,
+        ruled above).
+    """
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    align = list(align or ["left"] * len(columns))
+    styles = list(styles or [None] * len(rows))
+    bbox = ax.get_position()
+    width_pt = bbox.width * ax.figure.get_figwidth() * 72
+    height_pt = bbox.height * ax.figure.get_figheight() * 72
+    step = fontsize * line_height / height_pt
+    lefts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    pad = 4 / width_pt
+
+    def x_of(c: int) -> float:
+        return lefts[c] + widths[c] - pad if align[c] == "right" else lefts[c] + pad
+
+    y = 1.0
+    header = wrap_rows([columns], widths, width_pt, fontsize)[0]
+    lines = max(len(cell) for cell in header)
+    for c, cell in enumerate(header):
+        ax.text(x_of(c), y - 0.2 * step, "\n".join(cell), ha=align[c], va="top",
+                fontsize=fontsize, fontweight="bold", linespacing=line_height * 0.9)
+    y -= (lines + 0.4) * step
+    ax.plot([0, sum(widths)], [y, y], color="black", lw=0.8)
+    wrapped = wrap_rows(rows, widths, width_pt, fontsize)
+    for cells, style in zip(wrapped, styles):
+        lines = max(len(cell) for cell in cells)
+        height = (lines + 0.4) * step
+        if style == "section":
+            ax.add_patch(Rectangle((0, y - height), sum(widths), height, color="#eef2f7",
+                                   lw=0, zorder=0))
+        if style == "total":
+            ax.plot([0, sum(widths)], [y, y], color="black", lw=0.6)
+        for c, cell in enumerate(cells):
+            bold = style == "total" or (style == "section" and c == 0)
+            ax.text(x_of(c), y - 0.2 * step, "\n".join(cell), ha=align[c], va="top",
+                    fontsize=fontsize, fontweight="bold" if bold else "normal",
+                    linespacing=line_height * 0.9)
+        y -= height
+    return ax
+
+
+def table_height(columns: Sequence[str], rows: Sequence[Sequence[str]], *,
+                 widths: Sequence[float], width_pt: float, fontsize: float = 9,
+                 line_height: float = 1.35) -> float:
+    """The height in points ``plot_table`` needs for these rows (to paginate)."""
+    header = max(len(c) for c in wrap_rows([columns], widths, width_pt, fontsize)[0])
+    body = sum(max(len(c) for c in cells) + 0.4
+               for cells in wrap_rows(rows, widths, width_pt, fontsize))
+    return (header + 0.4 + body) * fontsize * line_height

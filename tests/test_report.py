@@ -1,0 +1,438 @@
+"""The advisor's report: words, comments, plots (through their artists) and the PDF."""
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from matplotlib.figure import Figure
+
+import forecast
+from forecast import plots, report
+from forecast.assumptions import assumption_rows, toml_comments
+from forecast.cli import main
+from forecast.i18n import LANGUAGES, TEXT, Labels, default_language
+
+
+def _pypdf():
+    """pypdf reads the PDFs back (it is in the test extra); only those tests skip
+    without it."""
+    return pytest.importorskip("pypdf", reason="pypdf is in the test extra")
+
+ROOT = Path(__file__).resolve().parent.parent
+LUNCH_BOX = ROOT / "models" / "la-ruche-lunch-box.toml"
+
+
+# ----------------------------------------------------------------------------- words
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_both_languages_have_the_same_keys_and_fields():
+    assert set(LANGUAGES) == set(TEXT) == {"en", "fr"}
+    assert set(TEXT["en"]) == set(TEXT["fr"])
+    for key in TEXT["en"]:
+        assert _fields(TEXT["en"][key]) == _fields(TEXT["fr"][key]), key
+
+
+def test_numbers_are_written_the_way_each_reader_writes_them():
+    fr, en = Labels("fr"), Labels("en")
+    assert fr.money(25000) == "25 000 $"
+    assert en.money(25000) == "$25,000"
+    assert fr.percent(0.773) == "77,3 %"
+    assert en.percent(0.773) == "77.3%"
+    assert fr.days(45) == "45 jours" and en.days(45) == "45 days"
+    assert fr.days(1) == "1 jour" and en.days(1) == "1 day"
+    assert fr.money(0.9) == "0,90 $"
+    assert fr.number(1234567.891, 2) == "1 234 567,89"
+    assert Labels("fr", "€").money(1500) == "1 500 €"
+    assert "\u00a0" not in fr.money(25000) + fr.percent(0.5)   # plain spaces: searchable
+    assert default_language("la-ruche") == "fr" and default_language("kickstarter") == "en"
+    with pytest.raises(ValueError, match="lang = 'de'"):
+        Labels("de")
+
+
+def test_wrapping_never_splits_an_amount_from_its_unit():
+    text = "le plus petit objectif qui couvre le besoin de 9 000 $ est 16 000 $ à 77,3 %"
+    for width in range(12, 60):
+        lines = plots.wrap_text(text, width)
+        assert " ".join(lines) == text
+        for line in lines:
+            assert not re.match(r"^(\d{3}|\$|%)", line), (width, lines)
+            assert not re.search(r"\d$", line), (width, lines)
+
+
+# ----------------------------------------------------------------------------- comments
+
+COMMENTED = '''# A file about a campaign.
+# Second line of the header.
+
+[campaign]
+name = "Le # n'est pas un commentaire"   # the name
+# above the goal
+goal = 20000            # inline too
+duration_days = 45
+
+# a free comment, followed by a blank line
+
+need = 9000
+list = [
+  1,  # inside an array: skipped
+  2,
+]
+after = 3   # after the array
+
+# Circle 1
+[[circle]]              # first circle
+name = 'a # b'
+size = 420              # people
+[circle.timing]
+launch_share = 0.4      # nested table of the last circle
+
+[[circle]]
+conversion = { mean = 0.2, sd = 0.05 }   # inline table
+'''
+
+
+def test_comments_are_found_beside_and_above_their_key():
+    found = toml_comments(COMMENTED)
+    assert found[""] == "A file about a campaign. Second line of the header."
+    assert found["campaign.name"] == "the name"
+    assert found["campaign.goal"] == "above the goal inline too"
+    assert "campaign.duration_days" not in found
+    assert "campaign.need" not in found          # a blank line separates it from the comment
+    assert "campaign.list" not in found
+    assert found["campaign.after"] == "after the array"
+    assert found["circle[0]"] == "Circle 1 first circle"
+    assert found["circle[0].size"] == "people"
+    assert found["circle[0].timing.launch_share"] == "nested table of the last circle"
+    assert found["circle[1].conversion"] == "inline table"
+    assert not any("skipped" in v for v in found.values())
+
+
+def test_every_input_of_the_example_is_listed_with_its_comment():
+    scenario = forecast.load_scenario(LUNCH_BOX)
+    text = LUNCH_BOX.read_text(encoding="utf-8")
+    rows = assumption_rows(scenario, text, Labels("fr"))
+    inputs = [r for r in rows if r["kind"] == "input"]
+    comment = {r["comment"] for r in inputs}
+    assert "sticker and postage" in comment
+    goal = next(r for r in inputs if r["input"] == TEXT["fr"]["key_goal"])
+    assert goal["value"] == "20 000 $" and goal["comment"].startswith("the gap below")
+    conversions = [r for r in inputs if r["input"] == TEXT["fr"]["key_conversion"]]
+    assert len(conversions) == len(scenario.circles)
+    assert conversions[1]["uncertainty"] == "n'importe où de 1,0 % à 4,0 %"
+    assert conversions[0]["uncertainty"].startswith("moyenne 22,0 %, écart-type 6,0 %; 90 %")
+    # the platform's fees are listed although the file does not set them
+    assert any(r["value"] == "8,05 %" for r in inputs)
+    sections = [r["input"] for r in rows if r["kind"] == "section"]
+    assert "Cercle « entourage »" in sections
+    assert len([s for s in sections if s.startswith("Engagement")]) == 2
+
+
+# ----------------------------------------------------------------------------- plots
+
+def _daily(days: int = 10) -> pd.DataFrame:
+    day = np.arange(days)
+    spend = np.where(day == 0, 500.0, 100.0)
+    frame = pd.DataFrame({"day": day, "pledges_mean": spend + 50 * (day == 3),
+                          "cumulative_p10": np.cumsum(spend) * 0.8,
+                          "cumulative_p50": np.cumsum(spend),
+                          "cumulative_p90": np.cumsum(spend) * 1.2})
+    frame["circle:amis"] = spend * 0.75
+    frame["circle:public"] = spend * 0.25
+    return frame
+
+
+def _sweep() -> pd.DataFrame:
+    rows = []
+    for days in (30, 45):
+        for goal in (500.0, 1000.0, 1500.0, 2000.0):
+            p = max(0.0, min(1.0, 1.3 - goal / 1500 + (days - 30) / 300))
+            rows.append({"goal": goal, "duration_days": days, "probability": p,
+                         "ci_low": max(0, p - 0.02), "ci_high": min(1, p + 0.02),
+                         "gross_p50": 1200.0, "expected_payout": p * goal * 0.8,
+                         "need_probability": np.nan})
+    return pd.DataFrame(rows)
+
+
+def _axes() -> matplotlib.axes.Axes:
+    return Figure(figsize=(8, 5)).add_subplot()
+
+
+def _texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_plot_fan_draws_median_band_goal_and_milestones():
+    daily = _daily()
+    milestones = {"50": {"probability": 0.9, "median_day": 3},
+                  "100": {"probability": 0.4, "median_day": None}}
+    ax = plots.plot_fan(_axes(), daily, 1000.0, Labels("fr"), milestones)
+    median = ax.lines[0]
+    np.testing.assert_array_equal(median.get_ydata(), daily["cumulative_p50"])
+    goal_line = ax.lines[1]
+    assert list(goal_line.get_ydata()) == [1000.0, 1000.0]
+    assert [line.get_xydata().tolist() for line in ax.lines[2:]] == [[[3.0, 500.0]]]
+    assert _texts(ax) == ["50 % de l'objectif : jour 3 · 90 % l'atteignent"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Objectif (1 000 $)" in legend and "Campagne médiane" in legend
+    assert ax.get_ylim()[1] >= daily["cumulative_p90"].max()
+    assert ax.get_xlim() == (0, 9)
+    assert ax.get_ylabel() == "Contributions cumulées"
+
+
+def test_plot_daily_stacks_circles_and_commitments():
+    daily = _daily()
+    ax = plots.plot_daily(_axes(), daily, Labels("en"))
+    assert len(ax.containers) == 3                 # two circles, then commitments
+    commitments = [bar.get_height() for bar in ax.containers[2]]
+    np.testing.assert_allclose(commitments, 50.0 * (daily["day"] == 3))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["amis", "public", "Pre-campaign commitments"]
+    assert ax.get_xlabel() == "Day of the campaign (0 = launch day)"
+
+
+def test_plot_probability_curves_one_curve_per_duration_with_target_and_advice():
+    frame = _sweep()
+    ax = plots.plot_probability_curves(_axes(), frame, 0.8, 1000.0, Labels("en"),
+                                       planned_days=45, goal=1500.0)
+    curves = [line for line in ax.lines if len(line.get_xdata()) == 4]
+    assert [c.get_label() for c in curves] == ["30 days", "45 days (planned)"]
+    assert curves[1].get_linewidth() > curves[0].get_linewidth()
+    np.testing.assert_allclose(curves[1].get_ydata(),
+                               frame[frame.duration_days == 45]["probability"])
+    assert len(ax.collections) == 2                # the 95 % bands
+    texts = _texts(ax)
+    assert "Target: 80% chance" in texts
+    assert "Recommended goal: $1,000" in texts
+    assert "Goal in the plan: $1,500" in texts
+    assert ax.get_ylim() == (0, 1.02)
+    assert ax.get_xlim() == (500.0, 2000.0)
+
+
+def test_plot_probability_curves_without_a_recommended_goal():
+    ax = plots.plot_probability_curves(_axes(), _sweep(), 0.99, np.nan, Labels("fr"))
+    assert not any(t.startswith("Objectif recommandé") for t in _texts(ax))
+    assert "Cible : 99 % de chances" in _texts(ax)
+
+
+def test_plot_heatmap_cells_contours_and_the_plan():
+    frame = _sweep()
+    ax = plots.plot_heatmap(_axes(), frame, Labels("fr"), planned=(1500.0, 45))
+    mesh = ax.collections[0]
+    np.testing.assert_allclose(np.sort(mesh.get_array().ravel()),
+                               np.sort(frame["probability"]))
+    contour = next(c for c in ax.collections[1:] if hasattr(c, "levels"))
+    assert list(contour.levels) == [0.5, 0.8, 0.95]
+    cell_texts = [t for t in _texts(ax) if t.isdigit()]
+    assert len(cell_texts) == len(frame)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["30 jours", "45 jours"]
+    frame_patch = [p for p in ax.patches if not p.get_fill()]
+    assert frame_patch and frame_patch[0].get_xy()[0] == pytest.approx(1250.0)
+    assert ax.get_ylabel() == "Durée de la campagne"
+
+
+def test_plot_tornado_bars_from_the_plan_with_values():
+    frame = pd.DataFrame({
+        "input": ["a: conversion", "b: size"], "low": [0.1, 80.0], "high": [0.3, 120.0],
+        "probability_low": [0.4, 0.7], "probability_high": [0.9, 0.75],
+        "effect_pp": [50.0, 5.0]})
+    frame.attrs["probability"] = 0.72
+    ax = plots.plot_tornado(_axes(), frame, Labels("en"))
+    assert len(ax.patches) == 4
+    widths = sorted(round(p.get_width(), 6) for p in ax.patches)
+    assert widths == sorted([round(-0.32, 6), round(0.18, 6), round(-0.02, 6),
+                             round(0.03, 6)])
+    assert all(p.get_x() == pytest.approx(0.72) for p in ax.patches)
+    top_down = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])
+    assert [t.get_text() for t in top_down] == ["a: conversion", "b: size"]  # largest on top
+    texts = _texts(ax)
+    assert "Plan: 72.0%" in texts
+    assert "0.10 → 40%" in texts and "0.30 → 90%" in texts
+    assert all(0 <= tick <= 1 for tick in ax.get_xticks())
+
+
+def test_plot_table_writes_every_cell_and_wraps_long_ones():
+    ax = Figure(figsize=(6, 3)).add_axes((0, 0, 1, 1))
+    long = "word " * 40
+    plots.plot_table(ax, ["Input", "Value"], [["goal", "20 000 $"], ["note", long]],
+                     widths=[0.3, 0.7], styles=[None, "total"])
+    texts = _texts(ax)
+    assert texts[:2] == ["Input", "Value"]
+    assert "20 000 $" in texts
+    assert any("\n" in t for t in texts)           # the long cell wrapped
+    assert min(t.get_position()[1] for t in ax.texts) > 0
+
+
+# ----------------------------------------------------------------------------- the PDF
+
+KEY_LABELS = {   # page -> keys of TEXT whose text the page must show
+    0: ["summary_title", "probability_heading", "recommended_heading", "facts_heading",
+        "receive_heading", "gross", "fees", "net"],
+    1: ["daily_title", "axis_day", "axis_cumulative", "axis_daily", "median_campaign",
+        "milestone_legend", "commitments"],
+    2: ["curves_title", "axis_goal", "axis_probability"],
+    3: ["heatmap_title", "axis_duration", "axis_probability"],
+    4: ["money_title", "circles_heading", "tiers_heading", "budget_heading", "col_tier",
+        "col_mean_success", "tiers_total"],
+    5: ["tornado_title", "tornado_low", "tornado_high", "axis_probability"],
+    6: ["assumptions_title", "reproduce_heading", "seed", "sha256", "col_input",
+        "col_uncertainty", "col_comment", "section_campaign"],
+}
+
+
+@pytest.fixture(scope="module")
+def data():
+    scenario = forecast.load_scenario(LUNCH_BOX)
+    return report.compute(scenario, sims=2000, rng=7, goals=[15000, 20000, 25000],
+                          durations=[38, 45])
+
+
+@pytest.fixture(scope="module")
+def pdfs(data, tmp_path_factory):
+    pypdf = _pypdf()
+    folder = tmp_path_factory.mktemp("reports")
+    out = {}
+    for lang in ("fr", "en"):
+        path = folder / f"lunch.{lang}.pdf"
+        titles = report.render(data, path, lang=lang)
+        reader = pypdf.PdfReader(path)
+        texts = [" ".join(page.extract_text().split()) for page in reader.pages]
+        out[lang] = {"path": path, "titles": titles, "reader": reader, "texts": texts}
+    return out
+
+
+def test_the_sweep_agrees_with_the_plan(data):
+    cell = data.sweep[(data.sweep.goal == 20000) & (data.sweep.duration_days == 45)]
+    assert float(cell["probability"].iloc[0]) == data.result.probability()
+    assert data.sensitivity.attrs["probability"] == data.result.probability()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_page_count_and_titles(pdfs, lang):
+    got = pdfs[lang]
+    words = TEXT[lang]
+    assert len(got["reader"].pages) == len(got["titles"]) >= 7
+    assert got["titles"][:6] == [words[k] for k in (
+        "summary_title", "daily_title", "curves_title", "heatmap_title", "money_title",
+        "tornado_title")]
+    assert set(got["titles"][6:]) == {words["assumptions_title"]}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_page_holds_its_key_labels(pdfs, lang):
+    texts = pdfs[lang]["texts"]
+    for page, keys in KEY_LABELS.items():
+        for key in keys:
+            label = " ".join(TEXT[lang][key].split())
+            assert label in texts[page], (page, key, label)
+    n = len(texts)
+    for k, text in enumerate(texts, start=1):
+        page_of = "page {} de {}" if lang == "fr" else "page {} of {}"
+        assert page_of.format(k, n) in text
+        assert "graine 7" in text if lang == "fr" else "seed 7" in text
+
+
+def test_french_numbers_and_words(pdfs):
+    summary = pdfs["fr"]["texts"][0]
+    assert "Objectif 20 000 $ en 45 jours sur La Ruche" in summary
+    assert re.search(r"\b\d{1,2},\d %", summary)              # decimal comma: 77,3 %
+    assert "Probabilité d'atteindre l'objectif" in summary
+    assert re.search(r"\d{1,3} \d{3} \$", pdfs["fr"]["texts"][4])
+    english = pdfs["en"]["texts"][0]
+    assert "Goal $20,000 in 45 days on La Ruche" in english
+    assert re.search(r"\b\d{1,2}\.\d%", english)
+
+
+def test_no_english_label_on_the_french_pages(pdfs):
+    """No fragment of an English string of the table appears in the French report
+    (the scenario file's own comments excepted: they are quoted as written)."""
+    french = " ".join(pdfs["fr"]["texts"][:6])      # the pages without file comments
+    assumptions = " ".join(pdfs["fr"]["texts"][6:])
+    comments = " ".join(toml_comments(LUNCH_BOX.read_text(encoding="utf-8")).values())
+    checked = 0
+    for key, english in TEXT["en"].items():
+        if english == TEXT["fr"][key]:
+            continue
+        for fragment in re.split(r"\{[^}]*\}", english):
+            fragment = " ".join(fragment.split()).strip(" :·,.()")
+            if len(fragment) < 8 or fragment in TEXT["fr"][key]:
+                continue
+            checked += 1
+            assert fragment not in french, (key, fragment)
+            if fragment not in comments:
+                assert fragment not in assumptions, (key, fragment)
+    assert checked > 100
+
+
+def test_metadata_names_the_seed(pdfs):
+    meta = pdfs["fr"]["reader"].metadata
+    assert meta["/Author"] == "forecast"
+    assert "seed=7" in meta["/Keywords"]
+    assert meta["/Title"] == "Prévision de campagne : Boîte à lunch réutilisable"
+    assert meta["/Subject"]
+
+
+def test_assumptions_show_what_reproduces_the_figures(pdfs, data):
+    text = " ".join(pdfs["fr"]["texts"][6:])
+    assert data.sha256 in text and len(data.sha256) == 64
+    assert forecast.__version__ in text
+    assert "--seed 7" in text and "--sims 2000" in text
+    assert "sticker and postage" in text                       # a comment of the file
+
+
+def test_an_interrupted_write_leaves_no_file_and_keeps_the_old_one(data, tmp_path,
+                                                                    monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(plots, "plot_heatmap", broken)
+    path = tmp_path / "new.pdf"
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        report.render(data, path, lang="fr")
+    assert list(tmp_path.iterdir()) == []                     # no report, no temp file
+    old = tmp_path / "old.pdf"
+    old.write_bytes(b"previous report")
+    with pytest.raises(RuntimeError):
+        report.render(data, old, lang="en")
+    assert old.read_bytes() == b"previous report"
+    assert [p.name for p in tmp_path.iterdir()] == ["old.pdf"]
+
+
+def test_default_goals_and_durations():
+    scenario = forecast.load_scenario(LUNCH_BOX)
+    goals = report.default_goals(scenario)
+    assert 20 <= len(goals) <= 30 and 20000 in goals
+    assert goals.min() >= 0.4 * 20000 - 1e-9 and goals.max() <= 1.6 * 20000 + 1e-9
+    assert report.default_durations(scenario) == [31, 38, 45, 52, 59]
+    short = scenario.with_(duration_days=30)
+    assert report.default_durations(short) == [30, 37, 44]     # La Ruche: 30 days at least
+
+
+def test_cli_report_writes_the_pdf(tmp_path):
+    out = tmp_path / "sub" / "r.pdf"
+    result = CliRunner().invoke(main, [
+        "report", str(LUNCH_BOX), "-o", str(out), "--sims", "500", "--seed", "3",
+        "--goals", "18000:22000:2000", "--days", "45"])
+    assert result.exit_code == 0, result.output
+    assert "seed 3" in result.output and out.is_file()
+    first_page = _pypdf().PdfReader(out).pages[0].extract_text()
+    assert "Sommaire" in first_page                            # French on La Ruche
+
+
+def test_cli_report_errors_are_one_sentence(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(main, ["report", str(tmp_path / "nope.toml")])
+    assert missing.exit_code != 0 and "no such file" in missing.output
+    assert "Traceback" not in missing.output
+    bad = runner.invoke(main, ["report", str(LUNCH_BOX), "--days", "200", "--sims", "10",
+                               "-o", str(tmp_path / "x.pdf")])
+    assert bad.exit_code != 0 and "durations" in bad.output
+    assert not (tmp_path / "x.pdf").exists()
