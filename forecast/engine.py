@@ -186,16 +186,17 @@ def _conversion(streams: _Streams, i: int, circle: Circle, n: int) -> np.ndarray
 
 
 def _spread(streams: _Streams, key: tuple[int, ...], per_sim: np.ndarray,
-            shape: np.ndarray) -> np.ndarray:
+            shape: np.ndarray, expected: float) -> np.ndarray:
     """Spread ``per_sim[s]`` pledgers over days with probabilities ``shape``: a
     multinomial per simulation, as counts of shape (n, D).
 
     Few pledgers per simulation: each draws its day with one uniform from an alias
-    table. Many: one conditional binomial per day. Both are exact; which one is
-    used depends on the scenario only.
+    table. Many (``expected`` per simulation, from the scenario alone, so that
+    the choice never depends on the chunk): one conditional binomial per day.
+    Both are exact.
     """
     n, D = per_sim.size, shape.size
-    if per_sim.mean() < D:
+    if expected < D:
         day = alias_draw(alias_table(shape), streams.per_item(key, per_sim))
         cell = np.repeat(np.arange(n) * D, per_sim) + day
         return np.bincount(cell, minlength=n * D).reshape(n, D)
@@ -225,14 +226,17 @@ def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
     if circle.kind == "stock":
         per_sim = binomial_inverse(streams.per_sim((i, _COUNT)), circle.size,
                                    rate * fade_factor(scenario))
-        return {"base": _spread(streams, (i, _DAY), per_sim, day_weights(circle.timing, D))}
+        expected = circle.size * circle.conversion.mean * fade_factor(scenario)
+        return {"base": _spread(streams, (i, _DAY), per_sim, day_weights(circle.timing, D),
+                                expected)}
     if circle.kind == "flow":
         reach = flow_reach(circle, D)
         if circle.featured_at is None:
             if reach.sum() == 0:
                 return {"base": np.zeros((rate.size, D), dtype=np.int64)}
             per_sim = poisson_inverse(streams.per_sim((i, _COUNT)), rate * reach.sum())
-            return {"base": _spread(streams, (i, _DAY), per_sim, reach / reach.sum())}
+            return {"base": _spread(streams, (i, _DAY), per_sim, reach / reach.sum(),
+                                    circle.conversion.mean * reach.sum())}
         mean = rate[:, None] * reach
         extra = mean * (circle.featured_boost - 1.0)
         return {"base": poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean),
