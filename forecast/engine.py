@@ -32,7 +32,7 @@ import numpy as np
 from .sampling import alias_draw, alias_table, binomial_inverse, poisson_inverse
 from .scenario import Circle, Scenario, Timing, circle_order
 
-__all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "run", "day_weights",
+__all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "run", "run_goals", "day_weights",
            "fade_factor", "flow_reach", "lag_ratio", "lagged"]
 
 #: Simulations per random stream block: the unit of reproducibility.
@@ -272,19 +272,21 @@ class _Pledges:
             for part, counts in drawn.items():
                 self._settle(counts, part, n, D, 0 if part == "base" else _EXTRA_PART)
 
-    def amounts(self, key: tuple[int, ...], per_sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def amounts(self, key: tuple[int, ...], per_sim: np.ndarray,
+                streams: _Streams | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Amount and reward cost of each pledger (``per_sim[s]`` of simulation s)."""
+        streams = streams or self.streams
         rewards = self.scenario.rewards
         pledge = self.circle.pledge
         size = int(per_sim.sum())
         if pledge is None:
             tier = (alias_draw(alias_table([r.share for r in rewards]),
-                               self.streams.per_item(key, per_sim))
+                               streams.per_item(key, per_sim))
                     if len(rewards) > 1 else np.zeros(size, dtype=np.intp))
             return (np.array([r.amount for r in rewards])[tier],
                     np.array([r.unit_cost for r in rewards])[tier])
         if pledge.sd > 0:
-            value = self.streams.per_item(key, per_sim, "lognormal",
+            value = streams.per_item(key, per_sim, "lognormal",
                                           *pledge.lognormal_parameters)
             return np.maximum(np.rint(value), 1.0), np.zeros(size)
         return np.full(size, pledge.mean), np.zeros(size)
@@ -338,57 +340,84 @@ def run(scenario: Scenario, sims: int, seed: np.random.SeedSequence,
     ``chunk_size`` (rounded up to whole stream blocks) bounds memory and never
     changes the numbers.
     """
+    return run_goals(scenario, [scenario.goal], sims, seed, chunk_size)[0]
+
+
+def run_goals(scenario: Scenario, goals: list[float], sims: int,
+              seed: np.random.SeedSequence, chunk_size: int = SEED_BLOCK) -> list[Outcome]:
+    """The campaigns of ``scenario`` run once for each goal, with the same random
+    numbers: ``run(scenario.with_(goal=g), ...)`` for each g, drawing only once.
+
+    Only the day loop depends on the goal (momentum, post-goal factor), so the
+    would-be pledgers of each chunk are drawn once and the loop walked per goal.
+    """
     D = scenario.duration_days
     C, M = len(scenario.circles), len(scenario.commitments)
     chunk = max(1, -(-chunk_size // SEED_BLOCK)) * SEED_BLOCK
     n_paths = min(sims, PATH_SIMS)
-    out = Outcome(
+    outs = [Outcome(
         gross=np.empty(sims), net=np.empty(sims), backers=np.empty(sims, dtype=np.int64),
         daily_sum=np.zeros(D), circle_daily_sum=np.zeros((C, D)),
         circle_pledgers_sum=np.zeros(C), commitment_sum=np.zeros(M),
         commitment_count=np.zeros(M),
         first_day=np.zeros((len(MILESTONES), D), dtype=np.int64),
         paths=np.empty((n_paths, D), dtype=np.float32),
-    )
+    ) for _ in goals]
     for first in range(0, sims, chunk):
-        _run_chunk(scenario, seed, first, min(first + chunk, sims), out)
-    return out
+        stop = min(first + chunk, sims)
+        prepared = _Prepared(scenario, seed, first, stop)
+        for goal, out in zip(goals, outs):
+            _walk(prepared, float(goal), out)
+    return outs
 
 
-def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, stop: int,
-               out: Outcome) -> None:
-    """Simulate simulations ``first`` to ``stop`` and add them to ``out``."""
-    D, n, goal = scenario.duration_days, stop - first, scenario.goal
-    circles = scenario.circles
-    order = circle_order(circles)
-    streams = _Streams(seed, first, stop)
+class _Prepared:
+    """Everything of a chunk that does not depend on the path: conversion rates,
+    would-be pledgers and their ledgers, commitments kept."""
+
+    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence, first: int,
+                 stop: int):
+        self.scenario, self.seed, self.first, self.stop = scenario, seed, first, stop
+        n, circles = stop - first, scenario.circles
+        self.order = order = circle_order(circles)
+        streams = _Streams(seed, first, stop)
+        phi = scenario.dynamics.post_goal_factor
+        # Whether a circle's would-be pledgers may fail to pledge is decided by the
+        # scenario alone, so the draws made never depend on the path.
+        thinned: dict[str, bool] = {}
+        for i in order:
+            c = circles[i]
+            thinned[c.name] = (phi < 1.0 or c.featured_at is not None
+                               or (c.kind == "source" and thinned[c.source]))
+        # A source circle fed by a thinned circle pledges in proportion H(pledged) /
+        # H(would-be) of its source, both with the circle's own lag: settled pledger
+        # by pledger in the loop, like a capped one.
+        self.heard = {i for i, c in enumerate(circles)
+                      if c.kind == "source" and thinned[c.source]}
+        self.capped = {i for i, c in enumerate(circles)
+                       if c.kind == "source" and c.size is not None}
+        rate = [_conversion(streams, i, c, n) for i, c in enumerate(circles)]
+        self.would: dict[str, np.ndarray] = {}
+        self.plans: dict[int, _Pledges] = {}
+        for i in order:
+            self.plans[i] = _Pledges(scenario, i, streams, rate[i], self.would,
+                                     loop=i in self.heard or i in self.capped)
+            self.would[circles[i].name] = self.plans[i].counts
+        self.day_totals = {i: plan.counts.sum(axis=0) for i, plan in self.plans.items()}
+        self.commitments = [streams.per_sim((_COMMITMENT + m,)) < c.probability
+                            for m, c in enumerate(scenario.commitments)]
+
+
+def _walk(prepared: _Prepared, goal: float, out: Outcome) -> None:
+    """Walk the chunk's campaigns day by day towards ``goal`` and add them to ``out``."""
+    scenario, first, stop = prepared.scenario, prepared.first, prepared.stop
+    D, n = scenario.duration_days, stop - first
+    circles, plans, would = scenario.circles, prepared.plans, prepared.would
     phi = scenario.dynamics.post_goal_factor
-
-    # Whether a circle's would-be pledgers may fail to pledge is decided by the
-    # scenario alone, so the draws made never depend on the path.
-    thinned: dict[str, bool] = {}
-    for i in order:
-        c = circles[i]
-        thinned[c.name] = (phi < 1.0 or c.featured_at is not None
-                           or (c.kind == "source" and thinned[c.source]))
-    # A source circle fed by a thinned circle pledges in proportion H(pledged) /
-    # H(would-be) of its source, both with the circle's own lag: settled pledger
-    # by pledger in the loop, like a capped one.
-    heard = {i: (np.zeros(n), np.zeros(n)) for i, c in enumerate(circles)
-             if c.kind == "source" and thinned[c.source]}
-    capped = {i: np.zeros(n, dtype=np.int64) for i, c in enumerate(circles)
-              if c.kind == "source" and c.size is not None}
-
-    rate = [_conversion(streams, i, c, n) for i, c in enumerate(circles)]
-    would: dict[str, np.ndarray] = {}
-    plans: dict[int, _Pledges] = {}
-    for i in order:
-        plans[i] = _Pledges(scenario, i, streams, rate[i], would,
-                            loop=i in heard or i in capped)
-        would[circles[i].name] = plans[i].counts
-    day_totals = {i: plans[i].counts.sum(axis=0) for i in plans}
-    commitments = [streams.per_sim((_COMMITMENT + m,)) < c.probability
-                   for m, c in enumerate(scenario.commitments)]
+    # Circles settled in the loop draw from fresh streams, the same for every goal.
+    streams = _Streams(prepared.seed, first, stop)
+    heard = {i: (np.zeros(n), np.zeros(n)) for i in prepared.heard}
+    capped = {i: np.zeros(n, dtype=np.int64) for i in prepared.capped}
 
     running = np.zeros(n)
     backers = np.zeros(n, dtype=np.int64)
@@ -403,26 +432,26 @@ def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, sto
         today = np.zeros(n)
         for m, commitment in enumerate(scenario.commitments):
             if commitment.day == day:
-                kept = commitments[m]
+                kept = prepared.commitments[m]
                 today += commitment.amount * kept
                 backers += kept
                 reward_cost += commitment.unit_cost * kept
                 out.commitment_sum[m] += commitment.amount * np.count_nonzero(kept)
                 out.commitment_count[m] += np.count_nonzero(kept)
         pledged: dict[str, np.ndarray] = {}
-        for i in order:
+        for i in prepared.order:
             c, plan = circles[i], plans[i]
             if i in heard:
                 alive_h, would_h = heard[i]
                 q = lag_ratio(c.lag_days)
                 alive_h[:] = q * alive_h + pledged[c.source]
                 would_h[:] = q * would_h + would[c.source][:, day]
-            if day_totals[i][day] == 0:
+            if prepared.day_totals[i][day] == 0:
                 pledged[c.name] = np.zeros(n, dtype=np.int64)
                 continue
             if plan.loop:
-                count, money, cost = _settle_today(plan, day, heard.get(i), capped.get(i),
-                                                   phi, after_goal)
+                count, money, cost = _settle_today(plan, streams, day, heard.get(i),
+                                                   capped.get(i), phi, after_goal)
             else:
                 count, money, cost = (plan.today(day, what, after_goal, featured.get(i))
                                       for what in ("count", "money", "cost"))
@@ -452,8 +481,9 @@ def _run_chunk(scenario: Scenario, seed: np.random.SeedSequence, first: int, sto
                            - fees.per_pledge * backers - reward_cost)
 
 
-def _settle_today(plan: _Pledges, day: int, heard: tuple[np.ndarray, np.ndarray] | None,
-                  capped: np.ndarray | None, phi: float, after_goal: np.ndarray):
+def _settle_today(plan: _Pledges, streams: _Streams, day: int,
+                  heard: tuple[np.ndarray, np.ndarray] | None, capped: np.ndarray | None,
+                  phi: float, after_goal: np.ndarray):
     """Count, money and reward cost of a source circle's day, pledger by pledger:
     each would-be pledger pledges with probability H(pledged) / H(would-be) of the
     source, times the post-goal factor after the goal, and within the cap.
@@ -469,8 +499,8 @@ def _settle_today(plan: _Pledges, day: int, heard: tuple[np.ndarray, np.ndarray]
             alive_h, would_h = heard
             accept = accept * np.divide(alive_h, would_h, out=np.ones_like(alive_h),
                                         where=would_h > 0)
-        alive &= plan.streams.per_item((plan.i, _MARK), candidates) < accept[sim]
-    amount, cost = plan.amounts((plan.i, _VALUE), candidates)
+        alive &= streams.per_item((plan.i, _MARK), candidates) < accept[sim]
+    amount, cost = plan.amounts((plan.i, _VALUE), candidates, streams)
     if capped is not None:
         alive &= _within_cap(candidates, alive, plan.circle.size - capped)
     sim = sim[alive]
