@@ -344,24 +344,26 @@ def run(scenario: Scenario, sims: int, seed: np.random.SeedSequence,
 
 
 def run_goals(scenario: Scenario, goals: list[float], sims: int,
-              seed: np.random.SeedSequence, chunk_size: int = SEED_BLOCK) -> list[Outcome]:
+              seed: np.random.SeedSequence, chunk_size: int = SEED_BLOCK,
+              keep_paths: bool = True) -> list[Outcome]:
     """The campaigns of ``scenario`` run once for each goal, with the same random
     numbers: ``run(scenario.with_(goal=g), ...)`` for each g, drawing only once.
 
     Only the day loop depends on the goal (momentum, post-goal factor), so the
     would-be pledgers of each chunk are drawn once and the loop walked per goal.
+    Without ``keep_paths`` no daily path is kept (``paths`` has no row).
     """
     D = scenario.duration_days
     C, M = len(scenario.circles), len(scenario.commitments)
     chunk = max(1, -(-chunk_size // SEED_BLOCK)) * SEED_BLOCK
-    n_paths = min(sims, PATH_SIMS)
+    n_paths = min(sims, PATH_SIMS) if keep_paths else 0
     outs = [Outcome(
         gross=np.empty(sims), net=np.empty(sims), backers=np.empty(sims, dtype=np.int64),
         daily_sum=np.zeros(D), circle_daily_sum=np.zeros((C, D)),
         circle_pledgers_sum=np.zeros(C), commitment_sum=np.zeros(M),
         commitment_count=np.zeros(M),
         first_day=np.zeros((len(MILESTONES), D), dtype=np.int64),
-        paths=np.empty((n_paths, D), dtype=np.float32),
+        paths=np.empty((D, n_paths), dtype=np.float32).T,  # a day's column is contiguous
     ) for _ in goals]
     for first in range(0, sims, chunk):
         stop = min(first + chunk, sims)
@@ -501,7 +503,7 @@ def _settle_today(plan: _Pledges, streams: _Streams, day: int,
                                         where=would_h > 0)
         alive &= streams.per_item((plan.i, _MARK), candidates) < accept[sim]
     amount, cost = plan.amounts((plan.i, _VALUE), candidates, streams)
-    if capped is not None:
+    if capped is not None and np.any(candidates > plan.circle.size - capped):
         alive &= _within_cap(candidates, alive, plan.circle.size - capped)
     sim = sim[alive]
     count = np.bincount(sim, minlength=n)

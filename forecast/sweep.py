@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from . import engine
 from .result import Result, normalize_seed, package_version, seed_label, simulate, \
     wilson_interval
 from .scenario import Scenario, ScenarioError
@@ -116,10 +117,10 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     the goal changes the campaigns (``Scenario.goal_dependent``: a flow circle with
     ``featured_at``, whose momentum starts at a fraction of the goal, or a
     ``post_goal_factor`` below 1, which thins pledges after the goal and so changes
-    gross, net and payout at every other goal), each goal is re-simulated with the same
-    seed. (``Result.for_goal`` would keep the success of the scenario's run for lower
-    goals under a post-goal factor, which is right for the probability but not for the
-    payout, and it caches every re-simulated run; the sweep keeps one run at a time.)
+    gross, net and payout at every other goal), ``engine.run_goals`` draws the
+    campaigns once per duration and walks them once per goal, in batches of goals
+    that bound memory (GOAL_BATCH_BYTES). The random numbers never depend on the
+    path, so the probability is non-increasing in the goal, exactly.
 
     Parameters
     ----------
@@ -155,31 +156,40 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     total, done = len(goal_values) * len(by_duration), 0
     rows = []
     for at_duration in by_duration:
-        days = at_duration.duration_days
-        shared: Result | None = None
-        if not at_duration.goal_dependent:
+        if at_duration.goal_dependent:
+            cells = _walk_goals(at_duration, goal_values, sims, seed)
+        else:
             shared = simulate(at_duration, sims, rng=seed)
-            shared_p50 = float(np.percentile(shared.totals, 50))
-        for goal in goal_values:
-            if shared is not None:
-                rows.append({**_cell(shared.totals, shared.net, goal, need, shared_p50),
-                             "duration_days": days})
-            else:
-                own = simulate(at_duration.with_(goal=float(goal)), sims, rng=seed)
-                rows.append({**_cell(own.totals, own.net, goal, need,
-                                     float(np.percentile(own.totals, 50))),
-                             "duration_days": days})
-                del own
+            p50 = float(np.percentile(shared.totals, 50))
+            cells = ((goal, shared.totals, shared.net, p50) for goal in goal_values)
+        for goal, totals, net, gross_p50 in cells:
+            rows.append({**_cell(totals, net, goal, need, gross_p50),
+                         "duration_days": at_duration.duration_days})
             done += 1
             if progress is not None:
                 progress(done, total)
-        del shared
     frame = pd.DataFrame(rows, columns=SWEEP_COLUMNS)
     frame["duration_days"] = frame["duration_days"].astype(int)
     frame.attrs.update(seed=seed_label(seed), sims=sims, version=package_version(),
                        scenario=scenario.name, need=need,
                        goal_dependent=scenario.goal_dependent)
     return frame
+
+
+#: Memory for the per-simulation arrays of goals walked together (bytes).
+GOAL_BATCH_BYTES = 400 * 2**20
+
+
+def _walk_goals(scenario: Scenario, goals: np.ndarray, sims: int,
+                seed: np.random.SeedSequence):
+    """Yield ``(goal, totals, net, gross_p50)`` of ``scenario`` run with each goal,
+    as many goals at a time as GOAL_BATCH_BYTES allows (24 bytes a simulation)."""
+    batch_size = max(1, GOAL_BATCH_BYTES // (24 * sims))
+    for start in range(0, len(goals), batch_size):
+        batch = [float(g) for g in goals[start:start + batch_size]]
+        outcomes = engine.run_goals(scenario, batch, sims, seed, keep_paths=False)
+        for goal, outcome in zip(batch, outcomes):
+            yield goal, outcome.gross, outcome.net, float(np.percentile(outcome.gross, 50))
 
 
 # ----------------------------------------------------------------------------- recommend
