@@ -55,7 +55,9 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[f
     denom = 1 + z**2 / trials
     centre = (p + z**2 / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return (low, high)
 
 
 def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
@@ -164,11 +166,15 @@ class Result:
         return s.dynamics.post_goal_factor < 1.0 and goal > s.goal
 
     def for_goal(self, goal: float) -> "Result":
-        """This result, or the same seed re-simulated with ``goal`` where the goal
-        changes the path (common random numbers)."""
-        if not self.goal_changes_path(goal):
+        """The campaigns of this scenario run with ``goal``: this result when the goal
+        changes nothing (no momentum, no post-goal factor), else the same seed
+        re-simulated with that goal (the same random numbers: ``engine.run_goals``).
+        The last few are kept."""
+        if goal == self.scenario.goal or not self.scenario.goal_dependent:
             return self
         if goal not in self._other_goals:
+            if len(self._other_goals) >= 4:
+                self._other_goals.pop(next(iter(self._other_goals)))
             self._other_goals[goal] = simulate(self.scenario.with_(goal=goal), self.sims,
                                                rng=self.seed)
         return self._other_goals[goal]
@@ -176,13 +182,14 @@ class Result:
     def probability(self, goal: float | None = None) -> float:
         """P(gross >= goal): the probability of success, for this or another goal.
 
-        Where the goal changes how the campaign unfolds (see ``goal_changes_path``)
-        the same seed is re-simulated with that goal, so the figure is exact.
+        Where the goal changes how the campaign unfolds up to it (see
+        ``goal_changes_path``) the same seed is re-simulated with that goal, so the
+        figure is exact.
         """
         goal = self.scenario.goal if goal is None else float(goal)
         if not goal > 0:
             raise ValueError(f"goal = {goal!r} is not valid; expected an amount > 0")
-        result = self.for_goal(goal)
+        result = self.for_goal(goal) if self.goal_changes_path(goal) else self
         return float(np.count_nonzero(result.totals >= goal) / self.sims)
 
     def std_error(self, goal: float | None = None) -> float:
