@@ -1,0 +1,52 @@
+"""The shipped examples say what their comments claim."""
+import math
+from pathlib import Path
+
+import numpy as np
+
+import forecast
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+def u_curve(days, launch_share=0.30, launch_days=2.0, final_share=0.20, final_days=2.0):
+    """docs/model.md's w(t), written out again for these checks."""
+    launch = [math.exp(-t / launch_days) for t in range(days)]
+    final = [math.exp(-(days - 1 - t) / final_days) for t in range(days)]
+    return [launch_share * a / sum(launch) + final_share * b / sum(final)
+            + (1 - launch_share - final_share) / days for a, b in zip(launch, final)]
+
+
+def test_seed_example_expected_total_is_the_seeds_arithmetic():
+    """1000 friends × 25 % = 250, as many again from friends of friends, × $50 = $25,000."""
+    scenario = forecast.load_scenario(MODELS / "seed-1000-friends.toml")
+    entourage, friends = scenario.circles
+    days = scenario.duration_days
+    pledgers = entourage.size * entourage.conversion.mean
+    q = friends.lag_days / (1 + friends.lag_days)
+    landing = sum(pledgers * w * (1 - q ** (days - s))
+                  for s, w in enumerate(u_curve(days)))
+    offspring = friends.reach_per_pledger * friends.conversion.mean * landing
+    amount = scenario.rewards[0].amount
+    expected = amount * (pledgers + offspring)
+    assert pledgers == 250 and amount == 50
+    assert abs(offspring - 250) < 0.05          # "as many again"
+    assert abs(expected - 25_000) < 5           # the seed's $25,000
+    result = forecast.simulate(scenario, 100_000, rng=11)
+    standard_error = result.totals.std() / math.sqrt(result.sims)
+    assert abs(result.totals.mean() - expected) < 5 * standard_error
+
+
+def test_la_ruche_example_is_a_plausible_la_ruche_campaign():
+    """Goal between $15k and $30k, five circles, tiers with costs, a B2B commitment,
+    an average pledge within La Ruche's $76 to $113 per contributor."""
+    scenario = forecast.load_scenario(MODELS / "la-ruche-lunch-box.toml")
+    assert scenario.platform == "la-ruche" and 15_000 <= scenario.goal <= 30_000
+    assert {c.kind for c in scenario.circles} == {"stock", "source", "flow"}
+    assert len(scenario.circles) >= 5 and scenario.commitments
+    assert all(r.unit_cost > 0 for r in scenario.rewards)
+    average = sum(r.amount * r.share for r in scenario.rewards)
+    assert 76 <= average <= 113
+    result = forecast.simulate(scenario, 20_000, rng=3)
+    assert 0.05 < result.probability() < 0.95   # a real question, not a foregone answer
+    assert np.isfinite(result.summary()["need_probability"])
