@@ -13,7 +13,7 @@ How a run is drawn (docs/model.md, "How the engine draws"):
    post-goal factor, which only thin the would-be pledgers, with uniforms drawn
    for every one of them. Nothing drawn depends on the path, so another goal
    sees the same random numbers and success is monotone in the goal,
-   simulation by simulation.
+   simulation by simulation (except where a source circle's size cap binds).
 
 Reproducibility: simulation ``i`` belongs to stream block ``i // SEED_BLOCK``.
 Each (block, circle, purpose) has its own generator, the child
@@ -386,11 +386,13 @@ class _Prepared:
         phi = scenario.dynamics.post_goal_factor
         # Whether a circle's would-be pledgers may fail to pledge is decided by the
         # scenario alone, so the draws made never depend on the path.
+        # A capped source circle counts as thinned: its would-be pledgers beyond the
+        # cap do not pledge, so circles that hear from it must follow the real ones.
         thinned: dict[str, bool] = {}
         for i in order:
             c = circles[i]
-            thinned[c.name] = (phi < 1.0 or c.featured_at is not None
-                               or (c.kind == "source" and thinned[c.source]))
+            thinned[c.name] = (phi < 1.0 or c.featured_at is not None or (
+                c.kind == "source" and (c.size is not None or thinned[c.source])))
         # A source circle fed by a thinned circle pledges in proportion H(pledged) /
         # H(would-be) of its source, both with the circle's own lag: settled pledger
         # by pledger in the loop, like a capped one.

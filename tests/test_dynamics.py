@@ -119,6 +119,19 @@ def test_source_circle_is_capped_by_its_size():
         mean_se(k_capped), mean_se(expected.astype(float)))
 
 
+def test_a_circle_hears_only_from_the_pledgers_of_a_capped_source():
+    """Friends of friends capped at 4: their own friends come from those 4 at most, so
+    E[their friends] <= r E[p] * 4 (every one of them landing)."""
+    spec = copy.deepcopy(SHARING)
+    spec["circle"][1].update(size=4)
+    result = forecast.simulate(build(spec), 4000, rng=12)
+    capped, theirs = decode(result.totals, 1000, 1_000_000)
+    assert capped.max() <= 4
+    third = spec["circle"][2]
+    bound = third["reach_per_pledger"] * (0.2 + 0.6) / 2 * 4
+    assert theirs.mean() <= bound + Z * mean_se(theirs.astype(float))
+
+
 # ----------------------------------------------------------------------------- flows
 
 def test_flow_circle_mean_is_its_reach_times_conversion_on_active_days():
