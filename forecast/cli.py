@@ -19,10 +19,37 @@ from .scenario import Scenario, ScenarioError, load_scenario
 def _load(path: str, goal: float | None = None, days: int | None = None) -> Scenario:
     try:
         scenario = load_scenario(path)
-        changes = {k: v for k, v in (("goal", goal), ("duration_days", days)) if v is not None}
-        return scenario.with_(**changes) if changes else scenario
     except ScenarioError as error:
         raise click.ClickException(str(error)) from None
+    changes = {k: v for k, v in (("goal", goal), ("duration_days", days)) if v is not None}
+    try:
+        return scenario.with_(**changes) if changes else scenario
+    except ScenarioError as error:
+        given = " ".join(f"--{'days' if k == 'duration_days' else k} {v:g}"
+                         for k, v in changes.items())
+        raise click.ClickException(f"{given}: {error}") from None
+
+
+def _check_durations(scenario: Scenario, days: list[int] | None) -> None:
+    """Fail before any simulation when a duration breaks the platform's rules."""
+    for d in days or []:
+        try:
+            scenario.with_(duration_days=d)
+        except ScenarioError as error:
+            raise click.ClickException(f"--days {d}: {error}") from None
+
+
+def _check_writable(path: str) -> None:
+    """Make ``path``'s folder if missing; fail before any simulation when it cannot
+    take a new file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {folder} cannot take a new "
+                                   f"file ({error.strerror})") from None
 
 
 def _seed(seed: int | None) -> int:
@@ -254,6 +281,9 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
       forecast sweep models/seed-1000-friends.toml --goals 15000,20000,25000 --csv sweep.csv
     """
     loaded = _load(scenario)
+    _check_durations(loaded, days)
+    if csv_path is not None:
+        _check_writable(csv_path)
     if goals is None:
         goals = [loaded.goal * k / 20 for k in range(10, 31)]
     with _Progress("Simulating") as progress:
@@ -428,12 +458,16 @@ def report_command(scenario: str, output: str | None, lang: str | None, sims: in
     if output is None:
         output = os.path.join("reports", f"{os.path.splitext(os.path.basename(scenario))[0]}"
                                          f".{lang}.pdf")
+    _check_durations(loaded, days)
+    _check_writable(output)
     used_seed = _seed(seed)
     progress = _StageProgress()
     try:
         pages = build_report(loaded, output, lang=lang, sims=sims, rng=used_seed,
                              goals=goals, durations=days, progress=progress)
-    except (ValueError, OSError) as error:
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
         raise click.ClickException(f"cannot write {output}: {error}") from None
     finally:
         progress.close()

@@ -78,8 +78,8 @@ class Fees:
 class Dynamics:
     """Campaign-wide, path- and duration-dependent mechanisms (docs/model.md).
 
-    ``post_goal_factor`` multiplies every circle's daily intensity once the goal
-    is reached. Stock-circle conversion fades by ``exp(-fade_per_day * (D -
+    ``post_goal_factor`` multiplies every circle's daily intensity from the day
+    after the goal is reached. Stock-circle conversion fades by ``exp(-fade_per_day * (D -
     fade_after_days))`` for a campaign of D > ``fade_after_days`` days.
     """
 
@@ -353,7 +353,7 @@ def _parse(data: Mapping[str, Any], path: str) -> Scenario:
             "a whole number of days >= 1")
     duration = campaign.number("duration_days", low=platform.min_days,
                                high=platform.max_days, integer=True, valid=span)
-    need = campaign.number("need", None, low=0)
+    need = campaign.number("need", None, low=0, low_open=True)
     name = campaign.string("name", Path(path).stem if path != "<scenario>" else "scenario")
     currency = campaign.string("currency", platform.currency)
 
@@ -441,19 +441,23 @@ def _conversion(path: str, where: str, value: Any) -> Conversion:
         if not (0 <= value <= 1):
             raise ScenarioError(f"{path}: {key} = {value!r} is not valid; expected {valid}")
         return Conversion("fixed", float(value))
-    if isinstance(value, Mapping) and set(value) == {"mean", "sd"}:
+    if isinstance(value, Mapping) and ({"mean", "sd"} & set(value)):
         check = _Checker(path, value, key, {"mean", "sd"})
         mean = check.number("mean", low=0, high=1)
         sd = check.number("sd", low=0)
         if sd == 0:
             return Conversion("fixed", mean)
-        if not 0 < mean < 1 or sd**2 >= mean * (1 - mean):
+        if not 0 < mean < 1:
+            raise ScenarioError(
+                f"{path}: {key} = {{mean = {mean:g}, sd = {sd:g}}} is not valid; an "
+                "uncertain rate needs 0 < mean < 1 (give a plain number for a sure one)")
+        if sd**2 >= mean * (1 - mean):
             limit = math.sqrt(mean * (1 - mean))
             raise ScenarioError(
                 f"{path}: {key} = {{mean = {mean:g}, sd = {sd:g}}} is not valid; a Beta "
                 f"with mean {mean:g} needs sd < {limit:.4g} (sqrt(mean * (1 - mean)))")
         return Conversion("beta", mean, sd=sd)
-    if isinstance(value, Mapping) and set(value) == {"low", "high"}:
+    if isinstance(value, Mapping) and ({"low", "high"} & set(value)):
         check = _Checker(path, value, key, {"low", "high"})
         low = check.number("low", low=0, high=1)
         high = check.number("high", low=0, high=1)
@@ -492,6 +496,8 @@ def _circle(path: str, table: Any, index: int, campaign_timing: Timing) -> Circl
             if not (value > 0 and math.isfinite(value)):
                 check.fail(check.key("pledge"), value, "an amount > 0 or {mean, sd}")
             pledge = Pledge(float(value), 0.0)
+        elif not isinstance(value, Mapping):
+            check.fail(check.key("pledge"), value, "an amount > 0 or {mean, sd}")
         else:
             sub = _Checker(path, value, f"{where}.pledge", {"mean", "sd"})
             pledge = Pledge(sub.number("mean", low=0, low_open=True), sub.number("sd", low=0))

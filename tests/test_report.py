@@ -434,5 +434,5 @@ def test_cli_report_errors_are_one_sentence(tmp_path):
     assert "Traceback" not in missing.output
     bad = runner.invoke(main, ["report", str(LUNCH_BOX), "--days", "200", "--sims", "10",
                                "-o", str(tmp_path / "x.pdf")])
-    assert bad.exit_code != 0 and "durations" in bad.output
+    assert bad.exit_code != 0 and "--days 200" in bad.output and "duration_days" in bad.output
     assert not (tmp_path / "x.pdf").exists()

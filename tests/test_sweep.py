@@ -265,11 +265,21 @@ def test_cli_sweep_bad_input(args):
 
 
 def test_cli_sweep_unwritable_csv_leaves_nothing(tmp_path):
+    blocker = tmp_path / "blocker"  # a file where the CSV's folder should be
+    blocker.write_text("")
     result = CliRunner().invoke(main, ["sweep", str(FRIENDS), "--goals", "20000",
-                                       "--sims", "50", "--csv",
-                                       str(tmp_path / "missing" / "out.csv")])
+                                       "--sims", "50", "--csv", str(blocker / "out.csv")])
     assert result.exit_code != 0 and "cannot write" in result.output
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [blocker]
+
+
+def test_cli_sweep_csv_makes_its_folder(tmp_path):
+    target = tmp_path / "new" / "out.csv"
+    result = CliRunner().invoke(main, ["sweep", str(FRIENDS), "--goals", "20000,25000",
+                                       "--sims", "50", "--seed", "1", "--csv", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_text().splitlines()[0].split(",")[:3] == ["goal", "duration_days",
+                                                                 "probability"]
 
 
 def test_cli_sensitivity():
