@@ -137,8 +137,11 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
         lines.append(f"Need covered ({money(s.need)}): {summary['need_probability']:.1%}")
     lines += ["", "Where the money comes from (means):"]
     width = max(len(name) for name in [*summary["by_circle"], *summary["by_commitment"]])
-    for name, row in [*summary["by_circle"].items(), *summary["by_commitment"].items()]:
+    for name, row in summary["by_circle"].items():
         lines.append(f"  {name:<{width}}  {row['pledgers_mean']:8.1f} pledgers  "
+                     f"{money(row['amount_mean']):>10}  {row['share']:6.1%}")
+    for name, row in summary["by_commitment"].items():
+        lines.append(f"  {name:<{width}}  {row['pledgers_mean']:7.0%} likely    "
                      f"{money(row['amount_mean']):>10}  {row['share']:6.1%}")
     lines += ["", "Milestones (share of goal: probability, median day reached, day 0 = launch):"]
     for key, row in summary["milestones"].items():

@@ -224,9 +224,9 @@ def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
     circle = scenario.circles[i]
     D = scenario.duration_days
     if circle.kind == "stock":
-        per_sim = binomial_inverse(streams.per_sim((i, _COUNT)), circle.size,
-                                   rate * fade_factor(scenario))
-        expected = circle.size * circle.conversion.mean * fade_factor(scenario)
+        fade = fade_factor(scenario)
+        per_sim = binomial_inverse(streams.per_sim((i, _COUNT)), circle.size, rate * fade)
+        expected = circle.size * circle.conversion.mean * fade
         return {"base": _spread(streams, (i, _DAY), per_sim, day_weights(circle.timing, D),
                                 expected)}
     if circle.kind == "flow":
@@ -261,7 +261,7 @@ class _Pledges:
 
     def __init__(self, scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
                  would: dict[str, np.ndarray], loop: bool):
-        self.circle = circle = scenario.circles[i]
+        self.circle = scenario.circles[i]
         self.i, self.scenario, self.streams = i, scenario, streams
         n, D = rate.size, scenario.duration_days
         drawn = _would_be(scenario, i, streams, rate, would)

@@ -341,7 +341,7 @@ class _Checker:
 
 
 def _parse(data: Mapping[str, Any], path: str) -> Scenario:
-    top = _Checker(path, data, "", _TOP_KEYS)
+    _Checker(path, data, "", _TOP_KEYS)  # rejects unknown top-level tables
     if "campaign" not in data:
         raise ScenarioError(f"{path}: missing table [campaign]")
     campaign = _Checker(path, data["campaign"], "campaign", _CAMPAIGN_KEYS)

@@ -12,14 +12,15 @@ not give each cell its own ``SeedSequence.spawn`` child.
 """
 from __future__ import annotations
 
+import copy
 import math
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
 from . import engine
-from .result import Result, normalize_seed, package_version, seed_label, simulate, \
+from .result import normalize_seed, package_version, seed_label, simulate, \
     wilson_interval
 from .scenario import Scenario, ScenarioError
 
@@ -443,7 +444,7 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
     for name, low, high, edit in inputs:
         ends = {}
         for end in ("low", "high"):
-            raw = _plain(scenario.raw)
+            raw = copy.deepcopy(dict(scenario.raw))
             edit(raw, end)
             ends[end] = probability(Scenario.from_dict(raw, scenario.path))
         rows.append({"input": name, "low": float(low), "high": float(high),
@@ -457,11 +458,3 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
                        goal=scenario.goal, duration_days=scenario.duration_days)
     return frame
 
-
-def _plain(value: Any) -> Any:
-    """A mutable copy of a parsed TOML mapping (dicts and lists)."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value

@@ -2,7 +2,6 @@
 bad input exits non-zero with one readable message on stderr and no traceback."""
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
