@@ -36,7 +36,7 @@ __all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "run", "run_goals
            "fade_factor", "flow_reach", "lag_ratio", "lagged"]
 
 #: Simulations per random stream block: the unit of reproducibility.
-SEED_BLOCK = 16_384
+SEED_BLOCK = 8_192
 #: Daily cumulative paths are kept for the first PATH_SIMS simulations (percentiles).
 PATH_SIMS = 100_000
 #: Fractions of the goal whose first-reached day is counted.
@@ -265,7 +265,7 @@ class _Pledges:
         self.i, self.scenario, self.streams = i, scenario, streams
         n, D = rate.size, scenario.duration_days
         drawn = _would_be(scenario, i, streams, rate, would)
-        self.counts = sum(drawn.values())
+        self.counts = sum(drawn.values()).astype(np.int32)
         self.loop = loop
         self.ledgers: dict[str, np.ndarray] = {}
         if not loop:
@@ -301,7 +301,7 @@ class _Pledges:
             # One amount per pledger and nobody thinned: counts suffice.
             amount = pledge.mean if pledge is not None else rewards[0].amount
             cost = 0.0 if pledge is not None else rewards[0].unit_cost
-            count = np.ascontiguousarray(counts.T)
+            count = np.ascontiguousarray(counts.T, dtype=np.int32)
             self.ledgers.update({f"{part}:all:count": count,
                                  f"{part}:all:money": count * amount,
                                  f"{part}:all:cost": count * cost})
@@ -315,9 +315,10 @@ class _Pledges:
             variants["kept"] = self.streams.per_item((self.i, _MARK + offset), per_sim) < phi
         for name, keep in variants.items():
             for what, weights in (("count", None), ("money", amount), ("cost", cost)):
-                self.ledgers[f"{part}:{name}:{what}"] = np.bincount(
-                    slot[keep], weights=None if weights is None else weights[keep],
-                    minlength=n * D).reshape(D, n)
+                ledger = np.bincount(slot[keep], minlength=n * D,
+                                     weights=None if weights is None else weights[keep])
+                self.ledgers[f"{part}:{name}:{what}"] = (
+                    ledger if weights is not None else ledger.astype(np.int32)).reshape(D, n)
 
     def today(self, day: int, what: str, after_goal: np.ndarray,
               featured: np.ndarray | None) -> np.ndarray:
@@ -370,6 +371,7 @@ def run_goals(scenario: Scenario, goals: list[float], sims: int,
         prepared = _Prepared(scenario, seed, first, stop)
         for goal, out in zip(goals, outs):
             _walk(prepared, float(goal), out)
+        del prepared  # before the next chunk's is built: one chunk in memory at a time
     return outs
 
 
