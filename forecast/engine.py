@@ -32,8 +32,8 @@ import numpy as np
 from .sampling import alias_draw, alias_table, binomial_inverse, poisson_inverse
 from .scenario import Circle, Scenario, Timing, circle_order
 
-__all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "run", "run_goals", "day_weights",
-           "fade_factor", "flow_reach", "lag_ratio", "lagged"]
+__all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "run", "run_goals",
+           "day_weights", "fade_factor", "flow_reach", "lag_ratio", "lagged"]
 
 #: Simulations per random stream block: the unit of reproducibility.
 SEED_BLOCK = 8_192
