@@ -232,8 +232,8 @@ class Result:
         rows = []
         for i, c in enumerate(self.scenario.circles):
             amount = o.circle_daily_sum[i].sum() / n
-            rows.append({"name": c.name, "kind": c.kind, "pledgers_mean": o.circle_pledgers_sum[i] / n,
-                         "amount_mean": amount})
+            rows.append({"name": c.name, "kind": c.kind,
+                         "pledgers_mean": o.circle_pledgers_sum[i] / n, "amount_mean": amount})
         for m, c in enumerate(self.scenario.commitments):
             rows.append({"name": c.name, "kind": "commitment",
                          "pledgers_mean": o.commitment_count[m] / n,
@@ -309,7 +309,7 @@ class Result:
             "version": self.version,
             "probability": p,
             "ci95": [low, high],
-            "std_error": math.sqrt(p * (1 - p) / self.sims),
+            "std_error": self.std_error(),
             "gross": _stats(self.totals, (5, 10, 25, 50, 75, 90, 95)),
             "backers": _stats(self.backers.astype(float), (10, 50, 90)),
             "net_if_success": _stats(self.net[success], (10, 50, 90)),
