@@ -251,23 +251,26 @@ class _Pledges:
     """The pledges of one circle in a chunk, ready for the day loop.
 
     For most circles every random choice is made here, once: each would-be
-    pledger's day, amount and whether it survives the post-goal factor, summed
-    into (n, D) ledgers of count, money and reward cost for each way a day can
-    go (``base``/``extra`` part of a featured flow, ``all``/``kept`` pledgers after
-    the goal). The day loop then only picks, per simulation, the ledger its path
-    calls for. A source circle thinned by its source, or capped by its size, keeps
-    its would-be ``counts`` and is settled pledger by pledger in the loop.
+    pledger's day, amount and whether it survives the post-goal factor. Money is
+    summed into day-major (D, n) ledgers for each way a day can go (``base`` or
+    ``extra`` part of a featured flow, ``all`` or ``kept`` pledgers after the
+    goal); the day loop only picks, per simulation, the ledger its path calls for.
+    Backers and reward costs only matter as totals: ``totals`` settles them once
+    the path is known (the day each simulation reached its goal and was
+    featured). A source circle thinned by its source, or capped by its size,
+    keeps its would-be ``counts`` and is settled pledger by pledger in the loop.
     """
 
     def __init__(self, scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
-                 would: dict[str, np.ndarray], loop: bool):
+                 would: dict[str, np.ndarray], loop: bool, daily_counts: bool):
         self.circle = scenario.circles[i]
         self.i, self.scenario, self.streams = i, scenario, streams
         n, D = rate.size, scenario.duration_days
         drawn = _would_be(scenario, i, streams, rate, would)
         self.counts = sum(drawn.values()).astype(np.int32)
-        self.loop = loop
+        self.loop, self.daily_counts = loop, daily_counts
         self.ledgers: dict[str, np.ndarray] = {}
+        self.pledgers: dict[str, tuple] = {}
         if not loop:
             for part, counts in drawn.items():
                 self._settle(counts, part, n, D, 0 if part == "base" else _EXTRA_PART)
@@ -286,43 +289,44 @@ class _Pledges:
             return (np.array([r.amount for r in rewards])[tier],
                     np.array([r.unit_cost for r in rewards])[tier])
         if pledge.sd > 0:
-            value = streams.per_item(key, per_sim, "lognormal",
-                                          *pledge.lognormal_parameters)
+            value = streams.per_item(key, per_sim, "lognormal", *pledge.lognormal_parameters)
             return np.maximum(np.rint(value), 1.0), np.zeros(size)
         return np.full(size, pledge.mean), np.zeros(size)
 
     def _settle(self, counts: np.ndarray, part: str, n: int, D: int, offset: int) -> None:
-        """Sum would-be pledgers (counts (n, D)) into day-major ledgers (D, n) of
-        count, money and reward cost, for all of them and for those who survive
-        the post-goal factor."""
+        """Sum would-be pledgers (counts (n, D)) into day-major money ledgers (D, n),
+        for all of them and for those who survive the post-goal factor, and keep
+        what ``totals`` needs."""
         phi = self.scenario.dynamics.post_goal_factor
         pledge, rewards = self.circle.pledge, self.scenario.rewards
         if phi == 1.0 and (pledge.sd == 0 if pledge is not None else len(rewards) == 1):
-            # One amount per pledger and nobody thinned: counts suffice.
+            # One amount per pledger and nobody thinned after the goal: counts suffice.
             amount = pledge.mean if pledge is not None else rewards[0].amount
-            cost = 0.0 if pledge is not None else rewards[0].unit_cost
             count = np.ascontiguousarray(counts.T, dtype=np.int32)
-            self.ledgers.update({f"{part}:all:count": count,
-                                 f"{part}:all:money": count * amount,
-                                 f"{part}:all:cost": count * cost})
+            self.ledgers[f"{part}:all:count"] = count
+            self.ledgers[f"{part}:all:money"] = count * amount
             return
         per_sim = counts.sum(axis=1)
-        cell = np.repeat(np.arange(n * D), counts.ravel())  # in simulation order
-        slot = (cell % D) * n + cell // D                    # day-major
+        sim = np.repeat(np.arange(n), per_sim)               # in simulation order
+        day = np.repeat(np.tile(np.arange(D), n), counts.ravel())
+        slot = day * n + sim                                 # day-major
         amount, cost = self.amounts((self.i, _VALUE + offset), per_sim)
-        variants = {"all": slice(None)}
+        kept = None
         if phi < 1.0:
-            variants["kept"] = self.streams.per_item((self.i, _MARK + offset), per_sim) < phi
-        for name, keep in variants.items():
-            for what, weights in (("count", None), ("money", amount), ("cost", cost)):
-                ledger = np.bincount(slot[keep], minlength=n * D,
-                                     weights=None if weights is None else weights[keep])
-                self.ledgers[f"{part}:{name}:{what}"] = (
-                    ledger if weights is not None else ledger.astype(np.int32)).reshape(D, n)
+            kept = self.streams.per_item((self.i, _MARK + offset), per_sim) < phi
+        self.pledgers[part] = (sim, day.astype(np.int16), cost, kept)
+        for name, keep in (("all", slice(None)), ("kept", kept)):
+            if keep is None:
+                continue
+            self.ledgers[f"{part}:{name}:money"] = np.bincount(
+                slot[keep], weights=amount[keep], minlength=n * D).reshape(D, n)
+            if self.daily_counts:
+                self.ledgers[f"{part}:{name}:count"] = np.bincount(
+                    slot[keep], minlength=n * D).reshape(D, n).astype(np.int32)
 
     def today(self, day: int, what: str, after_goal: np.ndarray,
               featured: np.ndarray | None) -> np.ndarray:
-        """Count, money or cost of the day, per simulation, along each one's path."""
+        """Money (or count) of the day, per simulation, along each one's path."""
         value = self._pick("base", day, what, after_goal)
         if featured is not None:
             value = value + np.where(featured, self._pick("extra", day, what, after_goal), 0)
@@ -332,6 +336,33 @@ class _Pledges:
         everyone = self.ledgers[f"{part}:all:{what}"][day]
         kept = self.ledgers.get(f"{part}:kept:{what}")
         return everyone if kept is None else np.where(after_goal, kept[day], everyone)
+
+    def totals(self, goal_day: np.ndarray, featured_day: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Backers and reward cost of each simulation, once its path is known: a
+        pledger pledged if it came by the goal day or survived the post-goal factor,
+        and, for the boosted part, after the day the campaign was featured."""
+        n = goal_day.size
+        count, cost = np.zeros(n, dtype=np.int64), np.zeros(n)
+        unit_cost = 0.0 if self.circle.pledge is not None else self.scenario.rewards[0].unit_cost
+        for part in ("base", "extra"):
+            if part in self.pledgers:
+                sim, day, each, kept = self.pledgers[part]
+                alive = np.ones(sim.size, dtype=bool) if kept is None else (
+                    kept | (day <= goal_day[sim]))
+                if part == "extra":
+                    alive &= day > featured_day[sim]
+                count += np.bincount(sim[alive], minlength=n)
+                cost += np.bincount(sim[alive], weights=each[alive], minlength=n)
+            elif f"{part}:all:count" in self.ledgers:
+                ledger = self.ledgers[f"{part}:all:count"]
+                if part == "extra":
+                    days = np.arange(ledger.shape[0])[:, None]
+                    ledger = np.where(days > featured_day[None, :], ledger, 0)
+                found = ledger.sum(axis=0)
+                count += found
+                cost += found * unit_cost
+        return count, cost
 
 
 def run(scenario: Scenario, sims: int, seed: np.random.SeedSequence,
@@ -402,12 +433,15 @@ class _Prepared:
                       if c.kind == "source" and thinned[c.source]}
         self.capped = {i for i, c in enumerate(circles)
                        if c.kind == "source" and c.size is not None}
+        # Circles whose pledgers of each day a loop-settled circle hears from.
+        self.told = {circles[i].source for i in self.heard}
         rate = [_conversion(streams, i, c, n) for i, c in enumerate(circles)]
         self.would: dict[str, np.ndarray] = {}
         self.plans: dict[int, _Pledges] = {}
         for i in order:
             self.plans[i] = _Pledges(scenario, i, streams, rate[i], self.would,
-                                     loop=i in self.heard or i in self.capped)
+                                     loop=i in self.heard or i in self.capped,
+                                     daily_counts=circles[i].name in self.told)
             self.would[circles[i].name] = self.plans[i].counts
         self.day_totals = {i: plan.counts.sum(axis=0) for i, plan in self.plans.items()}
         self.commitments = [streams.per_sim((_COMMITMENT + m,)) < c.probability
@@ -432,6 +466,8 @@ def _walk(prepared: _Prepared, goal: float, out: Outcome) -> None:
                 if c.featured_at is not None}
     after_goal = np.zeros(n, dtype=bool)
     reached = np.zeros((len(MILESTONES), n), dtype=bool)
+    goal_day = np.full(n, D)  # the day each simulation reached its goal (D: never)
+    featured_day = {i: np.full(n, D) for i in featured}
     keep_paths = max(0, min(stop, out.paths.shape[0]) - first)
 
     for day in range(D):
@@ -458,15 +494,16 @@ def _walk(prepared: _Prepared, goal: float, out: Outcome) -> None:
             if plan.loop:
                 count, money, cost = _settle_today(plan, streams, day, heard.get(i),
                                                    capped.get(i), phi, after_goal)
+                pledged[c.name] = count
+                backers += count
+                reward_cost += cost
+                out.circle_pledgers_sum[i] += count.sum()
             else:
-                count, money, cost = (plan.today(day, what, after_goal, featured.get(i))
-                                      for what in ("count", "money", "cost"))
-            pledged[c.name] = count
+                money = plan.today(day, "money", after_goal, featured.get(i))
+                if c.name in prepared.told:
+                    pledged[c.name] = plan.today(day, "count", after_goal, featured.get(i))
             today += money
-            backers += count.astype(np.int64)
-            reward_cost += cost
             out.circle_daily_sum[i, day] += money.sum()
-            out.circle_pledgers_sum[i] += count.sum()
 
         running += today
         out.daily_sum[day] += today.sum()
@@ -475,10 +512,19 @@ def _walk(prepared: _Prepared, goal: float, out: Outcome) -> None:
             out.first_day[k, day] += np.count_nonzero(now & ~reached[k])
             reached[k] = now
         after_goal = reached[-1]  # MILESTONES ends with the goal itself
+        goal_day[after_goal & (goal_day == D)] = day
         for i in featured:
             featured[i] |= running >= circles[i].featured_at * goal
+            featured_day[i][featured[i] & (featured_day[i] == D)] = day
         if keep_paths:
             out.paths[first:first + keep_paths, day] = running[:keep_paths]
+
+    for i, plan in plans.items():
+        if not plan.loop:
+            count, cost = plan.totals(goal_day, featured_day.get(i))
+            backers += count
+            reward_cost += cost
+            out.circle_pledgers_sum[i] += count.sum()
 
     fees = scenario.fees
     out.gross[first:stop] = running
