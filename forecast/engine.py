@@ -211,7 +211,7 @@ def _spread(streams: _Streams, key: tuple[int, ...], per_sim: np.ndarray,
 
 
 def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
-              would: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+              heard: np.ndarray | None) -> dict[str, np.ndarray]:
     """A circle's would-be pledgers per (simulation, day), shape (n, D):
     ``{"base": ..., "extra": ...}``, ``extra`` being the part of a featured flow
     that comes only once featured.
@@ -219,7 +219,8 @@ def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
     Stock: K ~ Binomial(N, p fade) spread over the U-curve. Flow: Poisson(p Σ reach)
     spread in proportion to the reach, or, with momentum, Poisson(p reach_t) and
     Poisson(p reach_t (boost - 1)) each day. Source: Poisson(r p (1 - q) H_t) each
-    day, H from the source's would-be pledgers. Every count is drawn by inversion.
+    day, ``heard`` = H of the source's would-be pledgers (``lagged``). Every count
+    is drawn by inversion.
     """
     circle = scenario.circles[i]
     D = scenario.duration_days
@@ -242,8 +243,7 @@ def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
         return {"base": poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean),
                 "extra": poisson_inverse(streams.per_sim((i, _EXTRA), days=D), extra)}
     q = lag_ratio(circle.lag_days)
-    mean = circle.reach_per_pledger * (1 - q) * rate[:, None] * lagged(
-        would[circle.source], q)
+    mean = circle.reach_per_pledger * (1 - q) * rate[:, None] * heard
     return {"base": poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean)}
 
 
@@ -266,7 +266,10 @@ class _Pledges:
         self.circle = scenario.circles[i]
         self.i, self.scenario, self.streams = i, scenario, streams
         n, D = rate.size, scenario.duration_days
-        drawn = _would_be(scenario, i, streams, rate, would)
+        # A source circle: H of its source's would-be pledgers, shape (n, D).
+        self.history = (lagged(would[self.circle.source], lag_ratio(self.circle.lag_days))
+                        if self.circle.kind == "source" else None)
+        drawn = _would_be(scenario, i, streams, rate, self.history)
         self.counts = sum(drawn.values()).astype(np.int32)
         self.loop, self.daily_counts = loop, daily_counts
         self.ledgers: dict[str, np.ndarray] = {}
@@ -452,11 +455,11 @@ def _walk(prepared: _Prepared, goal: float, out: Outcome) -> None:
     """Walk the chunk's campaigns day by day towards ``goal`` and add them to ``out``."""
     scenario, first, stop = prepared.scenario, prepared.first, prepared.stop
     D, n = scenario.duration_days, stop - first
-    circles, plans, would = scenario.circles, prepared.plans, prepared.would
+    circles, plans = scenario.circles, prepared.plans
     phi = scenario.dynamics.post_goal_factor
     # Circles settled in the loop draw from fresh streams, the same for every goal.
     streams = _Streams(prepared.seed, first, stop)
-    heard = {i: (np.zeros(n), np.zeros(n)) for i in prepared.heard}
+    heard = {i: np.zeros(n) for i in prepared.heard}  # H of the source's real pledgers
     capped = {i: np.zeros(n, dtype=np.int64) for i in prepared.capped}
 
     running = np.zeros(n)
@@ -484,10 +487,7 @@ def _walk(prepared: _Prepared, goal: float, out: Outcome) -> None:
         for i in prepared.order:
             c, plan = circles[i], plans[i]
             if i in heard:
-                alive_h, would_h = heard[i]
-                q = lag_ratio(c.lag_days)
-                alive_h[:] = q * alive_h + pledged[c.source]
-                would_h[:] = q * would_h + would[c.source][:, day]
+                heard[i] = lag_ratio(c.lag_days) * heard[i] + pledged[c.source]
             if prepared.day_totals[i][day] == 0:
                 pledged[c.name] = np.zeros(n, dtype=np.int64)
                 continue
@@ -534,7 +534,7 @@ def _walk(prepared: _Prepared, goal: float, out: Outcome) -> None:
 
 
 def _settle_today(plan: _Pledges, streams: _Streams, day: int,
-                  heard: tuple[np.ndarray, np.ndarray] | None, capped: np.ndarray | None,
+                  heard: np.ndarray | None, capped: np.ndarray | None,
                   phi: float, after_goal: np.ndarray):
     """Count, money and reward cost of a source circle's day, pledger by pledger:
     each would-be pledger pledges with probability H(pledged) / H(would-be) of the
@@ -547,9 +547,9 @@ def _settle_today(plan: _Pledges, streams: _Streams, day: int,
     alive = np.ones(sim.size, dtype=bool)
     if heard is not None or phi < 1.0:
         accept = np.where(after_goal, phi, 1.0)
-        if heard is not None:
-            alive_h, would_h = heard
-            accept = accept * np.divide(alive_h, would_h, out=np.ones_like(alive_h),
+        if heard is not None:  # H of the source's real / would-be pledgers, today
+            would_h = plan.history[:, day]
+            accept = accept * np.divide(heard, would_h, out=np.ones_like(heard),
                                         where=would_h > 0)
         alive &= streams.per_item((plan.i, _MARK), candidates) < accept[sim]
     amount, cost = plan.amounts((plan.i, _VALUE), candidates, streams)
