@@ -1,39 +1,53 @@
 """The Monte Carlo engine: (scenario, sims, seed) -> arrays. NumPy only.
 
 Simulations lie on axis 0 and every random variable is drawn for all of them in
-one call; the only Python loops run over days, circles and stream blocks.
+one call; Python loops run over circles, thresholds and stream blocks, never over
+simulations, days of a simulation or pledgers.
 
 How a run is drawn (docs/model.md, "How the engine draws"):
 
-1. For each circle, its *would-be pledgers* per (simulation, day): who would
-   pledge if the campaign were featured from day 0 and never reached its goal.
-   Counts come by inversion of one uniform each (``sampling``), so a higher
-   conversion, reach or boost never gives fewer of them under the same seed.
-2. The day loop walks the campaign: the running total decides momentum and the
-   post-goal factor, which only thin the would-be pledgers, with uniforms drawn
-   for every one of them. Nothing drawn depends on the path, so another goal
-   sees the same random numbers and success is monotone in the goal,
-   simulation by simulation (except where a source circle's size cap binds).
+1. Each circle's *would-be pledgers*, listed one by one in simulation order: who
+   would pledge if the campaign were featured from day 0 and never reached its
+   goal. Their number in each simulation comes by inversion of one uniform
+   (``sampling``), so a higher conversion or reach never gives fewer of them under
+   the same seed; then one uniform per pledger picks, from one alias table, its
+   day, its reward and whether it would still pledge after the goal. The boosted
+   part of a featured flow is counted per (simulation, day), by inversion, so a
+   larger boost never brings fewer. A source circle's would-be pledgers number
+   Poisson(r p K) for K would-be pledgers of its source (within the campaign); each
+   hears from one of them, chosen at random, after a geometric lag.
+2. The path. Pledges are never negative, so a campaign's running total crosses
+   its thresholds (each featured circle's ``featured_at`` times the goal, and the
+   goal) in increasing order. Each crossing day is found on the path the crossings
+   before it allow; only the would-be pledgers whose fate hangs on a crossing
+   (boosted, hearing from someone, capped) are looked at again, the others are
+   summed once per chunk into day-by-day ledgers (all of them, and those who
+   still pledge after the goal).
+
+Nothing drawn depends on the path, so another goal sees the same random numbers
+and success is monotone in the goal, simulation by simulation (except where a
+source circle's size cap binds).
 
 Reproducibility: simulation ``i`` belongs to stream block ``i // SEED_BLOCK``.
-Each (block, circle, purpose) has its own generator, the child
-``SeedSequence(entropy, spawn_key=key + (block, circle, purpose))`` of the run's
-seed (what ``SeedSequence.spawn`` hands out, without mutating the parent). A
-block's generators only see that block's simulations, so the numbers of a seed
-do not depend on ``chunk_size``, which only bounds memory.
+Each (block, circle, purpose, part) has its own generator, the child
+``SeedSequence(entropy, spawn_key=key + (block, ...))`` of the run's seed (what
+``SeedSequence.spawn`` hands out, without mutating the parent). A block's
+generators only see that block's simulations, so the numbers of a seed do not
+depend on ``chunk_size``, which only bounds memory.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from .sampling import alias_draw, alias_table, binomial_inverse, poisson_inverse
+from .sampling import RawAlias, binomial_inverse, poisson_inverse
 from .scenario import Circle, Scenario, Timing, circle_order
 
 __all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "run", "run_goals",
-           "day_weights", "fade_factor", "flow_reach", "lag_ratio", "lagged"]
+           "day_weights", "fade_factor", "flow_reach", "lag_ratio"]
 
 #: Simulations per random stream block: the unit of reproducibility.
 SEED_BLOCK = 8_192
@@ -42,10 +56,13 @@ PATH_SIMS = 100_000
 #: Fractions of the goal whose first-reached day is counted.
 MILESTONES = (0.25, 0.50, 0.75, 1.00)
 
-# What a stream is for: each circle has one stream per purpose.
-_CONVERSION, _COUNT, _EXTRA, _DAY, _MARK, _VALUE = range(6)
-_EXTRA_PART = 10  # added to a purpose for the boosted part of a featured flow
+# What a stream is for: each circle has one stream per purpose and part.
+_CONVERSION, _COUNT, _CHOICE, _PARENT, _VALUE = range(5)
 _COMMITMENT = 1_000  # + commitment index
+# The parts of a circle's would-be pledgers: its own (stock, flow, the base of a
+# featured flow); the boosted part of a featured flow; for a source circle, those
+# hearing from part k of its source (_HEARING + k).
+_OWN, _BOOSTED, _HEARING = 0, 1, 2
 
 
 def day_weights(timing: Timing, duration_days: int) -> np.ndarray:
@@ -102,18 +119,6 @@ def lag_ratio(lag_days: float) -> float:
     return lag_days / (1.0 + lag_days)
 
 
-def lagged(pledgers: np.ndarray, q: float) -> np.ndarray:
-    """``H_t = q H_{t-1} + pledgers_t`` along the last axis: the source's pledgers
-    still passing the word on, weighted by the geometric lag. A source circle's
-    pledgers landing on day t are Poisson(r p (1 - q) H_t)."""
-    history = np.empty(pledgers.shape)
-    current = np.zeros(pledgers.shape[:-1])
-    for day in range(pledgers.shape[-1]):
-        current = q * current + pledgers[..., day]
-        history[..., day] = current
-    return history
-
-
 @dataclass
 class Outcome:
     """Raw arrays of a run. Per-simulation arrays have shape (sims,).
@@ -136,7 +141,7 @@ class Outcome:
 
 
 class _Streams:
-    """The random streams of a chunk: for each key (circle, purpose), one
+    """The random streams of a chunk: for each key (circle, purpose, …), one
     Generator per stream block, each drawing only for its own simulations."""
 
     def __init__(self, seed: np.random.SeedSequence, first: int, stop: int):
@@ -144,34 +149,34 @@ class _Streams:
         self.blocks = range(first // SEED_BLOCK, -(-stop // SEED_BLOCK))
         self.slices = [slice(max(b * SEED_BLOCK, first) - first,
                              min((b + 1) * SEED_BLOCK, stop) - first) for b in self.blocks]
-        self._generators: dict[tuple[int, ...], list[np.random.Generator]] = {}
 
-    def _get(self, key: tuple[int, ...]) -> list[np.random.Generator]:
-        if key not in self._generators:
-            base = tuple(self.seed.spawn_key)
-            self._generators[key] = [
-                np.random.default_rng(np.random.SeedSequence(
-                    self.seed.entropy, spawn_key=base + (block, *key)))
-                for block in self.blocks]
-        return self._generators[key]
+    def _generators(self, key: tuple[int, ...]) -> list[np.random.Generator]:
+        base = tuple(self.seed.spawn_key)
+        return [np.random.default_rng(np.random.SeedSequence(
+            self.seed.entropy, spawn_key=base + (block, *key))) for block in self.blocks]
 
     def per_sim(self, key: tuple[int, ...], method: str = "random", *args,
                 days: int | None = None) -> np.ndarray:
         """One draw per simulation (``days`` draws each if given); array arguments
         are per simulation and sliced to each block."""
         parts = []
-        for sl, gen in zip(self.slices, self._get(key)):
+        for sl, gen in zip(self.slices, self._generators(key)):
             sliced = [a[sl] if isinstance(a, np.ndarray) else a for a in args]
             size = (sl.stop - sl.start,) if days is None else (sl.stop - sl.start, days)
             parts.append(getattr(gen, method)(*sliced, size=size))
         return np.concatenate(parts)
 
-    def per_item(self, key: tuple[int, ...], counts: np.ndarray, method: str = "random",
+    def words(self, key: tuple[int, ...], per_sim: np.ndarray) -> np.ndarray:
+        """``per_sim[i]`` raw 64-bit words for simulation ``i``, in simulation order."""
+        return np.concatenate([gen.bit_generator.random_raw(int(per_sim[sl].sum()))
+                               for sl, gen in zip(self.slices, self._generators(key))])
+
+    def per_item(self, key: tuple[int, ...], per_sim: np.ndarray, method: str = "random",
                  *args) -> np.ndarray:
-        """``counts[i]`` draws for simulation ``i``, listed in simulation order."""
+        """``per_sim[i]`` draws for simulation ``i``, listed in simulation order."""
         parts = []
-        for sl, gen in zip(self.slices, self._get(key)):
-            parts.append(getattr(gen, method)(*args, size=int(counts[sl].sum())))
+        for sl, gen in zip(self.slices, self._generators(key)):
+            parts.append(getattr(gen, method)(*args, size=int(per_sim[sl].sum())))
         return np.concatenate(parts)
 
 
@@ -185,187 +190,354 @@ def _conversion(streams: _Streams, i: int, circle: Circle, n: int) -> np.ndarray
     return np.full(n, conv.mean)
 
 
-def _spread(streams: _Streams, key: tuple[int, ...], per_sim: np.ndarray,
-            shape: np.ndarray, expected: float) -> np.ndarray:
-    """Spread ``per_sim[s]`` pledgers over days with probabilities ``shape``: a
-    multinomial per simulation, as counts of shape (n, D).
+@dataclass(frozen=True)
+class _Choice:
+    """One alias table over (when, reward tier, kept): a would-be pledger's day (or
+    lag), reward and whether it still pledges after the goal, from one raw word.
 
-    Few pledgers per simulation: each draws its day with one uniform from an alias
-    table. Many (``expected`` per simulation, from the scenario alone, so that
-    the choice never depends on the chunk): one conditional binomial per day.
-    Both are exact.
-    """
-    n, D = per_sim.size, shape.size
-    if expected < D:
-        day = alias_draw(alias_table(shape), streams.per_item(key, per_sim))
-        cell = np.repeat(np.arange(n) * D, per_sim) + day
-        return np.bincount(cell, minlength=n * D).reshape(n, D)
-    counts = np.empty((n, D), dtype=np.int64)
-    remaining = per_sim
-    tail = np.cumsum(shape[::-1])[::-1]
-    for day in range(D):
-        share = min(1.0, shape[day] / tail[day]) if tail[day] > 0 else 1.0
-        counts[:, day] = streams.per_sim(key, "binomial", remaining, share)
-        remaining = remaining - counts[:, day]
-    return counts
-
-
-def _would_be(scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
-              heard: np.ndarray | None) -> dict[str, np.ndarray]:
-    """A circle's would-be pledgers per (simulation, day), shape (n, D):
-    ``{"base": ..., "extra": ...}``, ``extra`` being the part of a featured flow
-    that comes only once featured.
-
-    Stock: K ~ Binomial(N, p fade) spread over the U-curve. Flow: Poisson(p Σ reach)
-    spread in proportion to the reach, or, with momentum, Poisson(p reach_t) and
-    Poisson(p reach_t (boost - 1)) each day. Source: Poisson(r p (1 - q) H_t) each
-    day, ``heard`` = H of the source's would-be pledgers (``lagged``). Every count
-    is drawn by inversion.
-    """
-    circle = scenario.circles[i]
-    D = scenario.duration_days
-    if circle.kind == "stock":
-        fade = fade_factor(scenario)
-        per_sim = binomial_inverse(streams.per_sim((i, _COUNT)), circle.size, rate * fade)
-        expected = circle.size * circle.conversion.mean * fade
-        return {"base": _spread(streams, (i, _DAY), per_sim, day_weights(circle.timing, D),
-                                expected)}
-    if circle.kind == "flow":
-        reach = flow_reach(circle, D)
-        if circle.featured_at is None:
-            if reach.sum() == 0:
-                return {"base": np.zeros((rate.size, D), dtype=np.int64)}
-            per_sim = poisson_inverse(streams.per_sim((i, _COUNT)), rate * reach.sum())
-            return {"base": _spread(streams, (i, _DAY), per_sim, reach / reach.sum(),
-                                    circle.conversion.mean * reach.sum())}
-        mean = rate[:, None] * reach
-        extra = mean * (circle.featured_boost - 1.0)
-        return {"base": poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean),
-                "extra": poisson_inverse(streams.per_sim((i, _EXTRA), days=D), extra)}
-    q = lag_ratio(circle.lag_days)
-    mean = circle.reach_per_pledger * (1 - q) * rate[:, None] * heard
-    return {"base": poisson_inverse(streams.per_sim((i, _COUNT), days=D), mean)}
-
-
-class _Pledges:
-    """The pledges of one circle in a chunk, ready for the day loop.
-
-    For most circles every random choice is made here, once: each would-be
-    pledger's day, amount and whether it survives the post-goal factor. Money is
-    summed into day-major (D, n) ledgers for each way a day can go (``base`` or
-    ``extra`` part of a featured flow, ``all`` or ``kept`` pledgers after the
-    goal); the day loop only picks, per simulation, the ledger its path calls for.
-    Backers and reward costs only matter as totals: ``totals`` settles them once
-    the path is known (the day each simulation reached its goal and was
-    featured). A source circle thinned by its source, or capped by its size,
-    keeps its would-be ``counts`` and is settled pledger by pledger in the loop.
+    ``when``, ``amount``, ``cost`` and ``kept`` give each category's meaning
+    (``amount`` is NaN for a circle with a free ``pledge``, drawn apart);
+    ``slot`` is its place in a simulation's ledger row: ``2 when + (not kept)``.
     """
 
-    def __init__(self, scenario: Scenario, i: int, streams: _Streams, rate: np.ndarray,
-                 would: dict[str, np.ndarray], loop: bool, daily_counts: bool):
-        self.circle = scenario.circles[i]
-        self.i, self.scenario, self.streams = i, scenario, streams
-        n, D = rate.size, scenario.duration_days
-        # A source circle: H of its source's would-be pledgers, shape (n, D).
-        self.history = (lagged(would[self.circle.source], lag_ratio(self.circle.lag_days))
-                        if self.circle.kind == "source" else None)
-        drawn = _would_be(scenario, i, streams, rate, self.history)
-        self.counts = sum(drawn.values()).astype(np.int32)
-        self.loop, self.daily_counts = loop, daily_counts
-        self.ledgers: dict[str, np.ndarray] = {}
-        self.pledgers: dict[str, tuple] = {}
-        if not loop:
-            for part, counts in drawn.items():
-                self._settle(counts, part, n, D, 0 if part == "base" else _EXTRA_PART)
+    alias: RawAlias
+    when: np.ndarray
+    amount: np.ndarray
+    cost: np.ndarray
+    kept: np.ndarray
+    slot: np.ndarray
 
-    def amounts(self, key: tuple[int, ...], per_sim: np.ndarray,
-                streams: _Streams | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Amount and reward cost of each pledger (``per_sim[s]`` of simulation s)."""
-        streams = streams or self.streams
-        rewards = self.scenario.rewards
-        pledge = self.circle.pledge
-        size = int(per_sim.sum())
-        if pledge is None:
-            tier = (alias_draw(alias_table([r.share for r in rewards]),
-                               streams.per_item(key, per_sim))
-                    if len(rewards) > 1 else np.zeros(size, dtype=np.intp))
-            return (np.array([r.amount for r in rewards])[tier],
-                    np.array([r.unit_cost for r in rewards])[tier])
-        if pledge.sd > 0:
-            value = streams.per_item(key, per_sim, "lognormal", *pledge.lognormal_parameters)
-            return np.maximum(np.rint(value), 1.0), np.zeros(size)
-        return np.full(size, pledge.mean), np.zeros(size)
+    @classmethod
+    def build(cls, when: np.ndarray, scenario: Scenario, circle: Circle) -> "_Choice":
+        phi = scenario.dynamics.post_goal_factor
+        if circle.pledge is None:
+            shares = np.array([r.share for r in scenario.rewards])
+            amounts = np.array([r.amount for r in scenario.rewards], dtype=float)
+            costs = np.array([r.unit_cost for r in scenario.rewards], dtype=float)
+        else:
+            shares = np.ones(1)
+            amounts = np.array([np.nan if circle.pledge.sd > 0 else circle.pledge.mean], float)
+            costs = np.zeros(1)
+        kept = np.array([True, False]) if phi < 1.0 else np.array([True])
+        keep_share = np.array([phi, 1.0 - phi]) if phi < 1.0 else np.ones(1)
+        W, T, K = when.size, shares.size, kept.size
+        joint = (when[:, None, None] * shares[None, :, None] * keep_share[None, None, :])
+        day = np.repeat(np.arange(W), T * K)
+        kept = np.tile(kept, W * T)
+        return cls(alias=RawAlias(joint.ravel()), when=day,
+                   amount=np.tile(np.repeat(amounts, K), W),
+                   cost=np.tile(np.repeat(costs, K), W), kept=kept,
+                   slot=2 * day + ~kept)
 
-    def _settle(self, counts: np.ndarray, part: str, n: int, D: int, offset: int) -> None:
-        """Sum would-be pledgers (counts (n, D)) into day-major money ledgers (D, n),
-        for all of them and for those who survive the post-goal factor, and keep
-        what ``totals`` needs."""
-        phi = self.scenario.dynamics.post_goal_factor
-        pledge, rewards = self.circle.pledge, self.scenario.rewards
-        if phi == 1.0 and (pledge.sd == 0 if pledge is not None else len(rewards) == 1):
-            # One amount per pledger and nobody thinned after the goal: counts suffice.
-            amount = pledge.mean if pledge is not None else rewards[0].amount
-            count = np.ascontiguousarray(counts.T, dtype=np.int32)
-            self.ledgers[f"{part}:all:count"] = count
-            self.ledgers[f"{part}:all:money"] = count * amount
+
+class _Plan:
+    """What a scenario's draws need, computed once per run: circle order, rates of
+    reach and the alias tables of each circle's parts."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        D = scenario.duration_days
+        self.order = circle_order(scenario.circles)
+        self.fade = fade_factor(scenario)
+        self.reach: dict[int, np.ndarray] = {}
+        self.choices: dict[tuple[int, int], _Choice] = {}
+        for i, circle in enumerate(scenario.circles):
+            if circle.kind == "stock":
+                when = day_weights(circle.timing, D)
+            elif circle.kind == "flow":
+                self.reach[i] = reach = flow_reach(circle, D)
+                when = reach / reach.sum() if reach.sum() > 0 else np.full(D, 1.0 / D)
+                if circle.featured_at is not None:
+                    # The boosted part is counted per day: its pledgers only choose
+                    # their reward and fate.
+                    self.choices[i, _BOOSTED] = _Choice.build(np.ones(1), scenario, circle)
+            else:
+                # A lag of k days, k = 0 … D-1, or D or more (after any deadline).
+                q = lag_ratio(circle.lag_days)
+                when = np.append((1.0 - q) * q ** np.arange(D), q ** D)
+            self.choices[i, _OWN] = _Choice.build(when, scenario, circle)
+
+
+class _Part:
+    """Would-be pledgers of one part of a circle in a chunk, listed in simulation
+    order, all within the campaign (day < D): the category each drew
+    (``_Choice``), and, built when first needed, their simulation, day, amount,
+    reward cost and post-goal mark. ``parent`` indexes the pledgers of ``source``
+    (a part of the source circle) each one heard from."""
+
+    def __init__(self, circle: int, kind: int, choice: _Choice, thinned: bool,
+                 per_sim: np.ndarray, category: np.ndarray, sim: np.ndarray | None = None,
+                 day: np.ndarray | None = None, amount: np.ndarray | None = None,
+                 source: "_Part | None" = None, parent: np.ndarray | None = None):
+        self.circle, self.kind, self.choice, self.thinned = circle, kind, choice, thinned
+        self.per_sim, self.category = per_sim, category
+        self.free_amount = amount is not None
+        self.source, self.parent = source, parent
+        self.settled = False  # summed into the chunk's ledgers
+        for name, value in (("sim", sim), ("day", day), ("amount", amount)):
+            if value is not None:
+                self.__dict__[name] = value
+
+    @cached_property
+    def sim(self) -> np.ndarray:
+        return np.repeat(np.arange(self.per_sim.size), self.per_sim)
+
+    @cached_property
+    def day(self) -> np.ndarray:
+        return self.choice.when.take(self.category)
+
+    @cached_property
+    def amount(self) -> np.ndarray:
+        return self.choice.amount.take(self.category)
+
+    @cached_property
+    def cost(self) -> np.ndarray:
+        return self.choice.cost.take(self.category)
+
+    @cached_property
+    def kept(self) -> np.ndarray | None:
+        """Whether each would still pledge after the goal; None: no post-goal factor."""
+        return self.choice.kept.take(self.category) if self.thinned else None
+
+    @cached_property
+    def start(self) -> np.ndarray:
+        """Index of each simulation's first pledger, shape (n,)."""
+        return np.cumsum(self.per_sim) - self.per_sim
+
+
+def _sum_by_sim(values: np.ndarray, per_sim: np.ndarray) -> np.ndarray:
+    """Sum of consecutive ``values``, ``per_sim[s]`` of them for simulation s."""
+    total = np.zeros(per_sim.size)
+    some = per_sim > 0
+    if values.size:
+        total[some] = np.add.reduceat(values, (np.cumsum(per_sim) - per_sim)[some])
+    return total
+
+
+class _Chunk:
+    """Everything of a chunk that does not depend on the path: the would-be
+    pledgers of every circle, the ledgers of those whose fate depends only on the
+    goal day, and the commitments kept."""
+
+    def __init__(self, plan: _Plan, seed: np.random.SeedSequence, first: int, stop: int):
+        scenario = plan.scenario
+        self.plan, self.scenario, self.first, self.stop = plan, scenario, first, stop
+        n, D = stop - first, scenario.duration_days
+        self.n, self.D = n, D
+        self.phi = scenario.dynamics.post_goal_factor
+        streams = _Streams(seed, first, stop)
+        circles = scenario.circles
+        rate = [_conversion(streams, i, c, n) for i, c in enumerate(circles)]
+        self.parts: list[_Part] = []
+        for i in plan.order:
+            self.parts.extend(self._draw(streams, i, rate[i]))
+        self._settle()
+        self.commitments = [streams.per_sim((_COMMITMENT + m,)) < c.probability
+                            for m, c in enumerate(scenario.commitments)]
+        for m, c in enumerate(scenario.commitments):
+            kept = self.commitments[m]
+            self.ledger[:, c.day, 0] += c.amount * kept
+            self.settled_count += kept
+            self.settled_cost += c.unit_cost * kept
+        self.all_money = self.ledger.sum(axis=2)
+        self.kept_money = self.ledger[:, :, 0]
+        self.open = [part for part in self.parts if not part.settled]
+        # Parts whose fate is looked at per path: the open ones and their sources.
+        self.needed = set()
+        for part in self.open:
+            while part is not None:
+                self.needed.add(id(part))
+                part = part.source
+        for part in self.parts:
+            if id(part) not in self.needed:  # settled for good: only counts are kept
+                for name in ("category", "sim", "day", "amount", "cost", "kept", "start"):
+                    part.__dict__.pop(name, None)
+
+    # ---------------------------------------------------------------- drawing
+
+    def _draw(self, streams: _Streams, i: int, rate: np.ndarray) -> list[_Part]:
+        """The parts of circle ``i``: its own would-be pledgers, the boosted part of
+        a featured flow, or those hearing from each part of its source."""
+        circle, plan, n = self.scenario.circles[i], self.plan, self.n
+        if circle.kind == "stock":
+            count = binomial_inverse(streams.per_sim((i, _COUNT)), circle.size,
+                                     rate * plan.fade)
+            return [self._pledgers(streams, i, _OWN, count)]
+        if circle.kind == "flow":
+            reach = plan.reach[i]
+            count = poisson_inverse(streams.per_sim((i, _COUNT)), rate * reach.sum())
+            parts = [self._pledgers(streams, i, _OWN, count)]
+            if circle.featured_at is not None:
+                # Per (simulation, day), by inversion: monotone in the boost.
+                cells = poisson_inverse(
+                    streams.per_sim((i, _COUNT, _BOOSTED), days=self.D),
+                    rate[:, None] * (reach * (circle.featured_boost - 1.0)))
+                day = np.repeat(np.tile(np.arange(self.D), n), cells.ravel())
+                parts.append(self._pledgers(streams, i, _BOOSTED, cells.sum(axis=1), day))
+            return parts
+        parts = []
+        for k, source in enumerate(p for p in self.parts
+                                   if p.circle == self._index(circle.source)):
+            mean = circle.reach_per_pledger * rate * source.per_sim
+            count = poisson_inverse(streams.per_sim((i, _COUNT, _HEARING + k)), mean)
+            parts.append(self._pledgers(streams, i, _HEARING + k, count, source=source))
+        return parts
+
+    def _index(self, name: str) -> int:
+        return next(i for i, c in enumerate(self.scenario.circles) if c.name == name)
+
+    def _pledgers(self, streams: _Streams, i: int, kind: int, count: np.ndarray,
+                  day: np.ndarray | None = None, source: _Part | None = None) -> _Part:
+        """``count[s]`` would-be pledgers of simulation s, each drawing its category
+        (day or lag, reward, kept) with one raw word; those hearing from someone
+        after the deadline are dropped."""
+        circle = self.scenario.circles[i]
+        choice = self.plan.choices[i, _BOOSTED if kind == _BOOSTED else _OWN]
+        count = count.astype(np.int64)
+        category = choice.alias.draw(streams.words((i, _CHOICE, kind), count))
+        amount = None
+        if circle.pledge is not None and circle.pledge.sd > 0:
+            value = streams.per_item((i, _VALUE, kind), count, "lognormal",
+                                     *circle.pledge.lognormal_parameters)
+            amount = np.maximum(np.rint(value), 1.0)
+        thinned = self.phi < 1.0
+        if source is None:
+            return _Part(i, kind, choice, thinned, count, category, day=day, amount=amount)
+        # Each hears from one of the source's would-be pledgers, chosen uniformly.
+        sim = np.repeat(np.arange(self.n), count)
+        heard = source.per_sim[sim]
+        pick = streams.per_item((i, _PARENT, kind), count) * heard
+        parent = source.start[sim] + np.minimum(pick.astype(np.int64), heard - 1)
+        day = source.day[parent] + choice.when.take(category)
+        within = day < self.D
+        if not within.all():
+            category, sim, day, parent = (a[within] for a in (category, sim, day, parent))
+            amount = None if amount is None else amount[within]
+            count = np.bincount(sim, minlength=self.n)
+        return _Part(i, kind, choice, thinned, count, category, sim=sim, day=day,
+                     amount=amount, source=source, parent=parent)
+
+    # ---------------------------------------------------------------- ledgers
+
+    def _settle(self) -> None:
+        """Sum into day-by-day ledgers the would-be pledgers whose fate depends only
+        on the goal day: a circle's own pledgers (not boosted, not capped), and,
+        without a post-goal factor, those hearing from settled pledgers. The
+        ledger has shape (n, D, 2): money of those still pledging after the goal,
+        and of those who would not."""
+        n, D, circles = self.n, self.D, self.scenario.circles
+        C = len(circles)
+        for part in self.parts:
+            circle = circles[part.circle]
+            part.settled = part.kind == _OWN and circle.kind != "source" or (
+                part.source is not None and part.source.settled and self.phi == 1.0
+                and circle.size is None)
+        settled = [p for p in self.parts if p.settled]
+        slots, money = [np.zeros(0, np.int64)], [np.zeros(0)]
+        for p in settled:
+            if p.kind == _OWN:
+                slot = np.repeat(np.arange(0, n * 2 * D, 2 * D), p.per_sim)
+                slot += p.choice.slot.take(p.category)
+            else:
+                slot = (p.sim * D + p.day) * 2
+            slots.append(slot)
+            money.append(p.amount)
+        self.ledger = np.bincount(np.concatenate(slots), weights=np.concatenate(money),
+                                  minlength=n * D * 2).astype(float, copy=False)
+        self.ledger = self.ledger.reshape(n, D, 2)
+        self.settled_count = np.zeros(n, dtype=np.int64)
+        self.settled_cost = np.zeros(n)
+        self.circle_money = np.zeros((C, D))
+        self.circle_count = np.zeros(C)
+        self.lost = []  # settled pledgers who would not pledge after the goal
+        for p in settled:
+            choice = p.choice
+            self.settled_count += p.per_sim
+            if choice.cost.any():
+                self.settled_cost += _sum_by_sim(p.cost, p.per_sim)
+            if p.kind == _OWN and not p.free_amount:
+                drawn = np.bincount(p.category, minlength=choice.when.size)
+                self.circle_money[p.circle] += np.bincount(
+                    choice.when, weights=drawn * choice.amount, minlength=D)
+            else:
+                self.circle_money[p.circle] += np.bincount(p.day, weights=p.amount,
+                                                           minlength=D)
+            self.circle_count[p.circle] += p.category.size
+            if p.thinned:
+                gone = np.flatnonzero(~choice.kept.take(p.category))
+                self.lost.append((p.circle, p.sim[gone], p.day[gone], p.amount[gone],
+                                  p.cost[gone]))
+
+    # ---------------------------------------------------------------- the path
+
+    def path(self, featured: dict[int, np.ndarray], goal_day: np.ndarray | None
+             ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """Money pledged each day, shape (n, D), given the day each featured circle
+        was featured and the goal day (None: not known yet, nobody thinned), and
+        whether each open pledger pledges (by part)."""
+        n, D = self.n, self.D
+        if goal_day is None or self.phi == 1.0:
+            money = self.all_money.copy()
+        else:
+            money = np.where(np.arange(D) > goal_day[:, None], self.kept_money,
+                             self.all_money)
+        pledges = self.pledges(featured, goal_day)
+        if self.open:
+            slot = np.concatenate([p.sim[pledges[id(p)]] * D + p.day[pledges[id(p)]]
+                                   for p in self.open])
+            weight = np.concatenate([p.amount[pledges[id(p)]] for p in self.open])
+            money += np.bincount(slot, weights=weight, minlength=n * D).reshape(n, D)
+        return money, pledges
+
+    def pledges(self, featured: dict[int, np.ndarray], goal_day: np.ndarray | None
+                ) -> dict[int, np.ndarray]:
+        """Whether each would-be pledger not settled (or heard from) pledges, by
+        ``id`` of its part: boosted ones only after the day their circle was
+        featured, those hearing from someone only if that one pledged, and, after
+        the goal, only those kept by the post-goal factor; a source circle's
+        ``size`` caps the rest, in day order."""
+        circles = self.scenario.circles
+        fate: dict[int, np.ndarray] = {}
+        for i in self.plan.order:
+            parts = [p for p in self.parts if p.circle == i and id(p) in self.needed]
+            for part in parts:
+                ok = np.ones(part.sim.size, dtype=bool)
+                if part.kind == _BOOSTED:
+                    ok &= part.day > featured[i][part.sim]
+                if part.source is not None:
+                    ok &= fate[id(part.source)][part.parent]
+                if part.kept is not None and goal_day is not None:
+                    ok &= part.kept | (part.day <= goal_day[part.sim])
+                fate[id(part)] = ok
+            if parts and circles[i].kind == "source" and circles[i].size is not None:
+                self._cap(parts, fate, circles[i].size)
+        return fate
+
+    def _cap(self, parts: list[_Part], fate: dict[int, np.ndarray], size: int) -> None:
+        """Keep, in each simulation, the first ``size`` pledgers of a circle, by day
+        (then part, then order of drawing)."""
+        n = self.n
+        pledging = sum(np.bincount(p.sim[fate[id(p)]], minlength=n) for p in parts)
+        over = pledging > size
+        if not over.any():
             return
-        per_sim = counts.sum(axis=1)
-        sim = np.repeat(np.arange(n), per_sim)               # in simulation order
-        day = np.repeat(np.tile(np.arange(D), n), counts.ravel())
-        slot = day * n + sim                                 # day-major
-        amount, cost = self.amounts((self.i, _VALUE + offset), per_sim)
-        kept = None
-        if phi < 1.0:
-            kept = self.streams.per_item((self.i, _MARK + offset), per_sim) < phi
-        self.pledgers[part] = (sim, day.astype(np.int16), cost, kept)
-        for name, keep in (("all", slice(None)), ("kept", kept)):
-            if keep is None:
-                continue
-            self.ledgers[f"{part}:{name}:money"] = np.bincount(
-                slot[keep], weights=amount[keep], minlength=n * D).reshape(D, n)
-            if self.daily_counts:
-                self.ledgers[f"{part}:{name}:count"] = np.bincount(
-                    slot[keep], minlength=n * D).reshape(D, n).astype(np.int32)
+        where = [np.flatnonzero(fate[id(p)] & over[p.sim]) for p in parts]
+        sim = np.concatenate([p.sim[w] for p, w in zip(parts, where)])
+        day = np.concatenate([p.day[w] for p, w in zip(parts, where)])
+        part_no = np.concatenate([np.full(w.size, k) for k, w in enumerate(where)])
+        index = np.concatenate(where)
+        order = np.lexsort((index, part_no, day, sim))
+        sim = sim[order]
+        first = np.searchsorted(sim, sim)  # position of each simulation's first
+        refused = np.empty(sim.size, dtype=bool)
+        refused[order] = np.arange(sim.size) - first >= size
+        for k, (p, w) in enumerate(zip(parts, where)):
+            fate[id(p)][w[refused[part_no == k]]] = False
 
-    def today(self, day: int, what: str, after_goal: np.ndarray,
-              featured: np.ndarray | None) -> np.ndarray:
-        """Money (or count) of the day, per simulation, along each one's path."""
-        value = self._pick("base", day, what, after_goal)
-        if featured is not None:
-            value = value + np.where(featured, self._pick("extra", day, what, after_goal), 0)
-        return value
 
-    def _pick(self, part: str, day: int, what: str, after_goal: np.ndarray) -> np.ndarray:
-        everyone = self.ledgers[f"{part}:all:{what}"][day]
-        kept = self.ledgers.get(f"{part}:kept:{what}")
-        return everyone if kept is None else np.where(after_goal, kept[day], everyone)
-
-    def totals(self, goal_day: np.ndarray, featured_day: np.ndarray | None
-               ) -> tuple[np.ndarray, np.ndarray]:
-        """Backers and reward cost of each simulation, once its path is known: a
-        pledger pledged if it came by the goal day or survived the post-goal factor,
-        and, for the boosted part, after the day the campaign was featured."""
-        n = goal_day.size
-        count, cost = np.zeros(n, dtype=np.int64), np.zeros(n)
-        unit_cost = 0.0 if self.circle.pledge is not None else self.scenario.rewards[0].unit_cost
-        for part in ("base", "extra"):
-            if part in self.pledgers:
-                sim, day, each, kept = self.pledgers[part]
-                alive = np.ones(sim.size, dtype=bool) if kept is None else (
-                    kept | (day <= goal_day[sim]))
-                if part == "extra":
-                    alive &= day > featured_day[sim]
-                count += np.bincount(sim[alive], minlength=n)
-                cost += np.bincount(sim[alive], weights=each[alive], minlength=n)
-            elif f"{part}:all:count" in self.ledgers:
-                ledger = self.ledgers[f"{part}:all:count"]
-                if part == "extra":
-                    days = np.arange(ledger.shape[0])[:, None]
-                    ledger = np.where(days > featured_day[None, :], ledger, 0)
-                found = ledger.sum(axis=0)
-                count += found
-                cost += found * unit_cost
-        return count, cost
+def _first_day(cumulative: np.ndarray, threshold: float) -> np.ndarray:
+    """The first day each running total reaches ``threshold`` (D if never), shape (n,)."""
+    return np.count_nonzero(cumulative < threshold, axis=1)
 
 
 def run(scenario: Scenario, sims: int, seed: np.random.SeedSequence,
@@ -384,8 +556,8 @@ def run_goals(scenario: Scenario, goals: list[float], sims: int,
     """The campaigns of ``scenario`` run once for each goal, with the same random
     numbers: ``run(scenario.with_(goal=g), ...)`` for each g, drawing only once.
 
-    Only the day loop depends on the goal (momentum, post-goal factor), so the
-    would-be pledgers of each chunk are drawn once and the loop walked per goal.
+    Only the path depends on the goal (momentum, post-goal factor), so the would-be
+    pledgers of each chunk are drawn once and the path found per goal.
     Without ``keep_paths`` no daily path is kept (``paths`` has no row).
     """
     D = scenario.duration_days
@@ -398,175 +570,78 @@ def run_goals(scenario: Scenario, goals: list[float], sims: int,
         circle_pledgers_sum=np.zeros(C), commitment_sum=np.zeros(M),
         commitment_count=np.zeros(M),
         first_day=np.zeros((len(MILESTONES), D), dtype=np.int64),
-        paths=np.empty((D, n_paths), dtype=np.float32).T,  # a day's column is contiguous
+        paths=np.empty((n_paths, D), dtype=np.float32),
     ) for _ in goals]
+    plan = _Plan(scenario)
     for first in range(0, sims, chunk):
-        stop = min(first + chunk, sims)
-        prepared = _Prepared(scenario, seed, first, stop)
+        prepared = _Chunk(plan, seed, first, min(first + chunk, sims))
         for goal, out in zip(goals, outs):
             _walk(prepared, float(goal), out)
         del prepared  # before the next chunk's is built: one chunk in memory at a time
     return outs
 
 
-class _Prepared:
-    """Everything of a chunk that does not depend on the path: conversion rates,
-    would-be pledgers and their ledgers, commitments kept."""
+def _walk(chunk: _Chunk, goal: float, out: Outcome) -> None:
+    """Find the chunk's paths towards ``goal`` and add them to ``out``.
 
-    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence, first: int,
-                 stop: int):
-        self.scenario, self.seed, self.first, self.stop = scenario, seed, first, stop
-        n, circles = stop - first, scenario.circles
-        self.order = order = circle_order(circles)
-        streams = _Streams(seed, first, stop)
-        phi = scenario.dynamics.post_goal_factor
-        # Whether a circle's would-be pledgers may fail to pledge is decided by the
-        # scenario alone, so the draws made never depend on the path.
-        # A capped source circle counts as thinned: its would-be pledgers beyond the
-        # cap do not pledge, so circles that hear from it must follow the real ones.
-        thinned: dict[str, bool] = {}
-        for i in order:
-            c = circles[i]
-            thinned[c.name] = (phi < 1.0 or c.featured_at is not None or (
-                c.kind == "source" and (c.size is not None or thinned[c.source])))
-        # A source circle fed by a thinned circle pledges in proportion H(pledged) /
-        # H(would-be) of its source, both with the circle's own lag: settled pledger
-        # by pledger in the loop, like a capped one.
-        self.heard = {i for i, c in enumerate(circles)
-                      if c.kind == "source" and thinned[c.source]}
-        self.capped = {i for i, c in enumerate(circles)
-                       if c.kind == "source" and c.size is not None}
-        # Circles whose pledgers of each day a loop-settled circle hears from.
-        self.told = {circles[i].source for i in self.heard}
-        rate = [_conversion(streams, i, c, n) for i, c in enumerate(circles)]
-        self.would: dict[str, np.ndarray] = {}
-        self.plans: dict[int, _Pledges] = {}
-        for i in order:
-            self.plans[i] = _Pledges(scenario, i, streams, rate[i], self.would,
-                                     loop=i in self.heard or i in self.capped,
-                                     daily_counts=circles[i].name in self.told)
-            self.would[circles[i].name] = self.plans[i].counts
-        self.day_totals = {i: plan.counts.sum(axis=0) for i, plan in self.plans.items()}
-        self.commitments = [streams.per_sim((_COMMITMENT + m,)) < c.probability
-                            for m, c in enumerate(scenario.commitments)]
+    The thresholds (each featured circle's, the goal) are crossed in increasing
+    order, since pledges are never negative: each crossing day is found on the
+    path that the crossings before it allow."""
+    scenario, first, stop, n, D = chunk.scenario, chunk.first, chunk.stop, chunk.n, chunk.D
+    circles = scenario.circles
+    featured = {i: np.full(n, D) for i, c in enumerate(circles) if c.featured_at is not None}
+    goal_day = None
+    thresholds = sorted([(1.0, -1)] + [(circles[i].featured_at, i) for i in featured])
+    money = fate = None
+    for fraction, i in thresholds:
+        if money is None:
+            money, fate = chunk.path(featured, goal_day)
+        day = _first_day(np.cumsum(money, axis=1), fraction * goal)
+        if i < 0:
+            goal_day = day
+            stale = chunk.phi < 1.0
+        else:
+            featured[i] = day
+            stale = True
+        if stale:
+            money = None
+    if money is None:
+        money, fate = chunk.path(featured, goal_day)
+    running = np.cumsum(money, axis=1)
+    gross = running[:, -1]
 
+    backers = chunk.settled_count.copy()
+    reward_cost = chunk.settled_cost.copy()
+    out.circle_daily_sum += chunk.circle_money
+    out.circle_pledgers_sum += chunk.circle_count
+    for i, sim, day, amount, cost in chunk.lost:
+        gone = day > goal_day[sim]
+        backers -= np.bincount(sim[gone], minlength=n)
+        reward_cost -= np.bincount(sim[gone], weights=cost[gone], minlength=n)
+        out.circle_daily_sum[i] -= np.bincount(day[gone], weights=amount[gone], minlength=D)
+        out.circle_pledgers_sum[i] -= np.count_nonzero(gone)
+    for part in chunk.open:
+        ok = fate[id(part)]
+        sim = part.sim[ok]
+        backers += np.bincount(sim, minlength=n)
+        reward_cost += np.bincount(sim, weights=part.cost[ok], minlength=n)
+        out.circle_daily_sum[part.circle] += np.bincount(part.day[ok], weights=part.amount[ok],
+                                                         minlength=D)
+        out.circle_pledgers_sum[part.circle] += sim.size
+    for m, commitment in enumerate(scenario.commitments):
+        kept = chunk.commitments[m]
+        out.commitment_sum[m] += commitment.amount * np.count_nonzero(kept)
+        out.commitment_count[m] += np.count_nonzero(kept)
 
-def _walk(prepared: _Prepared, goal: float, out: Outcome) -> None:
-    """Walk the chunk's campaigns day by day towards ``goal`` and add them to ``out``."""
-    scenario, first, stop = prepared.scenario, prepared.first, prepared.stop
-    D, n = scenario.duration_days, stop - first
-    circles, plans = scenario.circles, prepared.plans
-    phi = scenario.dynamics.post_goal_factor
-    # Circles settled in the loop draw from fresh streams, the same for every goal.
-    streams = _Streams(prepared.seed, first, stop)
-    heard = {i: np.zeros(n) for i in prepared.heard}  # H of the source's real pledgers
-    capped = {i: np.zeros(n, dtype=np.int64) for i in prepared.capped}
-
-    running = np.zeros(n)
-    backers = np.zeros(n, dtype=np.int64)
-    reward_cost = np.zeros(n)
-    featured = {i: np.zeros(n, dtype=bool) for i, c in enumerate(circles)
-                if c.featured_at is not None}
-    after_goal = np.zeros(n, dtype=bool)
-    reached = np.zeros((len(MILESTONES), n), dtype=bool)
-    goal_day = np.full(n, D)  # the day each simulation reached its goal (D: never)
-    featured_day = {i: np.full(n, D) for i in featured}
+    for k, fraction in enumerate(MILESTONES):
+        day = goal_day if fraction == 1.0 else _first_day(running, fraction * goal)
+        out.first_day[k] += np.bincount(day, minlength=D + 1)[:D]
+    out.daily_sum += money.sum(axis=0)
     keep_paths = max(0, min(stop, out.paths.shape[0]) - first)
-
-    for day in range(D):
-        today = np.zeros(n)
-        for m, commitment in enumerate(scenario.commitments):
-            if commitment.day == day:
-                kept = prepared.commitments[m]
-                today += commitment.amount * kept
-                backers += kept
-                reward_cost += commitment.unit_cost * kept
-                out.commitment_sum[m] += commitment.amount * np.count_nonzero(kept)
-                out.commitment_count[m] += np.count_nonzero(kept)
-        pledged: dict[str, np.ndarray] = {}
-        for i in prepared.order:
-            c, plan = circles[i], plans[i]
-            if i in heard:
-                heard[i] = lag_ratio(c.lag_days) * heard[i] + pledged[c.source]
-            if prepared.day_totals[i][day] == 0:
-                pledged[c.name] = np.zeros(n, dtype=np.int64)
-                continue
-            if plan.loop:
-                count, money, cost = _settle_today(plan, streams, day, heard.get(i),
-                                                   capped.get(i), phi, after_goal)
-                pledged[c.name] = count
-                backers += count
-                reward_cost += cost
-                out.circle_pledgers_sum[i] += count.sum()
-            else:
-                money = plan.today(day, "money", after_goal, featured.get(i))
-                if c.name in prepared.told:
-                    pledged[c.name] = plan.today(day, "count", after_goal, featured.get(i))
-            today += money
-            out.circle_daily_sum[i, day] += money.sum()
-
-        running += today
-        out.daily_sum[day] += today.sum()
-        for k, fraction in enumerate(MILESTONES):
-            now = running >= fraction * goal
-            out.first_day[k, day] += np.count_nonzero(now & ~reached[k])
-            reached[k] = now
-        after_goal = reached[-1]  # MILESTONES ends with the goal itself
-        goal_day[after_goal & (goal_day == D)] = day
-        for i in featured:
-            featured[i] |= running >= circles[i].featured_at * goal
-            featured_day[i][featured[i] & (featured_day[i] == D)] = day
-        if keep_paths:
-            out.paths[first:first + keep_paths, day] = running[:keep_paths]
-
-    for i, plan in plans.items():
-        if not plan.loop:
-            count, cost = plan.totals(goal_day, featured_day.get(i))
-            backers += count
-            reward_cost += cost
-            out.circle_pledgers_sum[i] += count.sum()
-
+    if keep_paths:
+        out.paths[first:first + keep_paths] = running[:keep_paths]
     fees = scenario.fees
-    out.gross[first:stop] = running
+    out.gross[first:stop] = gross
     out.backers[first:stop] = backers
-    out.net[first:stop] = (running * (1 - fees.platform_rate - fees.payment_rate)
+    out.net[first:stop] = (gross * (1 - fees.platform_rate - fees.payment_rate)
                            - fees.per_pledge * backers - reward_cost)
-
-
-def _settle_today(plan: _Pledges, streams: _Streams, day: int,
-                  heard: np.ndarray | None, capped: np.ndarray | None,
-                  phi: float, after_goal: np.ndarray):
-    """Count, money and reward cost of a source circle's day, pledger by pledger:
-    each would-be pledger pledges with probability H(pledged) / H(would-be) of the
-    source, times the post-goal factor after the goal, and within the cap.
-    Uniforms and amounts are drawn for every would-be pledger, so the number of
-    draws never depends on the path."""
-    n = after_goal.size
-    candidates = plan.counts[:, day]
-    sim = np.repeat(np.arange(n), candidates)
-    alive = np.ones(sim.size, dtype=bool)
-    if heard is not None or phi < 1.0:
-        accept = np.where(after_goal, phi, 1.0)
-        if heard is not None:  # H of the source's real / would-be pledgers, today
-            would_h = plan.history[:, day]
-            accept = accept * np.divide(heard, would_h, out=np.ones_like(heard),
-                                        where=would_h > 0)
-        alive &= streams.per_item((plan.i, _MARK), candidates) < accept[sim]
-    amount, cost = plan.amounts((plan.i, _VALUE), candidates, streams)
-    if capped is not None and np.any(candidates > plan.circle.size - capped):
-        alive &= _within_cap(candidates, alive, plan.circle.size - capped)
-    sim = sim[alive]
-    count = np.bincount(sim, minlength=n)
-    if capped is not None:
-        capped += count
-    return (count, np.bincount(sim, weights=amount[alive], minlength=n),
-            np.bincount(sim, weights=cost[alive], minlength=n))
-
-
-def _within_cap(per_sim: np.ndarray, alive: np.ndarray, room: np.ndarray) -> np.ndarray:
-    """For items listed by simulation (``per_sim[s]`` each): whether each is among the
-    first ``room[s]`` alive items of its simulation (a circle's cap by size)."""
-    starts = np.cumsum(per_sim) - per_sim
-    seen = np.cumsum(alive)
-    before = np.where(starts > 0, seen[np.maximum(starts - 1, 0)], 0)
-    return seen - np.repeat(before, per_sim) <= np.repeat(room, per_sim)

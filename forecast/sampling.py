@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["poisson_inverse", "binomial_inverse", "alias_table", "alias_draw"]
+__all__ = ["poisson_inverse", "binomial_inverse", "alias_table", "alias_draw",
+           "RawAlias"]
 
 #: Means from which the walk starts at the mode (with the exact CDF) instead of 0.
 _START_AT_MODE = 30.0
@@ -47,6 +48,8 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     u, mean = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
     shape = u.shape
     u, lam = u.ravel(), mean.ravel()
+    if u.size and lam.max() < _START_AT_MODE:
+        return _poisson_small(u, lam).reshape(shape)
     k = np.zeros(u.size)
     pmf = np.exp(-lam)
     cdf = pmf.copy()
@@ -59,6 +62,26 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
           down=lambda i, k, pmf: pmf * k / lam[i], stop=np.broadcast_to(np.inf, u.shape),
           start=big)
     return k.astype(np.int64).reshape(shape)
+
+
+def _poisson_small(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """``poisson_inverse`` for means below ``_START_AT_MODE``, walking up from 0 on
+    ever fewer items, kept in compact arrays: most counts of small means are 0."""
+    pmf = np.exp(-lam)
+    k = np.zeros(u.size, dtype=np.int64)
+    where = np.flatnonzero(u > pmf)
+    u, lam, pmf = u[where], lam[where], pmf[where]
+    cdf = pmf.copy()
+    step = 0
+    while where.size:
+        step += 1
+        pmf *= lam / step
+        cdf += pmf
+        k[where] = step
+        # Stop where u <= F(step), or where the pmf underflowed (F is 1 in doubles).
+        more = (u > cdf) & (pmf > 0)
+        where, u, lam, pmf, cdf = where[more], u[more], lam[more], pmf[more], cdf[more]
+    return k
 
 
 def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:
@@ -120,3 +143,47 @@ def alias_draw(table: tuple[np.ndarray, np.ndarray], u: np.ndarray) -> np.ndarra
     x = u * threshold.size
     k = np.minimum(x.astype(np.intp), threshold.size - 1)
     return np.where(x - k < threshold[k], k, alias[k])
+
+
+class RawAlias:
+    """Walker's alias table drawn from raw 64-bit words: the top ``bits`` pick a
+    column ``k``, the other ``64 - bits`` are compared with the column's threshold.
+
+    One word per draw and integer arithmetic only: about two thirds of the time of
+    ``alias_draw`` on uniforms. Each category's probability is its share rounded
+    to a multiple of ``2**-64`` per column, finer than a double's resolution.
+    """
+
+    def __init__(self, probabilities):
+        p = np.asarray(probabilities, dtype=float)
+        self.size = p.size
+        self.bits = max(1, int(np.ceil(np.log2(self.size))))
+        columns = 1 << self.bits
+        self.shift = np.uint64(64 - self.bits)
+        # Padding categories have no probability: their columns send to an alias.
+        threshold, alias = alias_table(np.append(p, np.zeros(columns - p.size)))
+        self.alias = alias.astype(np.intp)
+        whole = threshold >= 1.0
+        self.alias[whole] = np.arange(columns)[whole]  # both branches give k
+        # Accept column k when word < (k << shift) + threshold * 2**(64 - bits).
+        width = 2.0 ** (64 - self.bits)
+        low = np.minimum(np.floor(threshold * width), width - 1).astype(np.uint64)
+        self.bound = (np.arange(columns, dtype=np.uint64) << self.shift) + low
+        self.bound[whole] = (np.arange(columns, dtype=np.uint64)[whole] << self.shift) | (
+            (np.uint64(1) << self.shift) - np.uint64(1))
+
+    def probabilities(self) -> np.ndarray:
+        """The exact probability of each category under uniform 64-bit words."""
+        width = 2.0 ** (64 - self.bits)
+        low = (self.bound - (np.arange(self.bound.size, dtype=np.uint64) << self.shift)
+               ).astype(float)
+        whole = self.alias == np.arange(self.alias.size)
+        low = np.where(whole, width, low)
+        p = np.bincount(np.arange(low.size), weights=low, minlength=low.size)
+        p += np.bincount(self.alias, weights=width - low, minlength=low.size)
+        return p[:self.size] / 2.0 ** 64
+
+    def draw(self, words: np.ndarray) -> np.ndarray:
+        """Categories of raw uint64 ``words``, one each."""
+        column = (words >> self.shift).astype(np.intp)
+        return np.where(words < self.bound.take(column), column, self.alias.take(column))

@@ -13,12 +13,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, assume, given, settings, strategies as st
 from scipy import stats
 
 import forecast
 from forecast import engine
 from forecast.scenario import Scenario, Timing
+from forecast.sampling import RawAlias, binomial_inverse, poisson_inverse
 
 import reference as ref
 
@@ -432,15 +433,24 @@ def test_any_valid_scenario_runs_reproducibly(spec, seed):
 
 
 def _fixed_conversion_scenarios():
-    """A valid scenario with fixed conversions, and the same with one circle's
-    conversion raised."""
+    """A valid scenario with fixed conversions, and the same with the conversion
+    of one stock or flow circle that no circle hears from raised.
+
+    That is what the draws guarantee (docs/model.md, "How the engine draws"): its
+    count is drawn by inversion, and nothing else changes. The pledgers of a
+    circle heard from are listed one by one, so raising its conversion draws its
+    listeners anew."""
     @st.composite
     def pair(draw):
         spec = draw(scenarios(goal_dependent=False))
         for circle in spec["circle"]:
             circle["conversion"] = draw(st.floats(0.0, 0.5))
         higher = copy.deepcopy(spec)
-        circle = draw(st.sampled_from(higher["circle"]))
+        heard = {c.get("source") for c in higher["circle"]}
+        raisable = [c for c in higher["circle"]
+                    if "source" not in c and c["name"] not in heard]
+        assume(raisable)
+        circle = draw(st.sampled_from(raisable))
         circle["conversion"] = min(1.0, circle["conversion"] + draw(st.floats(0.001, 0.5)))
         return spec, higher
     return pair()
@@ -472,3 +482,39 @@ def test_probability_non_increasing_in_goal_with_momentum_and_post_goal_factor()
     goals = np.arange(2000.0, 4001.0, 50.0)
     probs = [result.probability(goal=g) for g in goals]
     assert all(a >= b for a, b in zip(probs, probs[1:]))
+
+
+# ----------------------------------------------------------------------------- samplers
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 90, 910, 1024])
+def test_raw_alias_probabilities_are_the_shares_to_double_precision(size):
+    """Exact: each category's probability, counted over all 2**64 words from the
+    table itself, equals its share to 1e-15; zero shares are never drawn."""
+    rng = np.random.default_rng(size)
+    shares = rng.random(size)
+    shares[rng.random(size) < 0.2] = 0.0
+    shares[0] += 0.1
+    alias = RawAlias(shares)
+    np.testing.assert_allclose(alias.probabilities(), shares / shares.sum(), rtol=0,
+                               atol=1e-15)
+    words = rng.bit_generator.random_raw(200_000)
+    drawn = np.bincount(alias.draw(words), minlength=size)
+    assert drawn.size == size and np.all(drawn[shares == 0] == 0)
+    # Statistically too: every count within 5 SE of its expectation.
+    p = shares / shares.sum()
+    se = np.sqrt(words.size * p * (1 - p))
+    assert np.all(np.abs(drawn - words.size * p) <= Z * se + 1e-9)
+
+
+def test_count_inversions_equal_scipy_quantiles():
+    """Exact: the engine's counts are the quantile functions of scipy at its
+    uniforms, for small means (the compact walk) and large ones (from the mode)."""
+    rng = np.random.default_rng(11)
+    u = rng.random(200_000)
+    for mean in (rng.random(u.size) * 2.0, rng.random(u.size) * 29.0,
+                 30.0 + rng.random(u.size) * 400.0):
+        np.testing.assert_array_equal(poisson_inverse(u, mean), stats.poisson.ppf(u, mean))
+    p = rng.random(u.size)
+    for trials in (1, 40, 420, 2600):
+        np.testing.assert_array_equal(binomial_inverse(u, trials, p),
+                                      stats.binom.ppf(u, trials, p))
