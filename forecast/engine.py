@@ -10,7 +10,7 @@ How a run is drawn (docs/model.md, "How the engine draws"):
    would pledge if the campaign were featured from day 0 and never reached its
    goal. Their number in each simulation comes by inversion of one uniform
    (``sampling``), so a higher conversion or reach never gives fewer of them under
-   the same seed; then one uniform per pledger picks, from one alias table, its
+   the same seed; then one raw 64-bit word per pledger picks, from one alias table, its
    day, its reward and whether it would still pledge after the goal. The boosted
    part of a featured flow is counted per (simulation, day), by inversion, so a
    larger boost never brings fewer. A source circle's would-be pledgers number

@@ -40,7 +40,7 @@ from .sweep import recommend, sensitivity, sweep
 __all__ = ["build_report", "compute", "render", "default_goals", "default_durations",
            "launch_effect", "ReportData", "DEFAULT_SIMS"]
 
-#: Simulated campaigns per cell by default: about a minute for the La Ruche example
+#: Simulated campaigns per cell by default: about 20 seconds for the La Ruche example
 #: (125 sweep cells and 39 sensitivity runs), a 95 % interval of about ±0.8 points.
 DEFAULT_SIMS = 10_000
 #: A4 landscape, inches.

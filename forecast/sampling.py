@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["poisson_inverse", "binomial_inverse", "alias_table", "alias_draw",
-           "RawAlias"]
+__all__ = ["poisson_inverse", "binomial_inverse", "alias_table", "RawAlias"]
 
 #: Means from which the walk starts at the mode (with the exact CDF) instead of 0.
 _START_AT_MODE = 30.0
@@ -43,25 +42,27 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Poisson(mean) by inversion of ``u`` in [0, 1): ``min{k : F(k; mean) >= u}``.
 
     ``u`` and ``mean`` broadcast; returns int64 of their shape. Monotone in
-    ``mean`` for fixed ``u``.
+    ``mean`` for fixed ``u``. Each item's count depends on its own ``u`` and
+    ``mean`` only (means below ``_START_AT_MODE`` walk up from 0, the others
+    from the mode), never on the other items of the call.
     """
     u, mean = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
     shape = u.shape
     u, lam = u.ravel(), mean.ravel()
-    if u.size and lam.max() < _START_AT_MODE:
-        return _poisson_small(u, lam).reshape(shape)
-    k = np.zeros(u.size)
-    pmf = np.exp(-lam)
-    cdf = pmf.copy()
-    big = np.flatnonzero(lam >= _START_AT_MODE)
+    count = np.zeros(u.size, dtype=np.int64)
+    small = lam < _START_AT_MODE
+    count[small] = _poisson_small(u[small], lam[small])
+    big = np.flatnonzero(~small)
     if big.size:
-        k[big] = np.floor(lam[big])
-        pmf[big] = np.exp(k[big] * np.log(lam[big]) - lam[big] - special.gammaln(k[big] + 1))
-        cdf[big] = special.pdtr(k[big], lam[big])
-    _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * lam[i] / (k + 1),
-          down=lambda i, k, pmf: pmf * k / lam[i], stop=np.broadcast_to(np.inf, u.shape),
-          start=big)
-    return k.astype(np.int64).reshape(shape)
+        u, lam = u[big], lam[big]
+        k = np.floor(lam)
+        pmf = np.exp(k * np.log(lam) - lam - special.gammaln(k + 1))
+        cdf = special.pdtr(k, lam)
+        _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * lam[i] / (k + 1),
+              down=lambda i, k, pmf: pmf * k / lam[i],
+              stop=np.broadcast_to(np.inf, u.shape), start=np.arange(u.size))
+        count[big] = k
+    return count.reshape(shape)
 
 
 def _poisson_small(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -118,7 +119,7 @@ def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:
 def alias_table(probabilities) -> tuple[np.ndarray, np.ndarray]:
     """Walker's alias table (Vose's construction) of a discrete distribution.
 
-    Returns ``(threshold, alias)`` for ``alias_draw``. Probabilities are
+    Returns ``(threshold, alias)`` for ``RawAlias``. Probabilities are
     normalised, so shares that sum to 1 within rounding are fine.
     """
     p = np.asarray(probabilities, dtype=float)
@@ -136,21 +137,12 @@ def alias_table(probabilities) -> tuple[np.ndarray, np.ndarray]:
     return threshold, alias
 
 
-def alias_draw(table: tuple[np.ndarray, np.ndarray], u: np.ndarray) -> np.ndarray:
-    """Categories drawn with one uniform each: ``x = u K``, ``k = floor(x)``, then
-    ``k`` if ``x - k < threshold[k]`` else ``alias[k]``."""
-    threshold, alias = table
-    x = u * threshold.size
-    k = np.minimum(x.astype(np.intp), threshold.size - 1)
-    return np.where(x - k < threshold[k], k, alias[k])
-
-
 class RawAlias:
     """Walker's alias table drawn from raw 64-bit words: the top ``bits`` pick a
     column ``k``, the other ``64 - bits`` are compared with the column's threshold.
 
     One word per draw and integer arithmetic only: about two thirds of the time of
-    ``alias_draw`` on uniforms. Each category's probability is its share rounded
+    the same table drawn with uniforms. Each category's probability is its share rounded
     to a multiple of ``2**-64`` per column, finer than a double's resolution.
     """
 
@@ -163,11 +155,10 @@ class RawAlias:
         # Padding categories have no probability: their columns send to an alias.
         threshold, alias = alias_table(np.append(p, np.zeros(columns - p.size)))
         self.alias = alias.astype(np.intp)
-        whole = threshold >= 1.0
-        self.alias[whole] = np.arange(columns)[whole]  # both branches give k
+        whole = threshold >= 1.0  # Vose leaves these their own alias
         # Accept column k when word < (k << shift) + threshold * 2**(64 - bits).
         width = 2.0 ** (64 - self.bits)
-        low = np.minimum(np.floor(threshold * width), width - 1).astype(np.uint64)
+        low = np.floor(np.where(whole, 0.0, threshold) * width).astype(np.uint64)
         self.bound = (np.arange(columns, dtype=np.uint64) << self.shift) + low
         self.bound[whole] = (np.arange(columns, dtype=np.uint64)[whole] << self.shift) | (
             (np.uint64(1) << self.shift) - np.uint64(1))

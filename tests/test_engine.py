@@ -514,6 +514,13 @@ def test_count_inversions_equal_scipy_quantiles():
     for mean in (rng.random(u.size) * 2.0, rng.random(u.size) * 29.0,
                  30.0 + rng.random(u.size) * 400.0):
         np.testing.assert_array_equal(poisson_inverse(u, mean), stats.poisson.ppf(u, mean))
+    # An item's count never depends on the other items of the call (chunk size).
+    small = rng.random(1000) * 5.0
+    alone = poisson_inverse(u[:1000], small)
+    mixed = poisson_inverse(u[:2000], np.append(small, 30.0 + rng.random(1000) * 100))
+    np.testing.assert_array_equal(mixed[:1000], alone)
+    assert poisson_inverse([0.9610501226434418], [1.834448160535117])[0] == \
+        poisson_inverse([0.9610501226434418, 0.5], [1.834448160535117, 40.0])[0]
     p = rng.random(u.size)
     for trials in (1, 40, 420, 2600):
         np.testing.assert_array_equal(binomial_inverse(u, trials, p),
