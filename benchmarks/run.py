@@ -1,6 +1,6 @@
 """Speed and memory of the engine against the machine's limit, in one run.
 
-    python benchmarks/run.py              # the full table (about 10 minutes on 2 cores)
+    python benchmarks/run.py              # the full table (about 8 minutes on 2 cores)
     python benchmarks/run.py --quick      # 10^4 and 10^5 only, no 10^7 memory run
 
 For each standard scenario (stock-only, and the five-circle La Ruche example), both at
