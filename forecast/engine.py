@@ -376,15 +376,12 @@ class _Chunk:
                 parts.append(self._pledgers(streams, i, _BOOSTED, cells.sum(axis=1), day))
             return parts
         parts = []
-        for k, source in enumerate(p for p in self.parts
-                                   if p.circle == self._index(circle.source)):
+        heard = self.scenario.circles.index(self.scenario.circle(circle.source))
+        for k, source in enumerate(p for p in self.parts if p.circle == heard):
             mean = circle.reach_per_pledger * rate * source.per_sim
             count = poisson_inverse(streams.per_sim((i, _COUNT, _HEARING + k)), mean)
             parts.append(self._pledgers(streams, i, _HEARING + k, count, source=source))
         return parts
-
-    def _index(self, name: str) -> int:
-        return next(i for i, c in enumerate(self.scenario.circles) if c.name == name)
 
     def _pledgers(self, streams: _Streams, i: int, kind: int, count: np.ndarray,
                   day: np.ndarray | None = None, source: _Part | None = None) -> _Part:
@@ -428,10 +425,9 @@ class _Chunk:
         n, D, circles = self.n, self.D, self.scenario.circles
         C = len(circles)
         for part in self.parts:
-            circle = circles[part.circle]
-            part.settled = part.kind == _OWN and circle.kind != "source" or (
+            part.settled = part.kind == _OWN or (
                 part.source is not None and part.source.settled and self.phi == 1.0
-                and circle.size is None)
+                and circles[part.circle].size is None)
         settled = [p for p in self.parts if p.settled]
         slots, money = [np.zeros(0, np.int64)], [np.zeros(0)]
         for p in settled:
