@@ -197,7 +197,8 @@ class _Choice:
 
     ``when``, ``amount``, ``cost`` and ``kept`` give each category's meaning
     (``amount`` is NaN for a circle with a free ``pledge``, drawn apart);
-    ``slot`` is its place in a simulation's ledger row: ``2 when + (not kept)``.
+    ``slot`` is its place in a simulation's ledger row: ``2 when + (not kept)``;
+    ``thinned``: whether there is a post-goal factor at all.
     """
 
     alias: RawAlias
@@ -206,6 +207,7 @@ class _Choice:
     cost: np.ndarray
     kept: np.ndarray
     slot: np.ndarray
+    thinned: bool
 
     @classmethod
     def build(cls, when: np.ndarray, scenario: Scenario, circle: Circle) -> "_Choice":
@@ -227,7 +229,7 @@ class _Choice:
         return cls(alias=RawAlias(joint.ravel()), when=day,
                    amount=np.tile(np.repeat(amounts, K), W),
                    cost=np.tile(np.repeat(costs, K), W), kept=kept,
-                   slot=2 * day + ~kept)
+                   slot=2 * day + ~kept, thinned=phi < 1.0)
 
 
 class _Plan:
@@ -265,11 +267,10 @@ class _Part:
     reward cost and post-goal mark. ``parent`` indexes the pledgers of ``source``
     (a part of the source circle) each one heard from."""
 
-    def __init__(self, circle: int, kind: int, choice: _Choice, thinned: bool,
-                 per_sim: np.ndarray, category: np.ndarray, sim: np.ndarray | None = None,
+    def __init__(self, circle: int, kind: int, choice: _Choice, per_sim: np.ndarray, category: np.ndarray, sim: np.ndarray | None = None,
                  day: np.ndarray | None = None, amount: np.ndarray | None = None,
                  source: "_Part | None" = None, parent: np.ndarray | None = None):
-        self.circle, self.kind, self.choice, self.thinned = circle, kind, choice, thinned
+        self.circle, self.kind, self.choice = circle, kind, choice
         self.per_sim, self.category = per_sim, category
         self.free_amount = amount is not None
         self.source, self.parent = source, parent
@@ -297,7 +298,7 @@ class _Part:
     @cached_property
     def kept(self) -> np.ndarray | None:
         """Whether each would still pledge after the goal; None: no post-goal factor."""
-        return self.choice.kept.take(self.category) if self.thinned else None
+        return self.choice.kept.take(self.category) if self.choice.thinned else None
 
     @cached_property
     def start(self) -> np.ndarray:
@@ -397,9 +398,8 @@ class _Chunk:
             value = streams.per_item((i, _VALUE, kind), count, "lognormal",
                                      *circle.pledge.lognormal_parameters)
             amount = np.maximum(np.rint(value), 1.0)
-        thinned = self.phi < 1.0
         if source is None:
-            return _Part(i, kind, choice, thinned, count, category, day=day, amount=amount)
+            return _Part(i, kind, choice, count, category, day=day, amount=amount)
         # Each hears from one of the source's would-be pledgers, chosen uniformly.
         sim = np.repeat(np.arange(self.n), count)
         heard = source.per_sim[sim]
@@ -411,7 +411,7 @@ class _Chunk:
             category, sim, day, parent = (a[within] for a in (category, sim, day, parent))
             amount = None if amount is None else amount[within]
             count = np.bincount(sim, minlength=self.n)
-        return _Part(i, kind, choice, thinned, count, category, sim=sim, day=day,
+        return _Part(i, kind, choice, count, category, sim=sim, day=day,
                      amount=amount, source=source, parent=parent)
 
     # ---------------------------------------------------------------- ledgers
@@ -459,7 +459,7 @@ class _Chunk:
                 self.circle_money[p.circle] += np.bincount(p.day, weights=p.amount,
                                                            minlength=D)
             self.circle_count[p.circle] += p.category.size
-            if p.thinned:
+            if choice.thinned:
                 gone = np.flatnonzero(~choice.kept.take(p.category))
                 self.lost.append((p.circle, p.sim[gone], p.day[gone], p.amount[gone],
                                   p.cost[gone]))

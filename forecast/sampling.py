@@ -1,4 +1,5 @@
-"""Exact samplers that turn uniforms into counts, for the engine.
+"""Exact samplers for the engine: counts by inversion of uniforms, and
+categories from raw 64-bit words (``RawAlias``).
 
 Inversion (the smallest k with F(k) >= u) makes a count a monotone function of
 its parameter for a fixed uniform: under the same seed, a higher conversion or a
