@@ -73,6 +73,18 @@ seed_option = click.option("--seed", type=click.IntRange(min=0), default=None,
                            help="Seed; without it a fresh one is drawn and reported.")
 
 
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+workers_option = click.option(
+    "--workers", type=click.IntRange(min=1), default=_cores, show_default="all cores",
+    help="Processes sharing the simulations; the numbers are the same with any count.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_version(), prog_name="forecast")
 def main() -> None:
@@ -88,13 +100,14 @@ def main() -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @sims_option
 @seed_option
+@workers_option
 @click.option("--goal", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Goal to use instead of the scenario's.")
 @click.option("--days", type=click.IntRange(min=1), default=None,
               help="Duration in days instead of the scenario's.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def run(scenario: str, sims: int, seed: int | None, goal: float | None, days: int | None,
-        as_json: bool) -> None:
+def run(scenario: str, sims: int, seed: int | None, workers: int, goal: float | None,
+        days: int | None, as_json: bool) -> None:
     """Simulate SCENARIO (a TOML file) and print the odds of reaching the goal.
 
     \b
@@ -103,7 +116,7 @@ def run(scenario: str, sims: int, seed: int | None, goal: float | None, days: in
       forecast run models/seed-1000-friends.toml --goal 20000 --days 30 --json
     """
     loaded = _load(scenario, goal, days)
-    result = simulate(loaded, sims, rng=_seed(seed))
+    result = simulate(loaded, sims, rng=_seed(seed), workers=workers)
     summary = result.summary()
     click.echo(_dump(summary) if as_json else format_summary(result, summary))
 
@@ -266,12 +279,13 @@ def _records(frame: Any) -> list[dict[str, Any]]:
               show_default=True, help="Probability of success the goal to pick must reach.")
 @sims_option
 @seed_option
+@workers_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the tidy table (a row per goal and duration) to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | None,
-                  target: float, sims: int, seed: int | None, csv_path: str | None,
-                  as_json: bool) -> None:
+                  target: float, sims: int, seed: int | None, workers: int,
+                  csv_path: str | None, as_json: bool) -> None:
     """Probability of success for every goal and duration, and the goal to pick.
 
     Every cell uses the same seed (common random numbers), so that differences between
@@ -292,7 +306,7 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
     with _Progress("Simulating") as progress:
         try:
             frame = run_sweep(loaded, goals, days, sims=sims, rng=_seed(seed),
-                              progress=progress)
+                              progress=progress, workers=workers)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
     advice = recommend(frame, loaded, target)
@@ -351,12 +365,13 @@ def format_sweep(frame: Any, advice: Any, scenario: Scenario) -> str:
 @click.option("--sims", type=click.IntRange(min=1), default=20_000, show_default=True,
               help="Simulated campaigns for each end of each input (two runs per input).")
 @seed_option
+@workers_option
 @click.option("--relative", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.25, show_default=True,
               help="Relative change of inputs without bounds of their own.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def sensitivity_command(scenario: str, sims: int, seed: int | None, relative: float,
-                        as_json: bool) -> None:
+def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int,
+                        relative: float, as_json: bool) -> None:
     """What matters most: how far each input moves the probability of success.
 
     Each input the owner controls or is unsure of goes from low to high (its
@@ -372,7 +387,7 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, relative: fl
     try:
         with _Progress("Simulating") as progress:
             frame = sensitivity(loaded, sims=sims, rng=_seed(seed), relative=relative,
-                                progress=progress)
+                                progress=progress, workers=workers)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     a = frame.attrs
@@ -433,14 +448,15 @@ class _StageProgress:
               help="Simulated campaigns for the plan, each goal x duration and each "
                    "sensitivity run.")
 @seed_option
+@workers_option
 @click.option("--goals", callback=_goals, default=None, metavar="START:STOP:STEP|A,B,..",
               help="Goals to try [default: 40 % to 160 % of the scenario's, ~25 steps].")
 @click.option("--days", callback=_days, default=None, metavar="A,B,..|START:STOP:STEP",
               help="Durations to try [default: the scenario's, and one and two weeks "
                    "shorter and longer, within the platform's rules].")
 def report_command(scenario: str, output: str | None, lang: str | None, sims: int,
-                   seed: int | None, goals: list[float] | None, days: list[int] | None
-                   ) -> None:
+                   seed: int | None, workers: int, goals: list[float] | None,
+                   days: list[int] | None) -> None:
     """Write the advisor's report of SCENARIO: a PDF to read in five minutes.
 
     Summary, the campaign day by day, probability against the goal, goals x
@@ -467,7 +483,8 @@ def report_command(scenario: str, output: str | None, lang: str | None, sims: in
     progress = _StageProgress()
     try:
         pages = build_report(loaded, output, lang=lang, sims=sims, rng=used_seed,
-                             goals=goals, durations=days, progress=progress)
+                             goals=goals, durations=days, progress=progress,
+                             workers=workers)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:

@@ -38,12 +38,17 @@ depend on ``chunk_size``, which only bounds memory.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import sys
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from .sampling import RawAlias, binomial_inverse, poisson_inverse
+from .sampling import RawAlias, binomial_inverse, poisson_inverse, poisson_nonzero
 from .scenario import Circle, Scenario, Timing, circle_order
 
 __all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "run", "run_goals",
@@ -159,25 +164,31 @@ class _Streams:
                 days: int | None = None) -> np.ndarray:
         """One draw per simulation (``days`` draws each if given); array arguments
         are per simulation and sliced to each block."""
-        parts = []
+        n = self.slices[-1].stop
+        out = np.empty((n,) if days is None else (n, days))
         for sl, gen in zip(self.slices, self._generators(key)):
+            if method == "random":  # straight into place: no copy
+                gen.random(out=out[sl])
+                continue
             sliced = [a[sl] if isinstance(a, np.ndarray) else a for a in args]
-            size = (sl.stop - sl.start,) if days is None else (sl.stop - sl.start, days)
-            parts.append(getattr(gen, method)(*sliced, size=size))
-        return np.concatenate(parts)
+            out[sl] = getattr(gen, method)(*sliced, size=out[sl].shape)
+        return out
 
     def words(self, key: tuple[int, ...], per_sim: np.ndarray) -> np.ndarray:
         """``per_sim[i]`` raw 64-bit words for simulation ``i``, in simulation order."""
-        return np.concatenate([gen.bit_generator.random_raw(int(per_sim[sl].sum()))
-                               for sl, gen in zip(self.slices, self._generators(key))])
+        return _joined([gen.bit_generator.random_raw(int(per_sim[sl].sum()))
+                        for sl, gen in zip(self.slices, self._generators(key))])
 
     def per_item(self, key: tuple[int, ...], per_sim: np.ndarray, method: str = "random",
                  *args) -> np.ndarray:
         """``per_sim[i]`` draws for simulation ``i``, listed in simulation order."""
-        parts = []
-        for sl, gen in zip(self.slices, self._generators(key)):
-            parts.append(getattr(gen, method)(*args, size=int(per_sim[sl].sum())))
-        return np.concatenate(parts)
+        return _joined([getattr(gen, method)(*args, size=int(per_sim[sl].sum()))
+                        for sl, gen in zip(self.slices, self._generators(key))])
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts end to end; a single part as it is (a chunk of one block)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _conversion(streams: _Streams, i: int, circle: Circle, n: int) -> np.ndarray:
@@ -340,7 +351,8 @@ class _Chunk:
             self.ledger[:, c.day, 0] += c.amount * kept
             self.settled_count += kept
             self.settled_cost += c.unit_cost * kept
-        self.all_money = self.ledger.sum(axis=2)
+        # Two slices added, not .sum(axis=2): reducing an axis of 2 is slow in NumPy.
+        self.all_money = self.ledger[:, :, 0] + self.ledger[:, :, 1]
         self.kept_money = self.ledger[:, :, 0]
         self.open = [part for part in self.parts if not part.settled]
         # Parts whose fate is looked at per path: the open ones and their sources.
@@ -370,11 +382,12 @@ class _Chunk:
             parts = [self._pledgers(streams, i, _OWN, count)]
             if circle.featured_at is not None:
                 # Per (simulation, day), by inversion: monotone in the boost.
-                cells = poisson_inverse(
+                cell, cells = poisson_nonzero(
                     streams.per_sim((i, _COUNT, _BOOSTED), days=self.D),
                     rate[:, None] * (reach * (circle.featured_boost - 1.0)))
-                day = np.repeat(np.tile(np.arange(self.D), n), cells.ravel())
-                parts.append(self._pledgers(streams, i, _BOOSTED, cells.sum(axis=1), day))
+                day = np.repeat(cell % self.D, cells)
+                count = np.bincount(cell // self.D, weights=cells, minlength=n)
+                parts.append(self._pledgers(streams, i, _BOOSTED, count, day))
             return parts
         parts = []
         heard = self.scenario.circles.index(self.scenario.circle(circle.source))
@@ -429,25 +442,21 @@ class _Chunk:
                 part.source is not None and part.source.settled and self.phi == 1.0
                 and circles[part.circle].size is None)
         settled = [p for p in self.parts if p.settled]
-        slots, money = [np.zeros(0, np.int64)], [np.zeros(0)]
-        for p in settled:
-            if p.kind == _OWN:
-                slot = np.repeat(np.arange(0, n * 2 * D, 2 * D), p.per_sim)
-                slot += p.choice.slot.take(p.category)
-            else:
-                slot = (p.sim * D + p.day) * 2
-            slots.append(slot)
-            money.append(p.amount)
-        self.ledger = np.bincount(np.concatenate(slots), weights=np.concatenate(money),
-                                  minlength=n * D * 2).astype(float, copy=False)
-        self.ledger = self.ledger.reshape(n, D, 2)
         self.settled_count = np.zeros(n, dtype=np.int64)
         self.settled_cost = np.zeros(n)
         self.circle_money = np.zeros((C, D))
         self.circle_count = np.zeros(C)
         self.lost = []  # settled pledgers who would not pledge after the goal
+        slots, money = [np.zeros(0, np.int64)], [np.zeros(0)]
         for p in settled:
             choice = p.choice
+            if p.kind == _OWN:
+                slot = np.repeat(np.arange(0, n * 2 * D, 2 * D), p.per_sim)
+                slot += choice.slot.take(p.category)
+            else:
+                slot = (p.sim * D + p.day) * 2
+            slots.append(slot)
+            money.append(p.amount)
             self.settled_count += p.per_sim
             if choice.cost.any():
                 self.settled_cost += _sum_by_sim(p.cost, p.per_sim)
@@ -459,10 +468,14 @@ class _Chunk:
                 self.circle_money[p.circle] += np.bincount(p.day, weights=p.amount,
                                                            minlength=D)
             self.circle_count[p.circle] += p.category.size
-            if choice.thinned:
-                gone = np.flatnonzero(~choice.kept.take(p.category))
-                self.lost.append((p.circle, p.sim[gone], p.day[gone], p.amount[gone],
+            if choice.thinned:  # then p is a circle's own part: the slot tells all
+                gone = np.flatnonzero(slot & 1)
+                self.lost.append((p.circle, slot[gone] // (2 * D),
+                                  choice.when.take(p.category[gone]), p.amount[gone],
                                   p.cost[gone]))
+        self.ledger = np.bincount(np.concatenate(slots), weights=np.concatenate(money),
+                                  minlength=n * D * 2).astype(float, copy=False)
+        self.ledger = self.ledger.reshape(n, D, 2)
 
     # ---------------------------------------------------------------- the path
 
@@ -537,24 +550,26 @@ def _first_day(cumulative: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def run(scenario: Scenario, sims: int, seed: np.random.SeedSequence,
-        chunk_size: int = SEED_BLOCK) -> Outcome:
+        chunk_size: int = SEED_BLOCK, workers: int = 1) -> Outcome:
     """Simulate ``sims`` campaigns of ``scenario`` with the streams of ``seed``.
 
-    ``chunk_size`` (rounded up to whole stream blocks) bounds memory and never
-    changes the numbers.
+    ``chunk_size`` (rounded up to whole stream blocks) bounds memory and
+    ``workers`` (processes) only shares the chunks out: neither changes the numbers.
     """
-    return run_goals(scenario, [scenario.goal], sims, seed, chunk_size)[0]
+    return run_goals(scenario, [scenario.goal], sims, seed, chunk_size, workers=workers)[0]
 
 
 def run_goals(scenario: Scenario, goals: list[float], sims: int,
               seed: np.random.SeedSequence, chunk_size: int = SEED_BLOCK,
-              keep_paths: bool = True) -> list[Outcome]:
+              keep_paths: bool = True, workers: int = 1) -> list[Outcome]:
     """The campaigns of ``scenario`` run once for each goal, with the same random
     numbers: ``run(scenario.with_(goal=g), ...)`` for each g, drawing only once.
 
     Only the path depends on the goal (momentum, post-goal factor), so the would-be
     pledgers of each chunk are drawn once and the path found per goal.
-    Without ``keep_paths`` no daily path is kept (``paths`` has no row).
+    Without ``keep_paths`` no daily path is kept (``paths`` has no row). With
+    ``workers`` > 1, that many processes take the chunks in turn; what each chunk
+    adds is added in chunk order, so the numbers are those of one process.
     """
     D = scenario.duration_days
     C, M = len(scenario.circles), len(scenario.commitments)
@@ -568,22 +583,77 @@ def run_goals(scenario: Scenario, goals: list[float], sims: int,
         first_day=np.zeros((len(MILESTONES), D), dtype=np.int64),
         paths=np.empty((n_paths, D), dtype=np.float32),
     ) for _ in goals]
-    plan = _Plan(scenario)
-    for first in range(0, sims, chunk):
-        prepared = _Chunk(plan, seed, first, min(first + chunk, sims))
-        for goal, out in zip(goals, outs):
-            _walk(prepared, float(goal), out)
-        del prepared  # before the next chunk's is built: one chunk in memory at a time
+    tasks = [(first, min(first + chunk, sims), [float(g) for g in goals],
+              max(0, min(first + chunk, n_paths) - first)) for first in range(0, sims, chunk)]
+    for (first, stop, _, _), pieces in zip(tasks, _map_chunks(_Plan(scenario), seed, tasks,
+                                                               workers)):
+        for out, piece in zip(outs, pieces):
+            _add(out, piece, first)
     return outs
 
 
-def _walk(chunk: _Chunk, goal: float, out: Outcome) -> None:
-    """Find the chunk's paths towards ``goal`` and add them to ``out``.
+def _chunk_pieces(plan: _Plan, seed: np.random.SeedSequence, first: int, stop: int,
+                  goals: list[float], path_rows: int) -> list[Outcome]:
+    """What simulations ``first`` … ``stop`` - 1 add to the outcome of each goal."""
+    prepared = _Chunk(plan, seed, first, stop)
+    return [_walk(prepared, goal, path_rows) for goal in goals]
+
+
+def _map_chunks(plan: _Plan, seed: np.random.SeedSequence, tasks: list[tuple],
+                workers: int) -> Iterator[list[Outcome]]:
+    """``_chunk_pieces`` of each task, in order: here, or in ``workers`` processes
+    with a few chunks ahead at most (memory stays bounded)."""
+    if workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield _chunk_pieces(plan, seed, *task)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux")
+                                          and "fork" in methods else "spawn")
+    pool = ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context,
+                               initializer=_start_worker, initargs=(plan, seed))
+    try:
+        ahead: deque = deque()
+        for task in tasks:
+            ahead.append(pool.submit(_worker_pieces, *task))
+            if len(ahead) > 2 * workers:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(plan: _Plan, seed: np.random.SeedSequence) -> None:
+    _WORKER.update(plan=plan, seed=seed)
+
+
+def _worker_pieces(*task) -> list[Outcome]:
+    return _chunk_pieces(_WORKER["plan"], _WORKER["seed"], *task)
+
+
+def _add(out: Outcome, piece: Outcome, first: int) -> None:
+    """Add a chunk's piece, whose simulations start at ``first``, to ``out``."""
+    stop = first + piece.gross.size
+    for name in ("gross", "net", "backers"):
+        getattr(out, name)[first:stop] = getattr(piece, name)
+    for name in ("daily_sum", "circle_daily_sum", "circle_pledgers_sum", "commitment_sum",
+                 "commitment_count", "first_day"):
+        getattr(out, name)[...] += getattr(piece, name)
+    out.paths[first:first + piece.paths.shape[0]] = piece.paths
+
+
+def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
+    """Find the chunk's paths towards ``goal``: what the chunk adds to its
+    outcome, with the first ``path_rows`` running totals.
 
     The thresholds (each featured circle's, the goal) are crossed in increasing
     order, since pledges are never negative: each crossing day is found on the
     path that the crossings before it allow."""
-    scenario, first, stop, n, D = chunk.scenario, chunk.first, chunk.stop, chunk.n, chunk.D
+    scenario, n, D = chunk.scenario, chunk.n, chunk.D
     circles = scenario.circles
     featured = {i: np.full(n, D) for i, c in enumerate(circles) if c.featured_at is not None}
     goal_day = None
@@ -608,36 +678,33 @@ def _walk(chunk: _Chunk, goal: float, out: Outcome) -> None:
 
     backers = chunk.settled_count.copy()
     reward_cost = chunk.settled_cost.copy()
-    out.circle_daily_sum += chunk.circle_money
-    out.circle_pledgers_sum += chunk.circle_count
+    circle_money = chunk.circle_money.copy()
+    circle_count = chunk.circle_count.copy()
     for i, sim, day, amount, cost in chunk.lost:
         gone = day > goal_day[sim]
         backers -= np.bincount(sim[gone], minlength=n)
         reward_cost -= np.bincount(sim[gone], weights=cost[gone], minlength=n)
-        out.circle_daily_sum[i] -= np.bincount(day[gone], weights=amount[gone], minlength=D)
-        out.circle_pledgers_sum[i] -= np.count_nonzero(gone)
+        circle_money[i] -= np.bincount(day[gone], weights=amount[gone], minlength=D)
+        circle_count[i] -= np.count_nonzero(gone)
     for part in chunk.open:
         ok = fate[id(part)]
         sim = part.sim[ok]
         backers += np.bincount(sim, minlength=n)
         reward_cost += np.bincount(sim, weights=part.cost[ok], minlength=n)
-        out.circle_daily_sum[part.circle] += np.bincount(part.day[ok], weights=part.amount[ok],
-                                                         minlength=D)
-        out.circle_pledgers_sum[part.circle] += sim.size
-    for m, commitment in enumerate(scenario.commitments):
-        kept = chunk.commitments[m]
-        out.commitment_sum[m] += commitment.amount * np.count_nonzero(kept)
-        out.commitment_count[m] += np.count_nonzero(kept)
-
-    for k, fraction in enumerate(MILESTONES):
-        day = goal_day if fraction == 1.0 else _first_day(running, fraction * goal)
-        out.first_day[k] += np.bincount(day, minlength=D + 1)[:D]
-    out.daily_sum += money.sum(axis=0)
-    keep_paths = max(0, min(stop, out.paths.shape[0]) - first)
-    if keep_paths:
-        out.paths[first:first + keep_paths] = running[:keep_paths]
+        circle_money[part.circle] += np.bincount(part.day[ok], weights=part.amount[ok],
+                                                 minlength=D)
+        circle_count[part.circle] += sim.size
+    kept = np.array([np.count_nonzero(k) for k in chunk.commitments], dtype=float)
+    first_day = np.array([np.bincount(goal_day if fraction == 1.0
+                                      else _first_day(running, fraction * goal),
+                                      minlength=D + 1)[:D] for fraction in MILESTONES])
     fees = scenario.fees
-    out.gross[first:stop] = gross
-    out.backers[first:stop] = backers
-    out.net[first:stop] = (gross * (1 - fees.platform_rate - fees.payment_rate)
-                           - fees.per_pledge * backers - reward_cost)
+    return Outcome(
+        gross=gross, backers=backers,
+        net=(gross * (1 - fees.platform_rate - fees.payment_rate)
+             - fees.per_pledge * backers - reward_cost),
+        daily_sum=money.sum(axis=0), circle_daily_sum=circle_money,
+        circle_pledgers_sum=circle_count,
+        commitment_sum=np.array([c.amount for c in scenario.commitments]) * kept,
+        commitment_count=kept, first_day=first_day,
+        paths=running[:path_rows].astype(np.float32))

@@ -106,7 +106,8 @@ class ReportData:
 
 def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
             goals: Sequence[float] | None = None, durations: Sequence[int] | None = None,
-            target: float = 0.80, progress: Progress | None = None) -> ReportData:
+            target: float = 0.80, progress: Progress | None = None,
+            workers: int = 1) -> ReportData:
     """Simulate the scenario, the sweep and the sensitivity with one seed.
 
     The sweep always includes the scenario's own goal and duration, so that the
@@ -126,12 +127,14 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
 
     if progress:
         progress("simulate", 0, 1)
-    result = simulate(scenario, sims, rng=seed)
+    result = simulate(scenario, sims, rng=seed, workers=workers)
     if progress:
         progress("simulate", 1, 1)
-    swept = sweep(scenario, goals, durations, sims=sims, rng=seed, progress=step("sweep"))
+    swept = sweep(scenario, goals, durations, sims=sims, rng=seed, progress=step("sweep"),
+                  workers=workers)
     recommended = recommend(swept, scenario, target=target)
-    effects = sensitivity(scenario, sims=sims, rng=seed, progress=step("sensitivity"))
+    effects = sensitivity(scenario, sims=sims, rng=seed, progress=step("sensitivity"),
+                          workers=workers)
     text = sha = None
     if scenario.path and Path(scenario.path).is_file():
         text = Path(scenario.path).read_text(encoding="utf-8")
@@ -631,7 +634,7 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
                  sims: int = DEFAULT_SIMS, rng: Any = None,
                  goals: Sequence[float] | None = None,
                  durations: Sequence[int] | None = None, target: float = 0.80,
-                 progress: Progress | None = None) -> list[str]:
+                 progress: Progress | None = None, workers: int = 1) -> list[str]:
     """Simulate ``scenario`` and write the advisor's report to ``path`` (a PDF).
 
     Parameters
@@ -654,6 +657,8 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
         The probability of success the recommended goal must reach.
     progress : callable, optional
         Called as ``progress(stage, done, total)`` while simulating.
+    workers : int
+        Processes sharing each run's chunks; never changes the numbers.
 
     Returns
     -------
@@ -663,7 +668,7 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
     if lang is not None and lang not in ("fr", "en"):
         raise ValueError(f"lang = {lang!r} is not valid; expected 'fr' or 'en'")
     data = compute(scenario, sims=sims, rng=rng, goals=goals, durations=durations,
-                   target=target, progress=progress)
+                   target=target, progress=progress, workers=workers)
     if progress:
         progress("pages", 0, 1)
     titles = render(data, path, lang=lang)

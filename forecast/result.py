@@ -61,7 +61,7 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[f
 
 
 def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
-             chunk_size: int = 4 * engine.SEED_BLOCK) -> "Result":
+             chunk_size: int = engine.SEED_BLOCK, workers: int = 1) -> "Result":
     """Simulate ``sims`` campaigns of ``scenario``.
 
     Parameters
@@ -73,7 +73,10 @@ def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
     rng : None, int, SeedSequence or Generator
         The seed; the one used is in ``Result.seed`` and in the summary.
     chunk_size : int
-        Simulations held in memory at once; never changes the numbers.
+        Simulations held in memory at once (by each worker); never changes the
+        numbers.
+    workers : int
+        Processes sharing the chunks (1: this one only); never changes the numbers.
     """
     if not isinstance(scenario, Scenario):
         raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
@@ -83,9 +86,20 @@ def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
             or chunk_size < 1:
         raise ValueError(f"chunk_size = {chunk_size!r} is not valid; expected a whole "
                          "number >= 1")
+    check_workers(workers)
     seed = normalize_seed(rng)
-    outcome = engine.run(scenario, int(sims), seed, chunk_size=int(chunk_size))
-    return Result(scenario=scenario, sims=int(sims), seed=seed, outcome=outcome)
+    outcome = engine.run(scenario, int(sims), seed, chunk_size=int(chunk_size),
+                         workers=int(workers))
+    return Result(scenario=scenario, sims=int(sims), seed=seed, outcome=outcome,
+                  workers=int(workers))
+
+
+def check_workers(workers: Any) -> None:
+    """Raise ValueError unless ``workers`` is a whole number >= 1."""
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) \
+            or workers < 1:
+        raise ValueError(f"workers = {workers!r} is not valid; expected a whole number "
+                         ">= 1")
 
 
 def _quantiles(values: np.ndarray, percents: tuple[int, ...]) -> dict[str, float | None]:
@@ -111,6 +125,7 @@ class Result:
     sims: int
     seed: np.random.SeedSequence
     outcome: engine.Outcome = field(repr=False)
+    workers: int = field(default=1, repr=False, compare=False)  # for other goals
     _other_goals: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -176,7 +191,7 @@ class Result:
             if len(self._other_goals) >= 4:
                 self._other_goals.pop(next(iter(self._other_goals)))
             self._other_goals[goal] = simulate(self.scenario.with_(goal=goal), self.sims,
-                                               rng=self.seed)
+                                               rng=self.seed, workers=self.workers)
         return self._other_goals[goal]
 
     def probability(self, goal: float | None = None) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["poisson_inverse", "binomial_inverse", "alias_table", "RawAlias"]
+__all__ = ["poisson_inverse", "poisson_nonzero", "binomial_inverse", "alias_table", "RawAlias"]
 
 #: Means from which the walk starts at the mode (with the exact CDF) instead of 0.
 _START_AT_MODE = 30.0
@@ -47,43 +47,59 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     ``mean`` only (means below ``_START_AT_MODE`` walk up from 0, the others
     from the mode), never on the other items of the call.
     """
-    u, mean = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
-    shape = u.shape
-    u, lam = u.ravel(), mean.ravel()
+    u, lam = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
     count = np.zeros(u.size, dtype=np.int64)
+    index, some = poisson_nonzero(u, lam)
+    count[index] = some
+    return count.reshape(u.shape)
+
+
+def poisson_nonzero(u: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``poisson_inverse`` of many small means, most of whose counts are 0: the
+    flat indices of the items counting 1 or more, and their counts."""
+    u, lam = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
+    u, lam = u.ravel(), lam.ravel()
     small = lam < _START_AT_MODE
-    count[small] = _poisson_small(u[small], lam[small])
+    if small.all():  # the usual case: no masked copies
+        return _poisson_small(u, lam)
+    index = np.flatnonzero(small)
+    found, some = _poisson_small(u[index], lam[index])
     big = np.flatnonzero(~small)
-    if big.size:
-        u, lam = u[big], lam[big]
-        k = np.floor(lam)
-        pmf = np.exp(k * np.log(lam) - lam - special.gammaln(k + 1))
-        cdf = special.pdtr(k, lam)
-        _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * lam[i] / (k + 1),
-              down=lambda i, k, pmf: pmf * k / lam[i],
-              stop=np.broadcast_to(np.inf, u.shape), start=np.arange(u.size))
-        count[big] = k
-    return count.reshape(shape)
+    u, lam = u[big], lam[big]
+    k = np.floor(lam)
+    pmf = np.exp(k * np.log(lam) - lam - special.gammaln(k + 1))
+    cdf = special.pdtr(k, lam)
+    _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * lam[i] / (k + 1),
+          down=lambda i, k, pmf: pmf * k / lam[i],
+          stop=np.broadcast_to(np.inf, u.shape), start=np.arange(u.size))
+    index = np.concatenate([index[found], big[k > 0]])
+    some = np.concatenate([some, k[k > 0].astype(np.int64)])
+    order = np.argsort(index, kind="stable")
+    return index[order], some[order]
 
 
-def _poisson_small(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """``poisson_inverse`` for means below ``_START_AT_MODE``, walking up from 0 on
+def _poisson_small(u: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``poisson_nonzero`` for means below ``_START_AT_MODE``, walking up from 0 on
     ever fewer items, kept in compact arrays: most counts of small means are 0."""
     pmf = np.exp(-lam)
-    k = np.zeros(u.size, dtype=np.int64)
-    where = np.flatnonzero(u > pmf)
-    u, lam, pmf = u[where], lam[where], pmf[where]
+    index = np.flatnonzero(u > pmf)
+    count = np.ones(index.size, dtype=np.int64)
+    u, lam, pmf = u[index], lam[index], pmf[index]
     cdf = pmf.copy()
-    step = 0
-    while where.size:
+    pmf *= lam
+    cdf += pmf
+    # Go on where u > F(step), unless the pmf underflowed (F is 1 in doubles).
+    going = np.flatnonzero((u > cdf) & (pmf > 0))
+    u, lam, pmf, cdf = u[going], lam[going], pmf[going], cdf[going]
+    step = 1
+    while going.size:
         step += 1
         pmf *= lam / step
         cdf += pmf
-        k[where] = step
-        # Stop where u <= F(step), or where the pmf underflowed (F is 1 in doubles).
+        count[going] = step
         more = (u > cdf) & (pmf > 0)
-        where, u, lam, pmf, cdf = where[more], u[more], lam[more], pmf[more], cdf[more]
-    return k
+        going, u, lam, pmf, cdf = going[more], u[more], lam[more], pmf[more], cdf[more]
+    return index, count
 
 
 def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:

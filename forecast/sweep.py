@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from .result import normalize_seed, package_version, seed_label, simulate, \
-    wilson_interval
+from .result import (check_workers, normalize_seed, package_version, seed_label, simulate,
+                     wilson_interval)
 from .scenario import Scenario, ScenarioError
 
 __all__ = ["sweep", "recommend", "sensitivity", "SWEEP_COLUMNS", "RECOMMEND_COLUMNS",
@@ -99,8 +99,8 @@ def _cell(totals: np.ndarray, net: np.ndarray, goal: float, need: float | None,
 
 
 def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] | None = None,
-          *, sims: int = 100_000, rng: Any = None, progress: Progress | None = None
-          ) -> pd.DataFrame:
+          *, sims: int = 100_000, rng: Any = None, progress: Progress | None = None,
+          workers: int = 1) -> pd.DataFrame:
     """The probability of success and the money, for every goal and duration.
 
     Each cell (goal g, duration d) holds exactly what
@@ -138,6 +138,8 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
         The seed, normalised once and used for every cell.
     progress : callable, optional
         Called as ``progress(cells_done, cells_total)`` as cells are completed.
+    workers : int
+        Processes sharing each run's chunks (``simulate``); never changes the numbers.
 
     Returns
     -------
@@ -152,15 +154,16 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
         A goal <= 0, a duration outside the platform's rules, or sims < 1.
     """
     goal_values, by_duration, sims = _sweep_arguments(scenario, goals, durations, sims)
+    check_workers(workers)
     seed = normalize_seed(rng)
     need = scenario.need
     total, done = len(goal_values) * len(by_duration), 0
     rows = []
     for at_duration in by_duration:
         if at_duration.goal_dependent:
-            cells = _walk_goals(at_duration, goal_values, sims, seed)
+            cells = _walk_goals(at_duration, goal_values, sims, seed, workers)
         else:
-            shared = simulate(at_duration, sims, rng=seed)
+            shared = simulate(at_duration, sims, rng=seed, workers=workers)
             p50 = float(np.percentile(shared.totals, 50))
             cells = ((goal, shared.totals, shared.net, p50) for goal in goal_values)
         for goal, totals, net, gross_p50 in cells:
@@ -182,13 +185,14 @@ GOAL_BATCH_BYTES = 400 * 2**20
 
 
 def _walk_goals(scenario: Scenario, goals: np.ndarray, sims: int,
-                seed: np.random.SeedSequence):
+                seed: np.random.SeedSequence, workers: int = 1):
     """Yield ``(goal, totals, net, gross_p50)`` of ``scenario`` run with each goal,
     as many goals at a time as GOAL_BATCH_BYTES allows (24 bytes a simulation)."""
     batch_size = max(1, GOAL_BATCH_BYTES // (24 * sims))
     for start in range(0, len(goals), batch_size):
         batch = [float(g) for g in goals[start:start + batch_size]]
-        outcomes = engine.run_goals(scenario, batch, sims, seed, keep_paths=False)
+        outcomes = engine.run_goals(scenario, batch, sims, seed, keep_paths=False,
+                                    workers=workers)
         for goal, outcome in zip(batch, outcomes):
             yield goal, outcome.gross, outcome.net, float(np.percentile(outcome.gross, 50))
 
@@ -368,7 +372,8 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
 
 
 def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
-                relative: float = 0.25, progress: Progress | None = None) -> pd.DataFrame:
+                relative: float = 0.25, progress: Progress | None = None,
+                workers: int = 1) -> pd.DataFrame:
     """What matters most: the change in P(success) as each input goes from low to high.
 
     For each input the owner controls or is unsure of, two copies of the scenario are
@@ -408,6 +413,8 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
         The relative change for inputs without their own bounds, in (0, 1).
     progress : callable, optional
         Called as ``progress(runs_done, runs_total)``.
+    workers : int
+        Processes sharing each run's chunks (``simulate``); never changes the numbers.
 
     Returns
     -------
@@ -427,13 +434,14 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
             or not 0 < relative < 1):
         raise ValueError(f"relative = {relative!r} is not valid; expected a number "
                          "in (0, 1)")
+    check_workers(workers)
     seed = normalize_seed(rng)
     inputs = _sensitivity_inputs(scenario, float(relative))
     total, done = 2 * len(inputs) + 1, 0
 
     def probability(changed: Scenario) -> float:
         nonlocal done
-        p = simulate(changed, int(sims), rng=seed).probability()
+        p = simulate(changed, int(sims), rng=seed, workers=workers).probability()
         done += 1
         if progress is not None:
             progress(done, total)

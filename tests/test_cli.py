@@ -49,6 +49,14 @@ def test_json_output_is_the_library_summary():
     assert printed["seed"] == 17 and printed["sims"] == 3000
 
 
+def test_workers_give_the_same_numbers():
+    """Two processes (three chunks to share) print what one prints."""
+    runs = [invoke(LUNCH_BOX, "--sims", "20000", "--seed", "9", "--workers", w, "--json")
+            for w in ("1", "2")]
+    assert all(r.exit_code == 0 for r in runs), [r.output for r in runs]
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
+
+
 def test_goal_and_days_options_change_the_scenario():
     result = invoke(FRIENDS, "--sims", "2000", "--seed", "3", "--goal", "20000",
                     "--days", "40", "--json")
@@ -95,6 +103,7 @@ def test_invalid_scenario_exits_with_one_message_naming_file_and_key(tmp_path):
     ([LUNCH_BOX, "--seed", "-1"], ["--seed"]),
     ([LUNCH_BOX, "--goal", "0"], ["--goal"]),
     ([LUNCH_BOX, "--goal", "-500"], ["--goal"]),
+    ([LUNCH_BOX, "--workers", "0"], ["--workers"]),
 ])
 def test_bad_options_exit_with_one_message(args, fragments):
     assert_clean_failure(invoke(*args), *fragments)

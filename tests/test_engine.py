@@ -19,7 +19,7 @@ from scipy import stats
 import forecast
 from forecast import engine
 from forecast.scenario import Scenario, Timing
-from forecast.sampling import RawAlias, binomial_inverse, poisson_inverse
+from forecast.sampling import RawAlias, binomial_inverse, poisson_inverse, poisson_nonzero
 
 import reference as ref
 
@@ -285,6 +285,25 @@ def test_chunk_size_never_changes_the_numbers():
         assert runs[0].summary() == other.summary()
 
 
+def test_workers_never_change_the_numbers():
+    """Chunks shared out between processes give what one process gives, bit for bit,
+    for every goal of a walk (momentum and post-goal factor make the path depend on
+    the goal)."""
+    s = scenario(EVERYTHING).with_(duration_days=8)
+    assert s.goal_dependent
+    sims = 3 * engine.SEED_BLOCK + 1000
+    seed = np.random.SeedSequence(8)
+    goals = [s.goal * k for k in (0.5, 1.0, 2.0)]
+    alone = engine.run_goals(s, goals, sims, seed)
+    shared = engine.run_goals(s, goals, sims, seed, workers=2)
+    for one, two in zip(alone, shared):
+        for name in one.__dataclass_fields__:
+            np.testing.assert_array_equal(getattr(one, name), getattr(two, name), name)
+    result = forecast.simulate(s, sims, rng=8, workers=2)
+    assert result.summary() == forecast.simulate(s, sims, rng=8).summary()
+    np.testing.assert_array_equal(result.for_goal(goals[0]).totals, alone[0].gross)
+
+
 def test_simulate_rejects_bad_arguments():
     s = scenario(CLOSED_FORM)
     for sims in (0, -1, 1.5, True):
@@ -292,6 +311,9 @@ def test_simulate_rejects_bad_arguments():
             forecast.simulate(s, sims, rng=1)
     with pytest.raises(ValueError, match="chunk_size"):
         forecast.simulate(s, 10, rng=1, chunk_size=0)
+    for workers in (0, 1.5, True):
+        with pytest.raises(ValueError, match="workers"):
+            forecast.simulate(s, 10, rng=1, workers=workers)
     with pytest.raises(ValueError, match="rng"):
         forecast.simulate(s, 10, rng=-3)
     with pytest.raises(TypeError):
@@ -521,6 +543,13 @@ def test_count_inversions_equal_scipy_quantiles():
     np.testing.assert_array_equal(mixed[:1000], alone)
     assert poisson_inverse([0.9610501226434418], [1.834448160535117])[0] == \
         poisson_inverse([0.9610501226434418, 0.5], [1.834448160535117, 40.0])[0]
+    # The sparse form lists exactly the items counting 1 or more, in order.
+    mean = np.append(rng.random(20_000) * 3.0, 30.0 + rng.random(500) * 100)
+    rng.shuffle(mean)
+    dense = poisson_inverse(u[:mean.size], mean)
+    index, count = poisson_nonzero(u[:mean.size], mean)
+    np.testing.assert_array_equal(index, np.flatnonzero(dense))
+    np.testing.assert_array_equal(count, dense[index])
     p = rng.random(u.size)
     for trials in (1, 40, 420, 2600):
         np.testing.assert_array_equal(binomial_inverse(u, trials, p),
