@@ -5,8 +5,8 @@ Inversion (the smallest k with F(k) >= u) makes a count a monotone function of
 its parameter for a fixed uniform: under the same seed, a higher conversion or a
 larger reach never gives fewer pledgers. NumPy's own binomial and Poisson
 samplers switch algorithms with the mean and consume a varying number of
-uniforms, so they cannot promise that. Vectorised; the walks take about one
-standard deviation of steps.
+uniforms, so they cannot promise that. Vectorised: small means walk up from 0,
+larger ones from a normal guess, a step or two away from the answer.
 """
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from scipy import special
 
 __all__ = ["poisson_inverse", "poisson_nonzero", "binomial_inverse", "alias_table", "RawAlias"]
 
-#: Means from which the walk starts at the mode (with the exact CDF) instead of 0.
+#: Means from which the walk starts near the answer (with the exact CDF) instead of 0.
 _START_AT_MODE = 30.0
 
 
 def _walk(u, k, pmf, cdf, up, down, stop, start) -> None:
     """Move ``k`` in place until ``F(k-1) < u <= F(k)``: down from the items
-    ``start`` (those that began at the mode), then up from wherever ``u > F(k)``.
+    ``start`` (those that began near the answer), then up from wherever ``u > F(k)``.
     ``up(i, k, pmf)`` gives pmf(k+1) of items ``i``, ``down`` pmf(k-1); ``stop`` is
     the largest k."""
     going = start[(k[start] > 0) & (u[start] <= cdf[start] - pmf[start])]
@@ -39,19 +39,44 @@ def _walk(u, k, pmf, cdf, up, down, stop, start) -> None:
         going = going[(u[going] > cdf[going]) & (pmf[going] > 0) & (k[going] < stop[going])]
 
 
+def _guess(u, mean, sd, skew, top) -> np.ndarray:
+    """Where a walk starts: the Cornish-Fisher quantile ``mean + sd (z + skew (z² - 1)
+    / 6)``, z the normal quantile of ``u``, floored and kept in [0, top]. The walk
+    then takes a step or two; the answer does not depend on the start."""
+    z = special.ndtri(u)
+    return np.clip(np.floor(mean + sd * (z + skew * (z * z - 1.0) / 6.0)), 0.0, top)
+
+
 def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Poisson(mean) by inversion of ``u`` in [0, 1): ``min{k : F(k; mean) >= u}``.
 
     ``u`` and ``mean`` broadcast; returns int64 of their shape. Monotone in
     ``mean`` for fixed ``u``. Each item's count depends on its own ``u`` and
     ``mean`` only (means below ``_START_AT_MODE`` walk up from 0, the others
-    from the mode), never on the other items of the call.
+    from a normal guess), never on the other items of the call.
     """
     u, lam = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
+    shape = u.shape
+    u, lam = u.ravel(), lam.ravel()
     count = np.zeros(u.size, dtype=np.int64)
-    index, some = poisson_nonzero(u, lam)
-    count[index] = some
-    return count.reshape(u.shape)
+    small = lam < _START_AT_MODE
+    if small.all():  # the usual case: no masked copies
+        index, some = _poisson_small(u, lam)
+        count[index] = some
+        return count.reshape(shape)
+    index = np.flatnonzero(small)
+    found, some = _poisson_small(u[index], lam[index])
+    count[index[found]] = some
+    big = np.flatnonzero(~small)
+    u, lam = u[big], lam[big]
+    k = _guess(u, lam, np.sqrt(lam), 1.0 / np.sqrt(lam), np.inf)
+    pmf = np.exp(k * np.log(lam) - lam - special.gammaln(k + 1))
+    cdf = special.pdtr(k, lam)
+    _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * lam[i] / (k + 1),
+          down=lambda i, k, pmf: pmf * k / lam[i],
+          stop=np.broadcast_to(np.inf, u.shape), start=np.arange(u.size))
+    count[big] = k
+    return count.reshape(shape)
 
 
 def poisson_nonzero(u: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,23 +84,11 @@ def poisson_nonzero(u: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.nda
     flat indices of the items counting 1 or more, and their counts."""
     u, lam = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
     u, lam = u.ravel(), lam.ravel()
-    small = lam < _START_AT_MODE
-    if small.all():  # the usual case: no masked copies
+    if (lam < _START_AT_MODE).all():
         return _poisson_small(u, lam)
-    index = np.flatnonzero(small)
-    found, some = _poisson_small(u[index], lam[index])
-    big = np.flatnonzero(~small)
-    u, lam = u[big], lam[big]
-    k = np.floor(lam)
-    pmf = np.exp(k * np.log(lam) - lam - special.gammaln(k + 1))
-    cdf = special.pdtr(k, lam)
-    _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * lam[i] / (k + 1),
-          down=lambda i, k, pmf: pmf * k / lam[i],
-          stop=np.broadcast_to(np.inf, u.shape), start=np.arange(u.size))
-    index = np.concatenate([index[found], big[k > 0]])
-    some = np.concatenate([some, k[k > 0].astype(np.int64)])
-    order = np.argsort(index, kind="stable")
-    return index[order], some[order]
+    count = poisson_inverse(u, lam)
+    index = np.flatnonzero(count)
+    return index, count[index]
 
 
 def _poisson_small(u: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +132,8 @@ def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:
     big = np.flatnonzero(inner & (n * q >= _START_AT_MODE))
     if big.size:
         nb, qb = n[big], q[big]
-        k[big] = np.floor(nb * qb)
+        sd = np.sqrt(nb * qb * (1 - qb))
+        k[big] = _guess(u[big], nb * qb, sd, (1 - 2 * qb) / sd, nb)
         pmf[big] = np.exp(special.gammaln(nb + 1) - special.gammaln(k[big] + 1)
                           - special.gammaln(nb - k[big] + 1) + k[big] * np.log(qb)
                           + (nb - k[big]) * np.log1p(-qb))
