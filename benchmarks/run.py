@@ -12,22 +12,29 @@ repetitions of:
   for the same size, into a preallocated buffer chunk by chunk (the cheapest way to draw
   them): no engine that steps each circle each day can draw less; and engine / limit;
 - naive: a pure-Python simulation of the same model, one campaign and one day at a time
-  (benchmarks/naive.py), timed on a subset and scaled per simulation; and naive / engine.
+  (benchmarks/naive.py), timed on a subset and scaled per simulation; and naive / engine;
+
+once in one process, and once with ``--workers`` processes (default: all cores) for
+both the engine (``simulate(..., workers=N)``) and the limit (the same chunks shared
+out the same way), so that each ratio compares like with like. The naive baseline
+stays one process, as written in a notebook.
 
 Then the peak memory (max RSS) of a separate process simulating 10^7 campaigns of the
-five-circle example, and a check that its first blocks equal a 10^5 run made with a
-different chunk size. Targets (issue 6): engine <= 3x the limit at 10^5 for the
+five-circle example in one process, in chunks of 32,768, and a check that its first
+blocks equal a 10^5 run made with chunks of 8,192. Targets (issue 6): engine <= 3x the limit at 10^5 for the
 five-circle example, >= 300x faster than naive, 10^7 within 1.5 GiB.
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -62,16 +69,31 @@ def median_time(function, repeats: int) -> float:
     return statistics.median(times)
 
 
-def limit_time(sims: int, circles: int, repeats: int) -> float:
-    """Uniforms for every (simulation, day, circle), drawn chunk by chunk into a buffer."""
-    rng = np.random.default_rng(0)
-    chunk = 2 * engine.SEED_BLOCK
-    buffer = np.empty(chunk * DAYS * circles)
+_BUFFER: dict = {}
+
+
+def draw_uniforms(first: int, count: int) -> None:
+    """One chunk of the limit: ``count`` uniforms into this process's buffer."""
+    if _BUFFER.get("size", 0) < count:
+        _BUFFER.update(size=count, array=np.empty(count))
+    np.random.default_rng(first).random(out=_BUFFER["array"][:count])
+
+
+def limit_time(sims: int, circles: int, repeats: int, workers: int = 1) -> float:
+    """Uniforms for every (simulation, day, circle), drawn chunk by chunk (the engine's
+    chunks) into a buffer; with ``workers`` > 1, the chunks are shared out between
+    that many processes the way the engine shares them (a process pool, chunks in
+    turn), pool start-up included as in the engine's time."""
+    chunk = engine.SEED_BLOCK
+    tasks = [(first, min(chunk, sims - first) * DAYS * circles)
+             for first in range(0, sims, chunk)]
+    if workers == 1:
+        return median_time(lambda: [draw_uniforms(*task) for task in tasks], repeats)
+    context = multiprocessing.get_context("fork")
 
     def draw():
-        for first in range(0, sims, chunk):
-            m = min(chunk, sims - first) * DAYS * circles
-            rng.random(out=buffer[:m])
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            list(pool.map(draw_uniforms, *zip(*tasks)))
 
     return median_time(draw, repeats)
 
@@ -79,7 +101,7 @@ def limit_time(sims: int, circles: int, repeats: int) -> float:
 MEMORY_SCRIPT = """
 import resource, sys, numpy as np, forecast
 scenario = forecast.load_scenario(sys.argv[1]).with_(duration_days=int(sys.argv[2]))
-result = forecast.simulate(scenario, int(sys.argv[3]), rng=2026)
+result = forecast.simulate(scenario, int(sys.argv[3]), rng=2026, chunk_size=32_768)
 small = forecast.simulate(scenario, 100_000, rng=2026, chunk_size=8_192)
 same = int(np.array_equal(result.totals[:98_304], small.totals[:98_304]))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, same, result.probability())
@@ -101,6 +123,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="repetitions (median)")
     parser.add_argument("--naive-sims", type=int, default=100)
     parser.add_argument("--memory-sims", type=int, default=10_000_000)
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                        help="also time the engine and the limit with this many "
+                             "processes (default: all cores)")
     args = parser.parse_args()
 
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
@@ -111,8 +136,9 @@ def main() -> None:
           f"{platform.python_version()}, {os.cpu_count()} cores, {cpu}")
     print(f"{DAYS} days; medians of {args.repeats} repetitions "
           f"(1 at 10^6); naive timed on {args.naive_sims} campaigns\n")
-    header = (f"{'scenario':<26}{'sims':>10}{'engine s':>10}{'limit s':>10}"
-              f"{'engine/limit':>14}{'naive s':>12}{'naive/engine':>14}")
+    workers = args.workers
+    header = (f"{'scenario':<26}{'sims':>10}{'workers':>8}{'engine s':>10}{'limit s':>9}"
+              f"{'engine/limit':>14}{'naive s':>9}{'naive/engine':>14}")
     print(header)
     print("-" * len(header))
     for name, scenario in scenarios().items():
@@ -121,11 +147,13 @@ def main() -> None:
                                 max(1, args.repeats // 2)) / args.naive_sims
         for sims in sizes:
             repeats = 1 if sims >= 1_000_000 else args.repeats
-            run = median_time(lambda: forecast.simulate(scenario, sims, rng=1), repeats)
-            limit = limit_time(sims, circles, repeats)
             naive = per_naive * sims
-            print(f"{name:<26}{sims:>10,}{run:>10.3f}{limit:>10.3f}{run / limit:>14.1f}"
-                  f"{naive:>12.1f}{naive / run:>14.0f}", flush=True)
+            for w in sorted({1, workers}):
+                run = median_time(lambda: forecast.simulate(scenario, sims, rng=1, workers=w),
+                                  repeats)
+                limit = limit_time(sims, circles, repeats, w)
+                print(f"{name:<26}{sims:>10,}{w:>8}{run:>10.3f}{limit:>9.3f}"
+                      f"{run / limit:>14.1f}{naive:>9.0f}{naive / run:>14.0f}", flush=True)
     if not args.quick:
         print(f"\npeak memory of {args.memory_sims:,} simulations (five circles, "
               f"{DAYS} days), in a separate process:", flush=True)
