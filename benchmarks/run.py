@@ -27,14 +27,12 @@ five-circle example, >= 300x faster than naive, 10^7 within 1.5 GiB.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -89,10 +87,8 @@ def limit_time(sims: int, circles: int, repeats: int, workers: int = 1) -> float
              for first in range(0, sims, chunk)]
     if workers == 1:
         return median_time(lambda: [draw_uniforms(*task) for task in tasks], repeats)
-    context = multiprocessing.get_context("fork")
-
     def draw():
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with engine.process_pool(workers) as pool:
             list(pool.map(draw_uniforms, *zip(*tasks)))
 
     return median_time(draw, repeats)
@@ -123,7 +119,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="repetitions (median)")
     parser.add_argument("--naive-sims", type=int, default=100)
     parser.add_argument("--memory-sims", type=int, default=10_000_000)
-    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+    parser.add_argument("--workers", type=int, default=engine.cores(),
                         help="also time the engine and the limit with this many "
                              "processes (default: all cores)")
     args = parser.parse_args()

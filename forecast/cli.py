@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from .engine import cores
 from .sweep import recommend, sensitivity, sweep as run_sweep
 from .result import Result, package_version, simulate
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -73,15 +74,8 @@ seed_option = click.option("--seed", type=click.IntRange(min=0), default=None,
                            help="Seed; without it a fresh one is drawn and reported.")
 
 
-def _cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 workers_option = click.option(
-    "--workers", type=click.IntRange(min=1), default=_cores, show_default="all cores",
+    "--workers", type=click.IntRange(min=1), default=cores, show_default="all cores",
     help="Processes sharing the simulations; the numbers are the same with any count.")
 
 

@@ -33,16 +33,21 @@ Each (block, circle, purpose, part) has its own generator, the child
 ``SeedSequence(entropy, spawn_key=key + (block, ...))`` of the run's seed (what
 ``SeedSequence.spawn`` hands out, without mutating the parent). A block's
 generators only see that block's simulations, so the numbers of a seed do not
-depend on ``chunk_size``, which only bounds memory.
+depend on ``chunk_size``, which only bounds memory. With ``workers`` > 1 the
+chunks go to that many processes and what each adds is added in chunk order, so
+the numbers do not depend on the number of workers either.
 """
 from __future__ import annotations
 
 import math
 import multiprocessing
+import os
+import signal
 import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -130,7 +135,8 @@ class Outcome:
 
     ``first_day`` has shape (len(MILESTONES), D): how many simulations first reach
     each fraction of the goal on each day. ``paths`` holds the cumulative pledges
-    of the first ``min(sims, PATH_SIMS)`` simulations, shape (n, D).
+    of the first ``min(sims, PATH_SIMS)`` simulations, shape (n, D). (What one
+    chunk adds is an Outcome too: its simulations, its sums, its rows of paths.)
     """
 
     gross: np.ndarray
@@ -585,10 +591,10 @@ def run_goals(scenario: Scenario, goals: list[float], sims: int,
     ) for _ in goals]
     tasks = [(first, min(first + chunk, sims), [float(g) for g in goals],
               max(0, min(first + chunk, n_paths) - first)) for first in range(0, sims, chunk)]
-    for (first, stop, _, _), pieces in zip(tasks, _map_chunks(_Plan(scenario), seed, tasks,
-                                                               workers)):
-        for out, piece in zip(outs, pieces):
-            _add(out, piece, first)
+    with closing(_map_chunks(_Plan(scenario), seed, tasks, workers)) as pieces_of_chunks:
+        for (first, *_), pieces in zip(tasks, pieces_of_chunks):
+            for out, piece in zip(outs, pieces):
+                _add(out, piece, first)
     return outs
 
 
@@ -602,26 +608,49 @@ def _chunk_pieces(plan: _Plan, seed: np.random.SeedSequence, first: int, stop: i
 def _map_chunks(plan: _Plan, seed: np.random.SeedSequence, tasks: list[tuple],
                 workers: int) -> Iterator[list[Outcome]]:
     """``_chunk_pieces`` of each task, in order: here, or in ``workers`` processes
-    with a few chunks ahead at most (memory stays bounded)."""
-    if workers <= 1 or len(tasks) <= 1:
+    with at most ``workers + 1`` chunks under way or waiting (memory stays bounded).
+    Fewer than two chunks per worker stay here: starting the processes would cost
+    more than sharing saves (a report's runs of 10,000 simulations, for instance)."""
+    if workers <= 1 or len(tasks) < 2 * workers:
         for task in tasks:
             yield _chunk_pieces(plan, seed, *task)
         return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux")
-                                          and "fork" in methods else "spawn")
-    pool = ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context,
-                               initializer=_start_worker, initargs=(plan, seed))
+    pool = process_pool(workers, _start_worker, (plan, seed))
     try:
         ahead: deque = deque()
         for task in tasks:
             ahead.append(pool.submit(_worker_pieces, *task))
-            if len(ahead) > 2 * workers:
+            if len(ahead) > workers:
                 yield ahead.popleft().result()
         while ahead:
             yield ahead.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def process_pool(workers: int, initializer=None, initargs=()) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes: forked on Linux (nothing to import again),
+    spawned elsewhere (scripts then need ``if __name__ == "__main__":``). Workers
+    ignore Ctrl-C, which the parent handles by cancelling what is left."""
+    if sys.platform == "win32":
+        workers = min(workers, 61)  # the most ProcessPoolExecutor takes on Windows
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_ignore_interrupt,
+                               initargs=(initializer, initargs))
+
+
+def _ignore_interrupt(initializer, initargs) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 _WORKER: dict = {}
@@ -674,7 +703,7 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
     if money is None:
         money, fate = chunk.path(featured, goal_day)
     running = np.cumsum(money, axis=1)
-    gross = running[:, -1]
+    gross = running[:, -1].copy()  # not a view that would keep `running` alive
 
     backers = chunk.settled_count.copy()
     reward_cost = chunk.settled_cost.copy()

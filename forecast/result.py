@@ -80,13 +80,8 @@ def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
     """
     if not isinstance(scenario, Scenario):
         raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
-    if isinstance(sims, bool) or not isinstance(sims, (int, np.integer)) or sims < 1:
-        raise ValueError(f"sims = {sims!r} is not valid; expected a whole number >= 1")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
-            or chunk_size < 1:
-        raise ValueError(f"chunk_size = {chunk_size!r} is not valid; expected a whole "
-                         "number >= 1")
-    check_workers(workers)
+    for name, value in (("sims", sims), ("chunk_size", chunk_size), ("workers", workers)):
+        check_whole(name, value)
     seed = normalize_seed(rng)
     outcome = engine.run(scenario, int(sims), seed, chunk_size=int(chunk_size),
                          workers=int(workers))
@@ -94,12 +89,10 @@ def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
                   workers=int(workers))
 
 
-def check_workers(workers: Any) -> None:
-    """Raise ValueError unless ``workers`` is a whole number >= 1."""
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) \
-            or workers < 1:
-        raise ValueError(f"workers = {workers!r} is not valid; expected a whole number "
-                         ">= 1")
+def check_whole(name: str, value: Any) -> None:
+    """Raise ValueError, naming the argument, unless ``value`` is a whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} = {value!r} is not valid; expected a whole number >= 1")
 
 
 def _quantiles(values: np.ndarray, percents: tuple[int, ...]) -> dict[str, float | None]:

@@ -15,8 +15,8 @@ from scipy import special
 
 __all__ = ["poisson_inverse", "poisson_nonzero", "binomial_inverse", "alias_table", "RawAlias"]
 
-#: Means from which the walk starts near the answer (with the exact CDF) instead of 0.
-_START_AT_MODE = 30.0
+#: Means below which the walk starts at 0; from there on, near the answer (exact CDF).
+_WALK_FROM_ZERO_BELOW = 30.0
 
 
 def _walk(u, k, pmf, cdf, up, down, stop, start) -> None:
@@ -43,7 +43,7 @@ def _guess(u, mean, sd, skew, top) -> np.ndarray:
     """Where a walk starts: the Cornish-Fisher quantile ``mean + sd (z + skew (z² - 1)
     / 6)``, z the normal quantile of ``u``, floored and kept in [0, top]. The walk
     then takes a step or two; the answer does not depend on the start."""
-    z = special.ndtri(u)
+    z = special.ndtri(np.maximum(u, np.finfo(float).tiny))  # u = 0 would give -inf
     return np.clip(np.floor(mean + sd * (z + skew * (z * z - 1.0) / 6.0)), 0.0, top)
 
 
@@ -52,14 +52,14 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
 
     ``u`` and ``mean`` broadcast; returns int64 of their shape. Monotone in
     ``mean`` for fixed ``u``. Each item's count depends on its own ``u`` and
-    ``mean`` only (means below ``_START_AT_MODE`` walk up from 0, the others
+    ``mean`` only (means below ``_WALK_FROM_ZERO_BELOW`` walk up from 0, the others
     from a normal guess), never on the other items of the call.
     """
     u, lam = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
     shape = u.shape
     u, lam = u.ravel(), lam.ravel()
     count = np.zeros(u.size, dtype=np.int64)
-    small = lam < _START_AT_MODE
+    small = lam < _WALK_FROM_ZERO_BELOW
     if small.all():  # the usual case: no masked copies
         index, some = _poisson_small(u, lam)
         count[index] = some
@@ -84,7 +84,7 @@ def poisson_nonzero(u: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.nda
     flat indices of the items counting 1 or more, and their counts."""
     u, lam = np.broadcast_arrays(np.asarray(u, float), np.asarray(mean, float))
     u, lam = u.ravel(), lam.ravel()
-    if (lam < _START_AT_MODE).all():
+    if (lam < _WALK_FROM_ZERO_BELOW).all():
         return _poisson_small(u, lam)
     count = poisson_inverse(u, lam)
     index = np.flatnonzero(count)
@@ -92,7 +92,7 @@ def poisson_nonzero(u: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _poisson_small(u: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``poisson_nonzero`` for means below ``_START_AT_MODE``, walking up from 0 on
+    """``poisson_nonzero`` for means below ``_WALK_FROM_ZERO_BELOW``, walking up from 0 on
     ever fewer items, kept in compact arrays: most counts of small means are 0."""
     pmf = np.exp(-lam)
     index = np.flatnonzero(u > pmf)
@@ -129,7 +129,7 @@ def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:
     q = np.where(inner, p, 0.5)
     k = np.zeros(u.size)
     pmf = np.exp(n * np.log1p(-q))
-    big = np.flatnonzero(inner & (n * q >= _START_AT_MODE))
+    big = np.flatnonzero(inner & (n * q >= _WALK_FROM_ZERO_BELOW))
     if big.size:
         nb, qb = n[big], q[big]
         sd = np.sqrt(nb * qb * (1 - qb))

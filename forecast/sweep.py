@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from .result import (check_workers, normalize_seed, package_version, seed_label, simulate,
+from .result import (check_whole, normalize_seed, package_version, seed_label, simulate,
                      wilson_interval)
 from .scenario import Scenario, ScenarioError
 
@@ -50,8 +50,7 @@ def _sweep_arguments(scenario: Scenario, goals: Iterable[float],
     duration, sims. Raises ValueError naming the argument and the value."""
     if not isinstance(scenario, Scenario):
         raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
-    if isinstance(sims, bool) or not isinstance(sims, (int, np.integer)) or sims < 1:
-        raise ValueError(f"sims = {sims!r} is not valid; expected a whole number >= 1")
+    check_whole("sims", sims)
     goal_list = [goals] if isinstance(goals, (int, float, np.number)) else list(goals)
     if not goal_list:
         raise ValueError("goals = [] is not valid; expected at least one goal")
@@ -154,7 +153,7 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
         A goal <= 0, a duration outside the platform's rules, or sims < 1.
     """
     goal_values, by_duration, sims = _sweep_arguments(scenario, goals, durations, sims)
-    check_workers(workers)
+    check_whole("workers", workers)
     seed = normalize_seed(rng)
     need = scenario.need
     total, done = len(goal_values) * len(by_duration), 0
@@ -428,13 +427,12 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
     if scenario.raw is None:
         raise ValueError("scenario has no raw table; build it with load_scenario or "
                          "Scenario.from_dict")
-    if isinstance(sims, bool) or not isinstance(sims, (int, np.integer)) or sims < 1:
-        raise ValueError(f"sims = {sims!r} is not valid; expected a whole number >= 1")
+    check_whole("sims", sims)
     if (isinstance(relative, bool) or not isinstance(relative, (int, float, np.number))
             or not 0 < relative < 1):
         raise ValueError(f"relative = {relative!r} is not valid; expected a number "
                          "in (0, 1)")
-    check_workers(workers)
+    check_whole("workers", workers)
     seed = normalize_seed(rng)
     inputs = _sensitivity_inputs(scenario, float(relative))
     total, done = 2 * len(inputs) + 1, 0
