@@ -85,7 +85,7 @@ def limit_time(sims: int, circles: int, repeats: int, workers: int = 1) -> float
     chunk = engine.SEED_BLOCK
     tasks = [(first, min(chunk, sims - first) * DAYS * circles)
              for first in range(0, sims, chunk)]
-    if workers == 1:
+    if workers == 1 or len(tasks) < 2 * workers:  # as engine._map_chunks decides
         return median_time(lambda: [draw_uniforms(*task) for task in tasks], repeats)
     def draw():
         with engine.process_pool(workers) as pool:
