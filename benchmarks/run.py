@@ -21,8 +21,9 @@ stays one process, as written in a notebook.
 
 Then the peak memory (max RSS) of a separate process simulating 10^7 campaigns of the
 five-circle example in one process, in chunks of 32,768, and a check that its first
-blocks equal a 10^5 run made with chunks of 8,192. Targets (issue 6): engine <= 3x the limit at 10^5 for the
-five-circle example, >= 300x faster than naive, 10^7 within 1.5 GiB.
+blocks equal a 10^5 run made with chunks of 8,192. Targets (issue 6): engine <= 3x the
+limit at 10^5 for the five-circle example, >= 300x faster than naive, 10^7 within
+1.5 GiB.
 """
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def limit_time(sims: int, circles: int, repeats: int, workers: int = 1) -> float
     chunk = engine.SEED_BLOCK
     tasks = [(first, min(chunk, sims - first) * DAYS * circles)
              for first in range(0, sims, chunk)]
-    if workers == 1 or len(tasks) < 2 * workers:  # as engine._map_chunks decides
+    if not engine.shared_out(len(tasks), workers):  # as the engine decides
         return median_time(lambda: [draw_uniforms(*task) for task in tasks], repeats)
     def draw():
         with engine.process_pool(workers) as pool:

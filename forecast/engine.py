@@ -284,7 +284,8 @@ class _Part:
     reward cost and post-goal mark. ``parent`` indexes the pledgers of ``source``
     (a part of the source circle) each one heard from."""
 
-    def __init__(self, circle: int, kind: int, choice: _Choice, per_sim: np.ndarray, category: np.ndarray, sim: np.ndarray | None = None,
+    def __init__(self, circle: int, kind: int, choice: _Choice, per_sim: np.ndarray,
+                 category: np.ndarray, sim: np.ndarray | None = None,
                  day: np.ndarray | None = None, amount: np.ndarray | None = None,
                  source: "_Part | None" = None, parent: np.ndarray | None = None):
         self.circle, self.kind, self.choice = circle, kind, choice
@@ -611,7 +612,7 @@ def _map_chunks(plan: _Plan, seed: np.random.SeedSequence, tasks: list[tuple],
     with at most ``workers + 1`` chunks under way or waiting (memory stays bounded).
     Fewer than two chunks per worker stay here: starting the processes would cost
     more than sharing saves (a report's runs of 10,000 simulations, for instance)."""
-    if workers <= 1 or len(tasks) < 2 * workers:
+    if not shared_out(len(tasks), workers):
         for task in tasks:
             yield _chunk_pieces(plan, seed, *task)
         return
@@ -626,6 +627,12 @@ def _map_chunks(plan: _Plan, seed: np.random.SeedSequence, tasks: list[tuple],
             yield ahead.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def shared_out(chunks: int, workers: int) -> bool:
+    """Whether a run of ``chunks`` chunks goes to ``workers`` processes: only with at
+    least two chunks per worker, below which starting them costs more than it saves."""
+    return workers > 1 and chunks >= 2 * workers
 
 
 def cores() -> int:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["poisson_inverse", "poisson_nonzero", "binomial_inverse", "alias_table", "RawAlias"]
+__all__ = ["poisson_inverse", "poisson_nonzero", "binomial_inverse", "alias_table",
+           "RawAlias"]
 
 #: Means below which the walk starts at 0; from there on, near the answer (exact CDF).
 _WALK_FROM_ZERO_BELOW = 30.0
