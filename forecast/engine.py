@@ -215,6 +215,7 @@ class _Choice:
     ``when``, ``amount``, ``cost`` and ``kept`` give each category's meaning
     (``amount`` is NaN for a circle with a free ``pledge``, drawn apart);
     ``slot`` is its place in a simulation's ledger row: ``2 when + (not kept)``;
+    ``lost``: not kept (``slot`` is odd);
     ``thinned``: whether there is a post-goal factor at all.
     """
 
@@ -224,6 +225,7 @@ class _Choice:
     cost: np.ndarray
     kept: np.ndarray
     slot: np.ndarray
+    lost: np.ndarray
     thinned: bool
 
     @classmethod
@@ -246,7 +248,7 @@ class _Choice:
         return cls(alias=RawAlias(joint.ravel()), when=day,
                    amount=np.tile(np.repeat(amounts, K), W),
                    cost=np.tile(np.repeat(costs, K), W), kept=kept,
-                   slot=2 * day + ~kept, thinned=phi < 1.0)
+                   slot=2 * day + ~kept, lost=~kept, thinned=phi < 1.0)
 
 
 class _Plan:
@@ -260,6 +262,9 @@ class _Plan:
         self.fade = fade_factor(scenario)
         self.reach: dict[int, np.ndarray] = {}
         self.choices: dict[tuple[int, int], _Choice] = {}
+        #: The featured circles, whose thresholds the path crosses with the goal's.
+        self.featured = [i for i, c in enumerate(scenario.circles)
+                         if c.featured_at is not None]
         for i, circle in enumerate(scenario.circles):
             if circle.kind == "stock":
                 when = day_weights(circle.timing, D)
@@ -453,8 +458,9 @@ class _Chunk:
         self.settled_cost = np.zeros(n)
         self.circle_money = np.zeros((C, D))
         self.circle_count = np.zeros(C)
-        self.lost = []  # settled pledgers who would not pledge after the goal
-        slots, money = [np.zeros(0, np.int64)], [np.zeros(0)]
+        lost = []
+        # Summed in place, part after part (np.add.at: no joined copies).
+        ledger = np.zeros(n * D * 2)
         for p in settled:
             choice = p.choice
             if p.kind == _OWN:
@@ -462,8 +468,7 @@ class _Chunk:
                 slot += choice.slot.take(p.category)
             else:
                 slot = (p.sim * D + p.day) * 2
-            slots.append(slot)
-            money.append(p.amount)
+            np.add.at(ledger, slot, p.amount)
             self.settled_count += p.per_sim
             if choice.cost.any():
                 self.settled_cost += _sum_by_sim(p.cost, p.per_sim)
@@ -475,22 +480,31 @@ class _Chunk:
                 self.circle_money[p.circle] += np.bincount(p.day, weights=p.amount,
                                                            minlength=D)
             self.circle_count[p.circle] += p.category.size
-            if choice.thinned:  # then p is a circle's own part: the slot tells all
-                gone = np.flatnonzero(slot & 1)
-                self.lost.append((p.circle, slot[gone] // (2 * D),
-                                  choice.when.take(p.category[gone]), p.amount[gone],
-                                  p.cost[gone]))
-        self.ledger = np.bincount(np.concatenate(slots), weights=np.concatenate(money),
-                                  minlength=n * D * 2).astype(float, copy=False)
-        self.ledger = self.ledger.reshape(n, D, 2)
+            if choice.thinned:  # then p is a circle's own part: its slot gives its sim
+                gone = np.flatnonzero(choice.lost.take(p.category))
+                day = choice.when.take(p.category[gone])
+                lost.append((slot[gone] // (2 * D), day, p.circle * D + day,
+                             p.amount[gone], p.cost[gone]))
+        self.ledger = ledger.reshape(n, D, 2)
+        #: Settled pledgers who would not pledge after the goal, of every circle:
+        #: their simulation, day, (circle, day) cell, amount and reward cost.
+        self.lost = [np.concatenate(column) for column in zip(*lost)]
 
     # ---------------------------------------------------------------- the path
 
+    @cached_property
+    def open_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """The open pledgers of every open part, end to end: the cell of each one's
+        (simulation, day) in a flat (n, D) array, and its amount."""
+        return (np.concatenate([p.sim * self.D + p.day for p in self.open]),
+                np.concatenate([p.amount for p in self.open]))
+
     def path(self, featured: dict[int, np.ndarray], goal_day: np.ndarray | None
-             ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-        """Money pledged each day, shape (n, D), given the day each featured circle
-        was featured and the goal day (None: not known yet, nobody thinned), and
-        whether each open pledger pledges (by part)."""
+             ) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+        """The running total of each simulation, shape (n, D), given the day each
+        featured circle was featured and the goal day (None: not known yet, nobody
+        thinned); the money pledged each day, summed over simulations, shape (D,);
+        and whether each open pledger pledges (by part)."""
         n, D = self.n, self.D
         if goal_day is None or self.phi == 1.0:
             money = self.all_money.copy()
@@ -499,11 +513,25 @@ class _Chunk:
                              self.all_money)
         pledges = self.pledges(featured, goal_day)
         if self.open:
-            slot = np.concatenate([p.sim[pledges[id(p)]] * D + p.day[pledges[id(p)]]
-                                   for p in self.open])
-            weight = np.concatenate([p.amount[pledges[id(p)]] for p in self.open])
-            money += np.bincount(slot, weights=weight, minlength=n * D).reshape(n, D)
-        return money, pledges
+            cell, amount = self.open_cells
+            pledging = np.concatenate([pledges[id(p)] for p in self.open])
+            money += np.bincount(cell, weights=np.where(pledging, amount, 0.0),
+                                 minlength=n * D).reshape(n, D)
+        daily = money.sum(axis=0)
+        # What np.cumsum(money, axis=1) gives, in place and faster: day by day.
+        for day in range(1, D):
+            np.add(money[:, day], money[:, day - 1], out=money[:, day])
+        return money, daily, pledges
+
+    @cached_property
+    def unthresholded(self) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+        """``path`` before any threshold is crossed (nothing featured, no goal day),
+        the same for every goal: found once per chunk."""
+        running, daily, fate = self.path({i: np.full(self.n, self.D)
+                                          for i in self.plan.featured}, None)
+        for shared in (running, daily, *fate.values()):
+            shared.flags.writeable = False
+        return running, daily, fate
 
     def pledges(self, featured: dict[int, np.ndarray], goal_day: np.ndarray | None
                 ) -> dict[int, np.ndarray]:
@@ -691,14 +719,14 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
     path that the crossings before it allow."""
     scenario, n, D = chunk.scenario, chunk.n, chunk.D
     circles = scenario.circles
-    featured = {i: np.full(n, D) for i, c in enumerate(circles) if c.featured_at is not None}
+    featured = {i: np.full(n, D) for i in chunk.plan.featured}
     goal_day = None
     thresholds = sorted([(1.0, -1)] + [(circles[i].featured_at, i) for i in featured])
-    money = fate = None
+    running, daily, fate = chunk.unthresholded  # read only: shared by every goal
     for fraction, i in thresholds:
-        if money is None:
-            money, fate = chunk.path(featured, goal_day)
-        day = _first_day(np.cumsum(money, axis=1), fraction * goal)
+        if running is None:
+            running, daily, fate = chunk.path(featured, goal_day)
+        day = _first_day(running, fraction * goal)
         if i < 0:
             goal_day = day
             stale = chunk.phi < 1.0
@@ -706,24 +734,25 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
             featured[i] = day
             stale = True
         if stale:
-            money = None
-    if money is None:
-        money, fate = chunk.path(featured, goal_day)
-    running = np.cumsum(money, axis=1)
+            running = None
+    if running is None:
+        running, daily, fate = chunk.path(featured, goal_day)
     gross = running[:, -1].copy()  # not a view that would keep `running` alive
 
     backers = chunk.settled_count.copy()
     reward_cost = chunk.settled_cost.copy()
     circle_money = chunk.circle_money.copy()
     circle_count = chunk.circle_count.copy()
-    for i, sim, day, amount, cost in chunk.lost:
-        gone = day > goal_day[sim]
-        backers -= np.bincount(sim[gone], minlength=n)
-        reward_cost -= np.bincount(sim[gone], weights=cost[gone], minlength=n)
-        circle_money[i] -= np.bincount(day[gone], weights=amount[gone], minlength=D)
-        circle_count[i] -= np.count_nonzero(gone)
+    if chunk.lost:
+        sim, day, cell, amount, cost = chunk.lost
+        gone = np.flatnonzero(day > goal_day[sim])
+        sim, cell = sim[gone], cell[gone]
+        backers -= np.bincount(sim, minlength=n)
+        np.subtract.at(reward_cost, sim, cost[gone])
+        np.subtract.at(circle_money.reshape(-1), cell, amount[gone])
+        circle_count -= np.bincount(cell // D, minlength=len(circles))
     for part in chunk.open:
-        ok = fate[id(part)]
+        ok = np.flatnonzero(fate[id(part)])
         sim = part.sim[ok]
         backers += np.bincount(sim, minlength=n)
         reward_cost += np.bincount(sim, weights=part.cost[ok], minlength=n)
@@ -739,7 +768,7 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
         gross=gross, backers=backers,
         net=(gross * (1 - fees.platform_rate - fees.payment_rate)
              - fees.per_pledge * backers - reward_cost),
-        daily_sum=money.sum(axis=0), circle_daily_sum=circle_money,
+        daily_sum=daily, circle_daily_sum=circle_money,
         circle_pledgers_sum=circle_count,
         commitment_sum=np.array([c.amount for c in scenario.commitments]) * kept,
         commitment_count=kept, first_day=first_day,

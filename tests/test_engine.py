@@ -287,6 +287,22 @@ def test_chunk_size_never_changes_the_numbers():
         assert runs[0].summary() == other.summary()
 
 
+def test_goals_walked_together_are_each_walked_alone():
+    """run_goals draws once and walks each goal from the same chunk (the path before
+    any threshold is found once and shared): each goal's outcome is, bit for bit,
+    that of a run with that goal alone, whatever the order of the goals."""
+    s = scenario(EVERYTHING).with_(duration_days=8)
+    assert s.goal_dependent
+    sims, seed = engine.SEED_BLOCK + 500, np.random.SeedSequence(12)
+    goals = [s.goal * k for k in (2.0, 0.5, 1.0, 0.5)]
+    together = engine.run_goals(s, goals, sims, seed)
+    for goal, outcome in zip(goals, together):
+        alone = engine.run(s.with_(goal=goal), sims, seed)
+        for name in outcome.__dataclass_fields__:
+            np.testing.assert_array_equal(getattr(outcome, name), getattr(alone, name), name)
+    assert not np.array_equal(together[0].first_day, together[1].first_day)
+
+
 def test_workers_never_change_the_numbers():
     """Chunks shared out between processes give what one process gives, bit for bit,
     for every goal of a walk (momentum and post-goal factor make the path depend on
