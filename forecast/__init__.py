@@ -1,9 +1,9 @@
 """forecast: Monte Carlo odds for all-or-nothing crowdfunding campaigns."""
-from .result import Result, package_version, simulate
+from .result import Result, package_version, simulate, simulate_many
 from .scenario import Scenario, ScenarioError, load_scenario
 from .sweep import recommend, sensitivity, sweep
 
 __version__ = package_version()
 
 __all__ = ["Result", "Scenario", "ScenarioError", "load_scenario", "simulate",
-           "sweep", "recommend", "sensitivity", "__version__"]
+           "simulate_many", "sweep", "recommend", "sensitivity", "__version__"]

@@ -56,8 +56,8 @@ import numpy as np
 from .sampling import RawAlias, binomial_inverse, poisson_inverse, poisson_nonzero
 from .scenario import Circle, Scenario, Timing, circle_order
 
-__all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "run", "run_goals",
-           "day_weights", "fade_factor", "flow_reach", "lag_ratio"]
+__all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "Job", "run", "run_goals",
+           "run_jobs", "day_weights", "fade_factor", "flow_reach", "lag_ratio"]
 
 #: Simulations per random stream block: the unit of reproducibility.
 SEED_BLOCK = 8_192
@@ -606,25 +606,60 @@ def run_goals(scenario: Scenario, goals: list[float], sims: int,
     ``workers`` > 1, that many processes take the chunks in turn; what each chunk
     adds is added in chunk order, so the numbers are those of one process.
     """
-    D = scenario.duration_days
-    C, M = len(scenario.circles), len(scenario.commitments)
+    with closing(run_jobs([Job(scenario, goals, sims, seed, keep_paths)], chunk_size,
+                          workers)) as outcomes:
+        return next(outcomes)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One ``run_goals`` among several that ``run_jobs`` shares out together."""
+
+    scenario: Scenario
+    goals: list[float]
+    sims: int
+    seed: np.random.SeedSequence
+    keep_paths: bool = True
+
+
+def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
+             workers: int = 1) -> Iterator[list[Outcome]]:
+    """``run_goals`` of each job, yielded in order as each is complete, the chunks of
+    all of them going to one set of ``workers`` processes: many small runs (a
+    sensitivity analysis, the durations of a sweep) gain from sharing as much as one
+    large run. Each job's numbers are those of ``run_goals`` alone."""
     chunk = max(1, -(-chunk_size // SEED_BLOCK)) * SEED_BLOCK
-    n_paths = min(sims, PATH_SIMS) if keep_paths else 0
-    outs = [Outcome(
+    tasks = []
+    for k, job in enumerate(jobs):
+        n_paths = min(job.sims, PATH_SIMS) if job.keep_paths else 0
+        goals = [float(g) for g in job.goals]
+        tasks += [(k, first, min(first + chunk, job.sims), goals,
+                   max(0, min(first + chunk, n_paths) - first))
+                  for first in range(0, job.sims, chunk)]
+    plans = [(_Plan(job.scenario), job.seed) for job in jobs]
+    outs: list[Outcome] = []
+    with closing(_map_chunks(plans, tasks, workers)) as pieces_of_chunks:
+        for (k, first, stop, *_), pieces in zip(tasks, pieces_of_chunks):
+            if first == 0:
+                outs = [_empty(jobs[k]) for _ in jobs[k].goals]
+            for out, piece in zip(outs, pieces):
+                _add(out, piece, first)
+            if stop == jobs[k].sims:
+                yield outs
+
+
+def _empty(job: Job) -> Outcome:
+    """The outcome of a job's run, to be filled chunk by chunk."""
+    sims, D = job.sims, job.scenario.duration_days
+    C, M = len(job.scenario.circles), len(job.scenario.commitments)
+    n_paths = min(sims, PATH_SIMS) if job.keep_paths else 0
+    return Outcome(
         gross=np.empty(sims), net=np.empty(sims), backers=np.empty(sims, dtype=np.int64),
         daily_sum=np.zeros(D), circle_daily_sum=np.zeros((C, D)),
         circle_pledgers_sum=np.zeros(C), commitment_sum=np.zeros(M),
         commitment_count=np.zeros(M),
         first_day=np.zeros((len(MILESTONES), D), dtype=np.int64),
-        paths=np.empty((n_paths, D), dtype=np.float32),
-    ) for _ in goals]
-    tasks = [(first, min(first + chunk, sims), [float(g) for g in goals],
-              max(0, min(first + chunk, n_paths) - first)) for first in range(0, sims, chunk)]
-    with closing(_map_chunks(_Plan(scenario), seed, tasks, workers)) as pieces_of_chunks:
-        for (first, *_), pieces in zip(tasks, pieces_of_chunks):
-            for out, piece in zip(outs, pieces):
-                _add(out, piece, first)
-    return outs
+        paths=np.empty((n_paths, D), dtype=np.float32))
 
 
 def _chunk_pieces(plan: _Plan, seed: np.random.SeedSequence, first: int, stop: int,
@@ -634,17 +669,17 @@ def _chunk_pieces(plan: _Plan, seed: np.random.SeedSequence, first: int, stop: i
     return [_walk(prepared, goal, path_rows) for goal in goals]
 
 
-def _map_chunks(plan: _Plan, seed: np.random.SeedSequence, tasks: list[tuple],
+def _map_chunks(plans: list[tuple[_Plan, np.random.SeedSequence]], tasks: list[tuple],
                 workers: int) -> Iterator[list[Outcome]]:
-    """``_chunk_pieces`` of each task, in order: here, or in ``workers`` processes
-    with at most ``workers + 1`` chunks under way or waiting (memory stays bounded).
-    Fewer than two chunks per worker stay here: starting the processes would cost
-    more than sharing saves (a report's runs of 10,000 simulations, for instance)."""
+    """``_chunk_pieces`` of each task ``(job, first, stop, goals, path_rows)``, in
+    order: here, or in ``workers`` processes with at most ``workers + 1`` chunks
+    under way or waiting (memory stays bounded). Fewer than two chunks per worker
+    stay here: starting the processes would cost more than sharing saves."""
     if not shared_out(len(tasks), workers):
-        for task in tasks:
-            yield _chunk_pieces(plan, seed, *task)
+        for job, *task in tasks:
+            yield _chunk_pieces(*plans[job], *task)
         return
-    pool = process_pool(workers, _start_worker, (plan, seed))
+    pool = process_pool(workers, _start_worker, (plans,))
     try:
         ahead: deque = deque()
         for task in tasks:
@@ -691,12 +726,12 @@ def _ignore_interrupt(initializer, initargs) -> None:
 _WORKER: dict = {}
 
 
-def _start_worker(plan: _Plan, seed: np.random.SeedSequence) -> None:
-    _WORKER.update(plan=plan, seed=seed)
+def _start_worker(plans: list[tuple[_Plan, np.random.SeedSequence]]) -> None:
+    _WORKER.update(plans=plans)
 
 
-def _worker_pieces(*task) -> list[Outcome]:
-    return _chunk_pieces(_WORKER["plan"], _WORKER["seed"], *task)
+def _worker_pieces(job: int, *task) -> list[Outcome]:
+    return _chunk_pieces(*_WORKER["plans"][job], *task)
 
 
 def _add(out: Outcome, piece: Outcome, first: int) -> None:

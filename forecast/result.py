@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -12,7 +14,7 @@ import pandas as pd
 from . import engine
 from .scenario import Scenario
 
-__all__ = ["simulate", "Result", "normalize_seed", "wilson_interval", "package_version"]
+__all__ = ["simulate", "simulate_many", "Result", "normalize_seed", "wilson_interval", "package_version"]
 
 
 def package_version() -> str:
@@ -78,15 +80,36 @@ def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
     workers : int
         Processes sharing the chunks (1: this one only); never changes the numbers.
     """
-    if not isinstance(scenario, Scenario):
+    with closing(simulate_many([scenario], sims, rng=rng, chunk_size=chunk_size,
+                               workers=workers)) as results:
+        return next(results)
+
+
+def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: Any = None,
+                  chunk_size: int = engine.SEED_BLOCK, workers: int = 1
+                  ) -> Iterator["Result"]:
+    """``simulate`` of each scenario with the same seed, yielded in order.
+
+    With ``workers`` > 1 the chunks of all the runs are shared out among one set of
+    processes, so that many small runs (a sensitivity analysis) gain as much as one
+    large run. Each result is exactly ``simulate(scenario, sims, rng=rng)``.
+    """
+    scenarios = list(scenarios)
+    if not all(isinstance(s, Scenario) for s in scenarios):
         raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
     for name, value in (("sims", sims), ("chunk_size", chunk_size), ("workers", workers)):
         check_whole(name, value)
-    seed = normalize_seed(rng)
-    outcome = engine.run(scenario, int(sims), seed, chunk_size=int(chunk_size),
-                         workers=int(workers))
-    return Result(scenario=scenario, sims=int(sims), seed=seed, outcome=outcome,
-                  workers=int(workers))
+    return _results(scenarios, int(sims), normalize_seed(rng), int(chunk_size),
+                    int(workers))
+
+
+def _results(scenarios: list[Scenario], sims: int, seed: np.random.SeedSequence,
+             chunk_size: int, workers: int) -> Iterator["Result"]:
+    jobs = [engine.Job(s, [s.goal], sims, seed) for s in scenarios]
+    with closing(engine.run_jobs(jobs, chunk_size, workers)) as runs:
+        for scenario, outcomes in zip(scenarios, runs):
+            yield Result(scenario=scenario, sims=sims, seed=seed, outcome=outcomes[0],
+                         workers=workers)
 
 
 def check_whole(name: str, value: Any) -> None:

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import copy
 import math
+from contextlib import closing
 from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
 from . import engine
-from .result import (check_whole, normalize_seed, package_version, seed_label, simulate,
-                     wilson_interval)
+from .result import (check_whole, normalize_seed, package_version, seed_label,
+                     simulate_many, wilson_interval)
 from .scenario import Scenario, ScenarioError
 
 __all__ = ["sweep", "recommend", "sensitivity", "SWEEP_COLUMNS", "RECOMMEND_COLUMNS",
@@ -112,15 +113,16 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     - ``expected_payout`` = mean of (net if gross >= g else 0), all-or-nothing;
     - ``need_probability`` = P(payout >= need), NaN when the scenario has no need.
 
-    Cost. When nothing depends on the goal, one ``simulate`` per duration serves every
-    goal (net does not depend on the goal), so a goal sweep costs about one run. When
-    the goal changes the campaigns (``Scenario.goal_dependent``: a flow circle with
+    Cost. When nothing depends on the goal, one run per duration serves every goal
+    (net does not depend on the goal), so a goal sweep costs about one run. When the
+    goal changes the campaigns (``Scenario.goal_dependent``: a flow circle with
     ``featured_at``, whose momentum starts at a fraction of the goal, or a
     ``post_goal_factor`` below 1, which thins pledges after the goal and so changes
-    gross, net and payout at every other goal), ``engine.run_goals`` draws the
-    campaigns once per duration and walks them once per goal, in batches of goals
-    that bound memory (GOAL_BATCH_BYTES). The random numbers never depend on the
-    path, so the probability is non-increasing in the goal, exactly.
+    gross, net and payout at every other goal), the campaigns are drawn once per
+    duration and walked once per goal (``engine.run_goals``), in batches of goals
+    that bound memory (GOAL_BATCH_BYTES). All these runs share one set of
+    ``workers`` (``engine.run_jobs``). The random numbers never depend on the path,
+    so the probability is non-increasing in the goal, exactly.
 
     Parameters
     ----------
@@ -138,7 +140,8 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     progress : callable, optional
         Called as ``progress(cells_done, cells_total)`` as cells are completed.
     workers : int
-        Processes sharing each run's chunks (``simulate``); never changes the numbers.
+        Processes sharing the chunks of all the runs (``engine.run_jobs``); never
+        changes the numbers.
 
     Returns
     -------
@@ -156,21 +159,33 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     check_whole("workers", workers)
     seed = normalize_seed(rng)
     need = scenario.need
-    total, done = len(goal_values) * len(by_duration), 0
-    rows = []
+    total = len(goal_values) * len(by_duration)
+    # One job per duration, or per batch of goals where the goal changes the path;
+    # all of them share one set of workers.
+    jobs = []
     for at_duration in by_duration:
         if at_duration.goal_dependent:
-            cells = _walk_goals(at_duration, goal_values, sims, seed, workers)
-        else:
-            shared = simulate(at_duration, sims, rng=seed, workers=workers)
-            p50 = float(np.percentile(shared.totals, 50))
-            cells = ((goal, shared.totals, shared.net, p50) for goal in goal_values)
-        for goal, totals, net, gross_p50 in cells:
-            rows.append({**_cell(totals, net, goal, need, gross_p50),
-                         "duration_days": at_duration.duration_days})
-            done += 1
-            if progress is not None:
-                progress(done, total)
+            batch = max(1, GOAL_BATCH_BYTES // (24 * sims))
+            jobs += [engine.Job(at_duration, list(goal_values[k:k + batch]), sims, seed,
+                                keep_paths=False)
+                     for k in range(0, len(goal_values), batch)]
+        else:  # one run serves every goal: net does not depend on the goal
+            jobs.append(engine.Job(at_duration, [at_duration.goal], sims, seed,
+                                   keep_paths=False))
+    rows = []
+    with closing(engine.run_jobs(jobs, workers=workers)) as runs:
+        for job, outcomes in zip(jobs, runs):
+            p50 = [float(np.percentile(outcome.gross, 50)) for outcome in outcomes]
+            if job.scenario.goal_dependent:
+                cells = zip(job.goals, outcomes, p50)
+            else:
+                cells = ((goal, outcomes[0], p50[0]) for goal in goal_values)
+            for goal, outcome, gross_p50 in cells:
+                rows.append({**_cell(outcome.gross, outcome.net, float(goal), need,
+                                     gross_p50),
+                             "duration_days": job.scenario.duration_days})
+                if progress is not None:
+                    progress(len(rows), total)
     frame = pd.DataFrame(rows, columns=SWEEP_COLUMNS)
     frame["duration_days"] = frame["duration_days"].astype(int)
     frame.attrs.update(seed=seed_label(seed), sims=sims, version=package_version(),
@@ -181,19 +196,6 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
 
 #: Memory for the per-simulation arrays of goals walked together (bytes).
 GOAL_BATCH_BYTES = 400 * 2**20
-
-
-def _walk_goals(scenario: Scenario, goals: np.ndarray, sims: int,
-                seed: np.random.SeedSequence, workers: int = 1):
-    """Yield ``(goal, totals, net, gross_p50)`` of ``scenario`` run with each goal,
-    as many goals at a time as GOAL_BATCH_BYTES allows (24 bytes a simulation)."""
-    batch_size = max(1, GOAL_BATCH_BYTES // (24 * sims))
-    for start in range(0, len(goals), batch_size):
-        batch = [float(g) for g in goals[start:start + batch_size]]
-        outcomes = engine.run_goals(scenario, batch, sims, seed, keep_paths=False,
-                                    workers=workers)
-        for goal, outcome in zip(batch, outcomes):
-            yield goal, outcome.gross, outcome.net, float(np.percentile(outcome.gross, 50))
 
 
 # ----------------------------------------------------------------------------- recommend
@@ -413,7 +415,8 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
     progress : callable, optional
         Called as ``progress(runs_done, runs_total)``.
     workers : int
-        Processes sharing each run's chunks (``simulate``); never changes the numbers.
+        Processes sharing the chunks of all the runs (``simulate_many``); never
+        changes the numbers.
 
     Returns
     -------
@@ -435,27 +438,26 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
     check_whole("workers", workers)
     seed = normalize_seed(rng)
     inputs = _sensitivity_inputs(scenario, float(relative))
-    total, done = 2 * len(inputs) + 1, 0
-
-    def probability(changed: Scenario) -> float:
-        nonlocal done
-        p = simulate(changed, int(sims), rng=seed, workers=workers).probability()
-        done += 1
-        if progress is not None:
-            progress(done, total)
-        return p
-
-    base = probability(scenario)
-    rows = []
-    for name, low, high, edit in inputs:
-        ends = {}
+    changed = [scenario]
+    for *_, edit in inputs:
         for end in ("low", "high"):
             raw = copy.deepcopy(dict(scenario.raw))
             edit(raw, end)
-            ends[end] = probability(Scenario.from_dict(raw, scenario.path))
+            changed.append(Scenario.from_dict(raw, scenario.path))
+    # All the runs share one set of workers: each is small, together they are not.
+    probabilities = []
+    with closing(simulate_many(changed, int(sims), rng=seed, workers=workers)) as runs:
+        for result in runs:
+            probabilities.append(result.probability())
+            if progress is not None:
+                progress(len(probabilities), len(changed))
+    base = probabilities[0]
+    rows = []
+    for k, (name, low, high, edit) in enumerate(inputs):
+        p_low, p_high = probabilities[1 + 2 * k], probabilities[2 + 2 * k]
         rows.append({"input": name, "low": float(low), "high": float(high),
-                     "probability_low": ends["low"], "probability_high": ends["high"],
-                     "effect_pp": 100.0 * (ends["high"] - ends["low"])})
+                     "probability_low": p_low, "probability_high": p_high,
+                     "effect_pp": 100.0 * (p_high - p_low)})
     frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
     order = np.argsort(-frame["effect_pp"].abs().to_numpy(), kind="stable")
     frame = frame.iloc[order].reset_index(drop=True)

@@ -366,6 +366,26 @@ def test_simulate_rejects_bad_arguments():
         forecast.simulate(CLOSED_FORM, 10, rng=1)
 
 
+def test_simulate_many_is_simulate_of_each():
+    """Several scenarios with one seed, their chunks shared among one set of workers:
+    each result is that scenario's simulate, bit for bit; bad arguments fail at once."""
+    s = scenario(EVERYTHING).with_(duration_days=8)
+    scenarios = [s, s.with_(goal=2 * s.goal), s.with_(duration_days=12)]
+    sims = engine.SEED_BLOCK + 700
+    many = list(forecast.simulate_many(scenarios, sims, rng=4, workers=2))
+    assert [r.scenario for r in many] == scenarios
+    for changed, result in zip(scenarios, many):
+        alone = forecast.simulate(changed, sims, rng=4)
+        assert result.summary() == alone.summary()
+        for name in alone.outcome.__dataclass_fields__:
+            np.testing.assert_array_equal(getattr(result.outcome, name),
+                                          getattr(alone.outcome, name), name)
+    with pytest.raises(ValueError, match="sims"):
+        forecast.simulate_many(scenarios, 0, rng=1)
+    with pytest.raises(TypeError):
+        forecast.simulate_many([s, CLOSED_FORM], 10, rng=1)
+
+
 def test_summary_is_consistent_with_the_arrays():
     result = forecast.simulate(scenario(EVERYTHING), 4000, rng=21)
     summary = result.summary()

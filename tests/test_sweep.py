@@ -83,30 +83,37 @@ def test_cells_equal_separate_simulations(path):
 
 
 def test_goal_independent_sweep_simulates_once_per_duration(monkeypatch):
-    calls = []
-    real = sweeping.simulate
+    jobs = []
+    real = sweeping.engine.run_jobs
 
-    def counting(*args, **kwargs):
-        calls.append(args[0])
-        return real(*args, **kwargs)
+    def recording(these, *args, **kwargs):
+        jobs.extend(these)
+        return real(these, *args, **kwargs)
 
-    monkeypatch.setattr(sweeping, "simulate", counting)
+    monkeypatch.setattr(sweeping.engine, "run_jobs", recording)
     friends = forecast.load_scenario(FRIENDS)
     sweep(friends, range(10000, 40001, 5000), [30, 45], sims=500, rng=1)
-    assert len(calls) == 2
-    calls.clear()
-    walks = []
-    real_walk = sweeping.engine.run_goals
-
-    def walking(scenario, goals, *args, **kwargs):
-        walks.append(list(goals))
-        return real_walk(scenario, goals, *args, **kwargs)
-
-    monkeypatch.setattr(sweeping.engine, "run_goals", walking)
+    assert [(job.scenario.duration_days, len(job.goals)) for job in jobs] == [(30, 1),
+                                                                              (45, 1)]
+    jobs.clear()
     ruche = forecast.load_scenario(LA_RUCHE)  # featured_at: the goal changes the path
     sweep(ruche, [15000, 20000, 25000], [45], sims=500, rng=1)
-    assert calls == []  # drawn once per duration, walked once per goal
-    assert walks == [[15000, 20000, 25000]]
+    # drawn once per duration, walked once per goal
+    assert [list(job.goals) for job in jobs] == [[15000, 20000, 25000]]
+
+
+def test_runs_shared_out_give_the_same_frames():
+    """sweep and sensitivity share the chunks of all their runs among one set of
+    workers (engine.run_jobs): the frames are those of one process, bit for bit."""
+    scenario = forecast.load_scenario(LA_RUCHE)
+    alone = sweep(scenario, [15000, 25000], DAYS, sims=600, rng=3)
+    shared = sweep(scenario, [15000, 25000], DAYS, sims=600, rng=3, workers=2)
+    pd.testing.assert_frame_equal(alone, shared)
+    alone = sensitivity(scenario, sims=600, rng=3)
+    shared = sensitivity(scenario, sims=600, rng=3, workers=2)
+    pd.testing.assert_frame_equal(alone, shared)
+    assert shared.attrs["probability"] == forecast.simulate(scenario, 600,
+                                                             rng=3).probability()
 
 
 def test_same_seed_same_frame_and_durations_default():
