@@ -14,7 +14,8 @@ import pandas as pd
 from . import engine
 from .scenario import Scenario
 
-__all__ = ["simulate", "simulate_many", "Result", "normalize_seed", "wilson_interval", "package_version"]
+__all__ = ["simulate", "simulate_many", "Result", "normalize_seed", "wilson_interval",
+           "package_version"]
 
 
 def package_version() -> str:

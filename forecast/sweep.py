@@ -453,7 +453,7 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
                 progress(len(probabilities), len(changed))
     base = probabilities[0]
     rows = []
-    for k, (name, low, high, edit) in enumerate(inputs):
+    for k, (name, low, high, _) in enumerate(inputs):
         p_low, p_high = probabilities[1 + 2 * k], probabilities[2 + 2 * k]
         rows.append({"input": name, "low": float(low), "high": float(high),
                      "probability_low": p_low, "probability_high": p_high,
