@@ -523,12 +523,15 @@ class _Chunk:
             np.add(money[:, day], money[:, day - 1], out=money[:, day])
         return money, daily, pledges
 
+    def unfeatured(self) -> dict[int, np.ndarray]:
+        """The day each featured circle is featured, before any threshold: never (D)."""
+        return {i: np.full(self.n, self.D) for i in self.plan.featured}
+
     @cached_property
     def unthresholded(self) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
         """``path`` before any threshold is crossed (nothing featured, no goal day),
         the same for every goal: found once per chunk."""
-        running, daily, fate = self.path({i: np.full(self.n, self.D)
-                                          for i in self.plan.featured}, None)
+        running, daily, fate = self.path(self.unfeatured(), None)
         for shared in (running, daily, *fate.values()):
             shared.flags.writeable = False
         return running, daily, fate
@@ -628,10 +631,13 @@ def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
     all of them going to one set of ``workers`` processes: many small runs (a
     sensitivity analysis, the durations of a sweep) gain from sharing as much as one
     large run. Each job's numbers are those of ``run_goals`` alone."""
+    jobs = list(jobs)
+    if any(job.sims < 1 for job in jobs):
+        raise ValueError("every job needs sims >= 1")
     chunk = max(1, -(-chunk_size // SEED_BLOCK)) * SEED_BLOCK
     tasks = []
     for k, job in enumerate(jobs):
-        n_paths = min(job.sims, PATH_SIMS) if job.keep_paths else 0
+        n_paths = _path_rows(job)
         goals = [float(g) for g in job.goals]
         tasks += [(k, first, min(first + chunk, job.sims), goals,
                    max(0, min(first + chunk, n_paths) - first))
@@ -648,18 +654,22 @@ def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
                 yield outs
 
 
+def _path_rows(job: Job) -> int:
+    """How many simulations of a job keep their daily path."""
+    return min(job.sims, PATH_SIMS) if job.keep_paths else 0
+
+
 def _empty(job: Job) -> Outcome:
     """The outcome of a job's run, to be filled chunk by chunk."""
     sims, D = job.sims, job.scenario.duration_days
     C, M = len(job.scenario.circles), len(job.scenario.commitments)
-    n_paths = min(sims, PATH_SIMS) if job.keep_paths else 0
     return Outcome(
         gross=np.empty(sims), net=np.empty(sims), backers=np.empty(sims, dtype=np.int64),
         daily_sum=np.zeros(D), circle_daily_sum=np.zeros((C, D)),
         circle_pledgers_sum=np.zeros(C), commitment_sum=np.zeros(M),
         commitment_count=np.zeros(M),
         first_day=np.zeros((len(MILESTONES), D), dtype=np.int64),
-        paths=np.empty((n_paths, D), dtype=np.float32))
+        paths=np.empty((_path_rows(job), D), dtype=np.float32))
 
 
 def _chunk_pieces(plan: _Plan, seed: np.random.SeedSequence, first: int, stop: int,
@@ -754,7 +764,7 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
     path that the crossings before it allow."""
     scenario, n, D = chunk.scenario, chunk.n, chunk.D
     circles = scenario.circles
-    featured = {i: np.full(n, D) for i in chunk.plan.featured}
+    featured = chunk.unfeatured()
     goal_day = None
     thresholds = sorted([(1.0, -1)] + [(circles[i].featured_at, i) for i in featured])
     running, daily, fate = chunk.unthresholded  # read only: shared by every goal

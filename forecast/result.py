@@ -94,6 +94,8 @@ def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: An
     With ``workers`` > 1 the chunks of all the runs are shared out among one set of
     processes, so that many small runs (a sensitivity analysis) gain as much as one
     large run. Each result is exactly ``simulate(scenario, sims, rng=rng)``.
+    The worker processes live until the last result is taken or the iterator is
+    closed: to stop early, wrap it in ``contextlib.closing``.
     """
     scenarios = list(scenarios)
     if not all(isinstance(s, Scenario) for s in scenarios):

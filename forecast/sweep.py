@@ -162,10 +162,12 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     total = len(goal_values) * len(by_duration)
     # One job per duration, or per batch of goals where the goal changes the path;
     # all of them share one set of workers.
+    # A batch's outcomes, and the chunks' pieces on their way (two per worker and one).
+    in_memory = sims + (2 * workers + 1) * min(sims, engine.SEED_BLOCK)
     jobs = []
     for at_duration in by_duration:
         if at_duration.goal_dependent:
-            batch = max(1, GOAL_BATCH_BYTES // (24 * sims))
+            batch = max(1, GOAL_BATCH_BYTES // (24 * in_memory))
             jobs += [engine.Job(at_duration, list(goal_values[k:k + batch]), sims, seed,
                                 keep_paths=False)
                      for k in range(0, len(goal_values), batch)]

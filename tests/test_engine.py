@@ -384,6 +384,8 @@ def test_simulate_many_is_simulate_of_each():
         forecast.simulate_many(scenarios, 0, rng=1)
     with pytest.raises(TypeError):
         forecast.simulate_many([s, CLOSED_FORM], 10, rng=1)
+    with pytest.raises(ValueError, match="sims"):  # a job without simulations
+        next(engine.run_jobs([engine.Job(s, [s.goal], 0, np.random.SeedSequence(1))]))
 
 
 def test_summary_is_consistent_with_the_arrays():

@@ -104,7 +104,9 @@ def test_goal_independent_sweep_simulates_once_per_duration(monkeypatch):
 
 def test_runs_shared_out_give_the_same_frames():
     """sweep and sensitivity share the chunks of all their runs among one set of
-    workers (engine.run_jobs): the frames are those of one process, bit for bit."""
+    workers (engine.run_jobs): the frames are those of one process, bit for bit.
+    (Four durations of 600 simulations: four chunks, two per worker, so the sweep
+    too goes to the workers.)"""
     scenario = forecast.load_scenario(LA_RUCHE)
     alone = sweep(scenario, [15000, 25000], DAYS, sims=600, rng=3)
     shared = sweep(scenario, [15000, 25000], DAYS, sims=600, rng=3, workers=2)
