@@ -215,7 +215,6 @@ class _Choice:
     ``when``, ``amount``, ``cost`` and ``kept`` give each category's meaning
     (``amount`` is NaN for a circle with a free ``pledge``, drawn apart);
     ``slot`` is its place in a simulation's ledger row: ``2 when + (not kept)``;
-    ``lost``: not kept (``slot`` is odd);
     ``thinned``: whether there is a post-goal factor at all.
     """
 
@@ -225,7 +224,6 @@ class _Choice:
     cost: np.ndarray
     kept: np.ndarray
     slot: np.ndarray
-    lost: np.ndarray
     thinned: bool
 
     @classmethod
@@ -248,7 +246,7 @@ class _Choice:
         return cls(alias=RawAlias(joint.ravel()), when=day,
                    amount=np.tile(np.repeat(amounts, K), W),
                    cost=np.tile(np.repeat(costs, K), W), kept=kept,
-                   slot=2 * day + ~kept, lost=~kept, thinned=phi < 1.0)
+                   slot=2 * day + ~kept, thinned=phi < 1.0)
 
 
 class _Plan:
@@ -481,7 +479,7 @@ class _Chunk:
                                                            minlength=D)
             self.circle_count[p.circle] += p.category.size
             if choice.thinned:  # then p is a circle's own part: its slot gives its sim
-                gone = np.flatnonzero(choice.lost.take(p.category))
+                gone = np.flatnonzero(~p.kept)
                 day = choice.when.take(p.category[gone])
                 lost.append((slot[gone] // (2 * D), day, p.circle * D + day,
                              p.amount[gone], p.cost[gone]))

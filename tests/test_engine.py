@@ -299,7 +299,8 @@ def test_goals_walked_together_are_each_walked_alone():
     for goal, outcome in zip(goals, together):
         alone = engine.run(s.with_(goal=goal), sims, seed)
         for name in outcome.__dataclass_fields__:
-            np.testing.assert_array_equal(getattr(outcome, name), getattr(alone, name), name)
+            np.testing.assert_array_equal(getattr(outcome, name), getattr(alone, name),
+                                          name)
     assert not np.array_equal(together[0].first_day, together[1].first_day)
 
 
