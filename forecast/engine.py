@@ -10,8 +10,8 @@ How a run is drawn (docs/model.md, "How the engine draws"):
    would pledge if the campaign were featured from day 0 and never reached its
    goal. Their number in each simulation comes by inversion of one uniform
    (``sampling``), so a higher conversion or reach never gives fewer of them under
-   the same seed; then one raw 64-bit word per pledger picks, from one alias table, its
-   day, its reward and whether it would still pledge after the goal. The boosted
+   the same seed; then one raw 64-bit word per pledger picks, by inversion of one
+   table, its day, its reward and whether it would still pledge after the goal. The boosted
    part of a featured flow is counted per (simulation, day), by inversion, so a
    larger boost never brings fewer. A source circle's would-be pledgers number
    Poisson(r p K) for K would-be pledgers of its source (within the campaign); each
@@ -53,7 +53,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .sampling import RawAlias, binomial_inverse, poisson_inverse, poisson_nonzero
+from .sampling import RawInverse, binomial_inverse, poisson_inverse, poisson_nonzero
 from .scenario import Circle, Scenario, Timing, circle_order
 
 __all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "Job", "run", "run_goals",
@@ -209,7 +209,7 @@ def _conversion(streams: _Streams, i: int, circle: Circle, n: int) -> np.ndarray
 
 @dataclass(frozen=True)
 class _Choice:
-    """One alias table over (when, reward tier, kept): a would-be pledger's day (or
+    """One table over (when, reward tier, kept): a would-be pledger's day (or
     lag), reward and whether it still pledges after the goal, from one raw word.
 
     ``when``, ``amount``, ``cost`` and ``kept`` give each category's meaning
@@ -218,7 +218,7 @@ class _Choice:
     ``thinned``: whether there is a post-goal factor at all.
     """
 
-    alias: RawAlias
+    table: RawInverse
     when: np.ndarray
     amount: np.ndarray
     cost: np.ndarray
@@ -243,7 +243,7 @@ class _Choice:
         joint = (when[:, None, None] * shares[None, :, None] * keep_share[None, None, :])
         day = np.repeat(np.arange(W), T * K)
         kept = np.tile(kept, W * T)
-        return cls(alias=RawAlias(joint.ravel()), when=day,
+        return cls(table=RawInverse(joint.ravel()), when=day,
                    amount=np.tile(np.repeat(amounts, K), W),
                    cost=np.tile(np.repeat(costs, K), W), kept=kept,
                    slot=2 * day + ~kept, thinned=phi < 1.0)
@@ -251,7 +251,7 @@ class _Choice:
 
 class _Plan:
     """What a scenario's draws need, computed once per run: circle order, rates of
-    reach and the alias tables of each circle's parts."""
+    reach and the category tables of each circle's parts."""
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
@@ -415,7 +415,7 @@ class _Chunk:
         circle = self.scenario.circles[i]
         choice = self.plan.choices[i, _BOOSTED if kind == _BOOSTED else _OWN]
         count = count.astype(np.int64)
-        category = choice.alias.draw(streams.words((i, _CHOICE, kind), count))
+        category = choice.table.draw(streams.words((i, _CHOICE, kind), count))
         amount = None
         if circle.pledge is not None and circle.pledge.sd > 0:
             value = streams.per_item((i, _VALUE, kind), count, "lognormal",

@@ -1,5 +1,5 @@
 """Exact samplers for the engine: counts by inversion of uniforms, and
-categories from raw 64-bit words (``RawAlias``).
+categories from raw 64-bit words (``RawInverse``).
 
 Inversion (the smallest k with F(k) >= u) makes a count a monotone function of
 its parameter for a fixed uniform: under the same seed, a higher conversion or a
@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["poisson_inverse", "poisson_nonzero", "binomial_inverse", "alias_table",
-           "RawAlias"]
+__all__ = ["poisson_inverse", "poisson_nonzero", "binomial_inverse", "RawInverse"]
 
 #: Means below which the walk starts at 0; from there on, near the answer (exact CDF).
 _WALK_FROM_ZERO_BELOW = 30.0
@@ -148,65 +147,52 @@ def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:
     return k.astype(np.int64).reshape(shape)
 
 
-def alias_table(probabilities) -> tuple[np.ndarray, np.ndarray]:
-    """Walker's alias table (Vose's construction) of a discrete distribution.
+class RawInverse:
+    """A discrete distribution drawn from raw 64-bit words by inversion: the shares'
+    cumulative sums, times 2**64 and floored, cut the words into one interval per
+    category, taken in order. A guide table indexed by a word's top ``bits`` names
+    the category at once, except in the buckets an interval ends in (at most one in
+    64 buckets per category), whose words are searched among the cuts.
 
-    Returns ``(threshold, alias)`` for ``RawAlias``. Probabilities are
-    normalised, so shares that sum to 1 within rounding are fine.
-    """
-    p = np.asarray(probabilities, dtype=float)
-    K = p.size
-    scaled = p * K / p.sum()
-    threshold = np.ones(K)
-    alias = np.arange(K)
-    small = [k for k in range(K) if scaled[k] < 1.0]
-    large = [k for k in range(K) if scaled[k] >= 1.0]
-    while small and large:
-        s, g = small.pop(), large.pop()
-        threshold[s], alias[s] = scaled[s], g
-        scaled[g] -= 1.0 - scaled[s]
-        (small if scaled[g] < 1.0 else large).append(g)
-    return threshold, alias
-
-
-class RawAlias:
-    """Walker's alias table drawn from raw 64-bit words: the top ``bits`` pick a
-    column ``k``, the other ``64 - bits`` are compared with the column's threshold.
-
-    One word per draw and integer arithmetic only: about two thirds of the time of
-    the same table drawn with uniforms. Each category's probability is its share rounded
-    to a multiple of ``2**-64`` per column, finer than a double's resolution.
+    One word per draw and integer arithmetic only, about two passes over the words.
+    Each category's probability is its share rounded to a multiple of ``2**-64``;
+    zero shares are never drawn.
     """
 
     def __init__(self, probabilities):
         p = np.asarray(probabilities, dtype=float)
         self.size = p.size
-        self.bits = max(1, int(np.ceil(np.log2(self.size))))
-        columns = 1 << self.bits
+        #: The categories that can be drawn, in order; the cuts end each one's words.
+        self.drawn = np.flatnonzero(p > 0)
+        # Divided by the last running sum, not by p.sum(): the last category's
+        # interval then carries one rounding, not those of every sum before it.
+        cdf = np.cumsum(p[self.drawn])
+        cdf = cdf[:-1] / cdf[-1]
+        self.cuts = np.minimum(np.floor(cdf * 2.0 ** 64), 2.0 ** 64 - 2.0 ** 11
+                               ).astype(np.uint64)
+        self.bits = int(np.clip(np.ceil(np.log2(64 * self.drawn.size)), 10, 20))
         self.shift = np.uint64(64 - self.bits)
-        # Padding categories have no probability: their columns send to an alias.
-        threshold, alias = alias_table(np.append(p, np.zeros(columns - p.size)))
-        self.alias = alias.astype(np.intp)
-        whole = threshold >= 1.0  # Vose leaves these their own alias
-        # Accept column k when word < (k << shift) + threshold * 2**(64 - bits).
-        width = 2.0 ** (64 - self.bits)
-        low = np.floor(np.where(whole, 0.0, threshold) * width).astype(np.uint64)
-        self.bound = (np.arange(columns, dtype=np.uint64) << self.shift) + low
-        self.bound[whole] = (np.arange(columns, dtype=np.uint64)[whole] << self.shift) | (
-            (np.uint64(1) << self.shift) - np.uint64(1))
+        first = np.arange(1 << self.bits, dtype=np.uint64) << self.shift
+        last = first | ((np.uint64(1) << self.shift) - np.uint64(1))
+        low = np.searchsorted(self.cuts, first, side="right")
+        dtype = np.int16 if p.size <= np.iinfo(np.int16).max else np.int32
+        #: The category of each bucket of words, or -1 where a cut falls inside it.
+        self.guide = np.where(low == np.searchsorted(self.cuts, last, side="right"),
+                              self.drawn[low], -1).astype(dtype)
 
     def probabilities(self) -> np.ndarray:
         """The exact probability of each category under uniform 64-bit words."""
-        width = 2.0 ** (64 - self.bits)
-        low = (self.bound - (np.arange(self.bound.size, dtype=np.uint64) << self.shift)
-               ).astype(float)
-        whole = self.alias == np.arange(self.alias.size)
-        low = np.where(whole, width, low)
-        p = np.bincount(np.arange(low.size), weights=low, minlength=low.size)
-        p += np.bincount(self.alias, weights=width - low, minlength=low.size)
-        return p[:self.size] / 2.0 ** 64
+        ends = [0, *(int(c) for c in self.cuts), 1 << 64]
+        p = np.zeros(self.size)
+        p[self.drawn] = [(b - a) / 2.0 ** 64 for a, b in zip(ends, ends[1:])]
+        return p
 
     def draw(self, words: np.ndarray) -> np.ndarray:
-        """Categories of raw uint64 ``words``, one each."""
-        column = (words >> self.shift).astype(np.intp)
-        return np.where(words < self.bound.take(column), column, self.alias.take(column))
+        """Categories of raw uint64 ``words``, one each (int16, or int32 beyond
+        32,767 categories)."""
+        category = self.guide.take((words >> self.shift).view(np.int64))
+        cut = np.flatnonzero(category < 0)
+        if cut.size:
+            category[cut] = self.drawn.take(
+                np.searchsorted(self.cuts, words.take(cut), side="right"))
+        return category

@@ -21,7 +21,7 @@ from scipy import stats
 import forecast
 from forecast import engine
 from forecast.scenario import Scenario, Timing
-from forecast.sampling import RawAlias, binomial_inverse, poisson_inverse, poisson_nonzero
+from forecast.sampling import RawInverse, binomial_inverse, poisson_inverse, poisson_nonzero
 
 import reference as ref
 
@@ -578,18 +578,23 @@ def test_probability_non_increasing_in_goal_with_momentum_and_post_goal_factor()
 # ----------------------------------------------------------------------------- samplers
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 90, 910, 1024])
-def test_raw_alias_probabilities_are_the_shares_to_double_precision(size):
+def test_raw_inverse_probabilities_are_the_shares_to_double_precision(size):
     """Exact: each category's probability, counted over all 2**64 words from the
-    table itself, equals its share to 1e-15; zero shares are never drawn."""
+    table itself, equals its share to 1e-15; zero shares are never drawn; a word
+    gets the category whose interval of words holds it, with or without the guide."""
     rng = np.random.default_rng(size)
     shares = rng.random(size)
     shares[rng.random(size) < 0.2] = 0.0
     shares[0] += 0.1
-    alias = RawAlias(shares)
-    np.testing.assert_allclose(alias.probabilities(), shares / shares.sum(), rtol=0,
+    table = RawInverse(shares)
+    np.testing.assert_allclose(table.probabilities(), shares / shares.sum(), rtol=0,
                                atol=1e-15)
     words = rng.bit_generator.random_raw(200_000)
-    drawn = np.bincount(alias.draw(words), minlength=size)
+    category = table.draw(words)
+    # The interval each word falls in, searched among all the cuts (no guide).
+    searched = table.drawn[np.searchsorted(table.cuts, words, side="right")]
+    np.testing.assert_array_equal(category, searched)
+    drawn = np.bincount(category, minlength=size)
     assert drawn.size == size and np.all(drawn[shares == 0] == 0)
     # Statistically too: every count within 5 SE of its expectation.
     p = shares / shares.sum()
