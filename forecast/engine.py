@@ -480,13 +480,14 @@ class _Chunk:
             self.circle_count[p.circle] += p.category.size
             if choice.thinned:  # then p is a circle's own part: its slot gives its sim
                 gone = np.flatnonzero(~p.kept)
-                day = choice.when.take(p.category[gone])
-                lost.append((slot[gone] // (2 * D), day, p.circle * D + day,
-                             p.amount[gone], p.cost[gone]))
+                lost.append((p.circle, slot[gone] // (2 * D),
+                             choice.when.take(p.category[gone]), p.amount[gone],
+                             p.cost[gone]))
         self.ledger = ledger.reshape(n, D, 2)
-        #: Settled pledgers who would not pledge after the goal, of every circle:
-        #: their simulation, day, (circle, day) cell, amount and reward cost.
-        self.lost = [np.concatenate(column) for column in zip(*lost)]
+        #: Settled pledgers who would not pledge after the goal, part by part (not
+        #: joined: a copy of them all costs more than a loop over a few parts):
+        #: their circle, and their simulation, day, amount and reward cost.
+        self.lost = lost
 
     # ---------------------------------------------------------------- the path
 
@@ -503,7 +504,7 @@ class _Chunk:
         featured circle was featured and the goal day (None: not known yet, nobody
         thinned); the money pledged each day, summed over simulations, shape (D,);
         and whether each open pledger pledges (by part)."""
-        n, D = self.n, self.D
+        D = self.D
         if goal_day is None or self.phi == 1.0:
             money = self.all_money.copy()
         else:
@@ -513,8 +514,8 @@ class _Chunk:
         if self.open:
             cell, amount = self.open_cells
             pledging = np.concatenate([pledges[id(p)] for p in self.open])
-            money += np.bincount(cell, weights=np.where(pledging, amount, 0.0),
-                                 minlength=n * D).reshape(n, D)
+            # In place (np.add.at): a bincount would fill and add a second (n, D).
+            np.add.at(money.reshape(-1), cell, np.where(pledging, amount, 0.0))
         daily = money.sum(axis=0)
         # What np.cumsum(money, axis=1) gives, in place and faster: day by day.
         for day in range(1, D):
@@ -786,14 +787,13 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
     reward_cost = chunk.settled_cost.copy()
     circle_money = chunk.circle_money.copy()
     circle_count = chunk.circle_count.copy()
-    if chunk.lost:
-        sim, day, cell, amount, cost = chunk.lost
+    for circle, sim, day, amount, cost in chunk.lost:
         gone = np.flatnonzero(day > goal_day[sim])
-        sim, cell = sim[gone], cell[gone]
+        sim = sim[gone]
         backers -= np.bincount(sim, minlength=n)
         np.subtract.at(reward_cost, sim, cost[gone])
-        np.subtract.at(circle_money.reshape(-1), cell, amount[gone])
-        circle_count -= np.bincount(cell // D, minlength=len(circles))
+        np.subtract.at(circle_money[circle], day[gone], amount[gone])
+        circle_count[circle] -= gone.size
     for part in chunk.open:
         ok = np.flatnonzero(fate[id(part)])
         sim = part.sim[ok]
