@@ -304,6 +304,27 @@ def test_goals_walked_together_are_each_walked_alone():
     assert not np.array_equal(together[0].first_day, together[1].first_day)
 
 
+def test_totals_only_walk_gives_the_full_walks_totals():
+    """A sweep's shorter walk (totals_only: no path after the last crossing, no
+    summaries) gives the full walk's gross, net and backers bit for bit, with amounts
+    that are not whole dollars; gross is the path's last day (paths are float32)."""
+    spec = copy.deepcopy(EVERYTHING)
+    spec["reward"] = [{"amount": 12.3, "share": 0.6, "unit_cost": 1.7},
+                      {"amount": 47.9, "share": 0.4, "unit_cost": 20.05}]
+    s = scenario(spec).with_(duration_days=8)
+    sims, seed = engine.SEED_BLOCK + 500, np.random.SeedSequence(3)
+    goals = [s.goal * k for k in (0.5, 1.0, 2.0)]
+    full = engine.run_goals(s, goals, sims, seed)
+    short = engine.run_goals(s, goals, sims, seed, totals_only=True)
+    for one, two in zip(full, short):
+        for name in ("gross", "net", "backers", "commitment_sum", "commitment_count"):
+            np.testing.assert_array_equal(getattr(one, name), getattr(two, name), name)
+        np.testing.assert_allclose(one.paths[:, -1], one.gross, rtol=1e-6)
+        assert (two.paths.size == two.daily_sum.size == two.circle_daily_sum.size
+                == two.circle_pledgers_sum.size == two.first_day.size == 0)
+    assert not np.array_equal(full[0].gross, full[2].gross)
+
+
 def test_workers_never_change_the_numbers():
     """Chunks shared out between processes give what one process gives, bit for bit,
     for every goal of a walk (momentum and post-goal factor make the path depend on
@@ -344,9 +365,9 @@ def test_a_plan_sent_to_another_process_draws_the_same():
     """Spawned workers (macOS, Windows) receive the plan pickled."""
     plan = engine._Plan(scenario(EVERYTHING).with_(duration_days=8))
     seed = np.random.SeedSequence(3)
-    here = engine._chunk_pieces(plan, seed, 0, 500, [3000.0], 500)[0]
+    here = engine._chunk_pieces(plan, seed, 0, 500, [3000.0], 500, False)[0]
     there = engine._chunk_pieces(pickle.loads(pickle.dumps(plan)), seed, 0, 500,
-                                 [3000.0], 500)[0]
+                                 [3000.0], 500, False)[0]
     for name in here.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(here, name), getattr(there, name), name)
 
