@@ -535,11 +535,6 @@ class _Chunk:
             shared.flags.writeable = False
         return running, daily, fate
 
-    @cached_property
-    def settled_gross(self) -> np.ndarray:
-        """Money of every settled pledger and commitment kept, per simulation."""
-        return self.all_money.sum(axis=1)
-
     def pledges(self, featured: dict[int, np.ndarray], goal_day: np.ndarray | None
                 ) -> dict[int, np.ndarray]:
         """Whether each would-be pledger not settled (or heard from) pledges, by
@@ -603,19 +598,17 @@ def run(scenario: Scenario, sims: int, seed: np.random.SeedSequence,
 
 def run_goals(scenario: Scenario, goals: list[float], sims: int,
               seed: np.random.SeedSequence, chunk_size: int = SEED_BLOCK,
-              totals_only: bool = False, workers: int = 1) -> list[Outcome]:
+              keep_paths: bool = True, workers: int = 1) -> list[Outcome]:
     """The campaigns of ``scenario`` run once for each goal, with the same random
     numbers: ``run(scenario.with_(goal=g), ...)`` for each g, drawing only once.
 
     Only the path depends on the goal (momentum, post-goal factor), so the would-be
     pledgers of each chunk are drawn once and the path found per goal.
-    With ``totals_only``, only ``gross``, ``net``, ``backers`` and the commitments
-    are found (what a sweep needs): the daily and per-circle sums, the milestones
-    and the paths are left empty (size 0), and each goal's walk is shorter. With
+    Without ``keep_paths`` no daily path is kept (``paths`` has no row). With
     ``workers`` > 1, that many processes take the chunks in turn; what each chunk
     adds is added in chunk order, so the numbers are those of one process.
     """
-    with closing(run_jobs([Job(scenario, goals, sims, seed, totals_only)], chunk_size,
+    with closing(run_jobs([Job(scenario, goals, sims, seed, keep_paths)], chunk_size,
                           workers)) as outcomes:
         return next(outcomes)
 
@@ -628,7 +621,7 @@ class Job:
     goals: list[float]
     sims: int
     seed: np.random.SeedSequence
-    totals_only: bool = False
+    keep_paths: bool = True
 
 
 def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
@@ -646,7 +639,7 @@ def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
         n_paths = _path_rows(job)
         goals = [float(g) for g in job.goals]
         tasks += [(k, first, min(first + chunk, job.sims), goals,
-                   max(0, min(first + chunk, n_paths) - first), job.totals_only)
+                   max(0, min(first + chunk, n_paths) - first))
                   for first in range(0, job.sims, chunk)]
     plans = [(_Plan(job.scenario), job.seed) for job in jobs]
     outs: list[Outcome] = []
@@ -662,15 +655,13 @@ def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
 
 def _path_rows(job: Job) -> int:
     """How many simulations of a job keep their daily path."""
-    return 0 if job.totals_only else min(job.sims, PATH_SIMS)
+    return min(job.sims, PATH_SIMS) if job.keep_paths else 0
 
 
 def _empty(job: Job) -> Outcome:
     """The outcome of a job's run, to be filled chunk by chunk."""
     sims, D = job.sims, job.scenario.duration_days
     C, M = len(job.scenario.circles), len(job.scenario.commitments)
-    if job.totals_only:
-        C = D = 0
     return Outcome(
         gross=np.empty(sims), net=np.empty(sims), backers=np.empty(sims, dtype=np.int64),
         daily_sum=np.zeros(D), circle_daily_sum=np.zeros((C, D)),
@@ -681,17 +672,15 @@ def _empty(job: Job) -> Outcome:
 
 
 def _chunk_pieces(plan: _Plan, seed: np.random.SeedSequence, first: int, stop: int,
-                  goals: list[float], path_rows: int, totals_only: bool) -> list[Outcome]:
+                  goals: list[float], path_rows: int) -> list[Outcome]:
     """What simulations ``first`` … ``stop`` - 1 add to the outcome of each goal."""
     prepared = _Chunk(plan, seed, first, stop)
-    return [_totals(prepared, goal) if totals_only else _walk(prepared, goal, path_rows)
-            for goal in goals]
+    return [_walk(prepared, goal, path_rows) for goal in goals]
 
 
 def _map_chunks(plans: list[tuple[_Plan, np.random.SeedSequence]], tasks: list[tuple],
                 workers: int) -> Iterator[list[Outcome]]:
-    """``_chunk_pieces`` of each task ``(job, first, stop, goals, path_rows,
-    totals_only)``, in
+    """``_chunk_pieces`` of each task ``(job, first, stop, goals, path_rows)``, in
     order: here, or in ``workers`` processes with at most ``workers + 1`` chunks
     under way or waiting (memory stays bounded). Fewer than two chunks per worker
     stay here: starting the processes would cost more than sharing saves."""
@@ -765,23 +754,23 @@ def _add(out: Outcome, piece: Outcome, first: int) -> None:
     out.paths[first:first + piece.paths.shape[0]] = piece.paths
 
 
-def _crossings(chunk: _Chunk, goal: float) -> tuple[dict[int, np.ndarray], np.ndarray,
-                                                     tuple | None]:
-    """The day each featured circle is featured and the goal day, towards ``goal``;
-    and ``path`` on them, if the last crossing left it as it was (else None).
+def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
+    """Find the chunk's paths towards ``goal``: what the chunk adds to its
+    outcome, with the first ``path_rows`` running totals.
 
     The thresholds (each featured circle's, the goal) are crossed in increasing
     order, since pledges are never negative: each crossing day is found on the
     path that the crossings before it allow."""
-    circles = chunk.scenario.circles
+    scenario, n, D = chunk.scenario, chunk.n, chunk.D
+    circles = scenario.circles
     featured = chunk.unfeatured()
     goal_day = None
     thresholds = sorted([(1.0, -1)] + [(circles[i].featured_at, i) for i in featured])
-    path = chunk.unthresholded  # read only: shared by every goal
+    running, daily, fate = chunk.unthresholded  # read only: shared by every goal
     for fraction, i in thresholds:
-        if path is None:
-            path = chunk.path(featured, goal_day)
-        day = _first_day(path[0], fraction * goal)
+        if running is None:
+            running, daily, fate = chunk.path(featured, goal_day)
+        day = _first_day(running, fraction * goal)
         if i < 0:
             goal_day = day
             stale = chunk.phi < 1.0
@@ -789,83 +778,41 @@ def _crossings(chunk: _Chunk, goal: float) -> tuple[dict[int, np.ndarray], np.nd
             featured[i] = day
             stale = True
         if stale:
-            path = None
-    return featured, goal_day, path
+            running = None
+    if running is None:
+        running, daily, fate = chunk.path(featured, goal_day)
+    gross = running[:, -1].copy()  # not a view that would keep `running` alive
 
-
-def _money(chunk: _Chunk, goal_day: np.ndarray, fate: dict[int, np.ndarray],
-           by_circle: tuple[np.ndarray, np.ndarray] | None = None
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gross, backers and reward cost of each simulation, given the goal day and the
-    fate of the open pledgers: the settled ledgers' totals, less the settled
-    pledgers lost after the goal, plus the open pledgers who pledge. Adds the same
-    to ``by_circle`` (money per circle and day, pledgers per circle) if given."""
-    n = chunk.n
-    gross = chunk.settled_gross.copy()
     backers = chunk.settled_count.copy()
     reward_cost = chunk.settled_cost.copy()
-    for circle, sim, day, amount, cost in chunk.lost:
-        gone = np.flatnonzero(day > goal_day[sim])
-        sim, amount = sim[gone], amount[gone]
-        np.subtract.at(gross, sim, amount)
-        backers -= np.bincount(sim, minlength=n)
-        np.subtract.at(reward_cost, sim, cost[gone])
-        if by_circle is not None:
-            np.subtract.at(by_circle[0][circle], day[gone], amount)
-            by_circle[1][circle] -= gone.size
-    for part in chunk.open:
-        ok = np.flatnonzero(fate[id(part)])
-        sim, amount = part.sim[ok], part.amount[ok]
-        gross += np.bincount(sim, weights=amount, minlength=n)
-        backers += np.bincount(sim, minlength=n)
-        reward_cost += np.bincount(sim, weights=part.cost[ok], minlength=n)
-        if by_circle is not None:
-            by_circle[0][part.circle] += np.bincount(part.day[ok], weights=amount,
-                                                     minlength=chunk.D)
-            by_circle[1][part.circle] += sim.size
-    return gross, backers, reward_cost
-
-
-def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
-    """Find the chunk's paths towards ``goal``: what the chunk adds to its
-    outcome, with the first ``path_rows`` running totals."""
-    D = chunk.D
-    featured, goal_day, path = _crossings(chunk, goal)
-    running, daily, fate = path or chunk.path(featured, goal_day)
     circle_money = chunk.circle_money.copy()
     circle_count = chunk.circle_count.copy()
-    gross, backers, reward_cost = _money(chunk, goal_day, fate,
-                                         (circle_money, circle_count))
+    for circle, sim, day, amount, cost in chunk.lost:
+        gone = np.flatnonzero(day > goal_day[sim])
+        sim = sim[gone]
+        backers -= np.bincount(sim, minlength=n)
+        np.subtract.at(reward_cost, sim, cost[gone])
+        np.subtract.at(circle_money[circle], day[gone], amount[gone])
+        circle_count[circle] -= gone.size
+    for part in chunk.open:
+        ok = np.flatnonzero(fate[id(part)])
+        sim = part.sim[ok]
+        backers += np.bincount(sim, minlength=n)
+        reward_cost += np.bincount(sim, weights=part.cost[ok], minlength=n)
+        circle_money[part.circle] += np.bincount(part.day[ok], weights=part.amount[ok],
+                                                 minlength=D)
+        circle_count[part.circle] += sim.size
+    kept = np.array([np.count_nonzero(k) for k in chunk.commitments], dtype=float)
     first_day = np.array([np.bincount(goal_day if fraction == 1.0
                                       else _first_day(running, fraction * goal),
                                       minlength=D + 1)[:D] for fraction in MILESTONES])
-    return _piece(chunk, gross, backers, reward_cost, daily_sum=daily,
-                  circle_daily_sum=circle_money, circle_pledgers_sum=circle_count,
-                  first_day=first_day, paths=running[:path_rows].astype(np.float32))
-
-
-def _totals(chunk: _Chunk, goal: float) -> Outcome:
-    """``_walk`` for gross, net and backers only (``Job.totals_only``): no path
-    after the last crossing, no daily or per-circle sums, no milestones."""
-    featured, goal_day, path = _crossings(chunk, goal)
-    fate = path[2] if path else chunk.pledges(featured, goal_day)
-    empty = np.zeros(0)
-    return _piece(chunk, *_money(chunk, goal_day, fate), daily_sum=empty,
-                  circle_daily_sum=np.zeros((0, 0)), circle_pledgers_sum=empty,
-                  first_day=np.zeros((len(MILESTONES), 0), dtype=np.int64),
-                  paths=np.zeros((0, 0), dtype=np.float32))
-
-
-def _piece(chunk: _Chunk, gross: np.ndarray, backers: np.ndarray,
-           reward_cost: np.ndarray, **summaries) -> Outcome:
-    """What a chunk adds to an outcome: net after fees and reward costs, and the
-    commitments kept, with the walk's ``summaries``."""
-    scenario = chunk.scenario
     fees = scenario.fees
-    kept = np.array([np.count_nonzero(k) for k in chunk.commitments], dtype=float)
     return Outcome(
         gross=gross, backers=backers,
         net=(gross * (1 - fees.platform_rate - fees.payment_rate)
              - fees.per_pledge * backers - reward_cost),
+        daily_sum=daily, circle_daily_sum=circle_money,
+        circle_pledgers_sum=circle_count,
         commitment_sum=np.array([c.amount for c in scenario.commitments]) * kept,
-        commitment_count=kept, **summaries)
+        commitment_count=kept, first_day=first_day,
+        paths=running[:path_rows].astype(np.float32))
