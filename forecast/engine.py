@@ -11,8 +11,8 @@ How a run is drawn (docs/model.md, "How the engine draws"):
    goal. Their number in each simulation comes by inversion of one uniform
    (``sampling``), so a higher conversion or reach never gives fewer of them under
    the same seed; then one raw 64-bit word per pledger picks, by inversion of one
-   table, its day, its reward and whether it would still pledge after the goal. The boosted
-   part of a featured flow is counted per (simulation, day), by inversion, so a
+   table, its day, its reward and whether it would still pledge after the goal. The
+   boosted part of a featured flow is counted per (simulation, day), by inversion, so a
    larger boost never brings fewer. A source circle's would-be pledgers number
    Poisson(r p K) for K would-be pledgers of its source (within the campaign); each
    hears from one of them, chosen at random, after a geometric lag.

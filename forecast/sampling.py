@@ -151,12 +151,12 @@ class RawInverse:
     """A discrete distribution drawn from raw 64-bit words by inversion: the shares'
     cumulative sums, times 2**64 and floored, cut the words into one interval per
     category, taken in order. A guide table indexed by a word's top ``bits`` names
-    the category at once, except in the buckets an interval ends in (at most one in
-    64 buckets per category), whose words are searched among the cuts.
+    the category at once, except in the buckets an interval ends in (one in 64 or
+    fewer, up to 16,384 categories), whose words are searched among the cuts.
 
     One word per draw and integer arithmetic only, about two passes over the words.
-    Each category's probability is its share rounded to a multiple of ``2**-64``;
-    zero shares are never drawn.
+    Each category's probability is its share to about 1e-16 (the cuts come from
+    doubles); zero shares are never drawn.
     """
 
     def __init__(self, probabilities):
