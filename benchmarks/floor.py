@@ -113,7 +113,7 @@ def main() -> None:
         running = made["ledger"][k][0].copy()
         for day in range(1, D):
             np.add(running[:, day], running[:, day - 1], out=running[:, day])
-        yield np.count_nonzero(running < goal, axis=1)
+        yield engine._first_day(running, goal)
 
     def every_chunk(step):
         for k, chunk in enumerate(chunks):
