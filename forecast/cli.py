@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from .engine import cores
+from .io import atomic_path
 from .sweep import recommend, sensitivity, sweep as run_sweep
 from .result import Result, package_version, simulate
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -232,26 +233,13 @@ class _Progress:
 
 
 def _write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so that
-    a failure leaves nothing half-written."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Write ``text`` to ``path`` whole or not at all (``io.atomic_path``)."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
-                                   suffix=".tmp")
+        with atomic_path(path) as temporary:
+            with open(temporary, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
     except OSError as error:
         raise click.ClickException(f"cannot write {path}: {error}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException as error:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(error, OSError):
-            raise click.ClickException(f"cannot write {path}: {error}") from None
-        raise
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:

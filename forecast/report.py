@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -33,6 +32,7 @@ from matplotlib.figure import Figure
 from . import plots
 from .assumptions import assumption_rows, file_sha256
 from .i18n import Labels, default_language
+from .io import atomic_path
 from .result import Result, normalize_seed, package_version, seed_label, simulate
 from .scenario import Scenario
 from .sweep import recommend, sensitivity, sweep
@@ -595,25 +595,11 @@ def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None
                     f"forecast={data.version}; lang={labels.lang}",
         "Creator": f"forecast {data.version}",
     }
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                         dir=path.parent)
-    os.close(handle)
-    try:
-        with matplotlib.rc_context(_STYLE):
-            with PdfPages(temporary, metadata=metadata) as pdf:
-                for number, (_, build) in enumerate(builders, start=1):
-                    figure = build(_footer(data, labels, number, len(builders)))
-                    pdf.savefig(figure)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_path(path) as temporary, matplotlib.rc_context(_STYLE):
+        with PdfPages(temporary, metadata=metadata) as pdf:
+            for number, (_, build) in enumerate(builders, start=1):
+                figure = build(_footer(data, labels, number, len(builders)))
+                pdf.savefig(figure)
     return [title for title, _ in builders]
 
 

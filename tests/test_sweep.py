@@ -2,6 +2,8 @@
 import importlib
 import json
 import math
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -253,6 +255,9 @@ def test_cli_sweep_csv_and_json(tmp_path):
     frame = pd.read_csv(target)
     assert list(frame.columns) == SWEEP_COLUMNS and len(frame) == 2
     assert [p.name for p in tmp_path.iterdir()] == ["sweep.csv"]  # no temporary left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
     data = json.loads(result.stdout)
     assert {"seed", "version", "sims", "rows", "recommendations"} <= set(data)
     assert data["seed"] == 2 and data["sims"] == 300
