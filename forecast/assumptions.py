@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .i18n import Labels
-from .scenario import Scenario
+from .scenario import Conversion, Scenario
 
 __all__ = ["toml_comments", "assumption_rows", "file_sha256"]
 
@@ -195,7 +195,6 @@ def _value(key: str, value: Any, labels: Labels) -> str:
 def _uncertainty(key: str, value: Any, labels: Labels) -> str:
     if key == "conversion" and isinstance(value, Mapping):
         if "mean" in value and value.get("sd", 0) > 0:
-            from .scenario import Conversion
             low, high = Conversion("beta", value["mean"], sd=value["sd"]).bounds
             return labels("beta", mean=labels.percent(value["mean"]),
                           sd=labels.percent(value["sd"]), low=labels.percent(low),

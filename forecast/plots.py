@@ -115,8 +115,7 @@ def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels,
     return ax
 
 
-def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels,
-               names: dict[str, str] | None = None) -> Axes:
+def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels) -> Axes:
     """Mean money pledged each day, stacked by circle: the U-curve.
 
     Parameters
@@ -125,8 +124,6 @@ def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels,
         ``Result.daily()``: ``day``, ``pledges_mean`` and a ``circle:NAME`` column
         per circle. What ``pledges_mean`` holds beyond the circles (pre-campaign
         commitments) is drawn as one more layer.
-    names : dict, optional
-        Display names by circle name.
     """
     day = daily_frame["day"].to_numpy()
     columns = [c for c in daily_frame.columns if c.startswith("circle:")]
@@ -135,7 +132,7 @@ def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels,
         name = column.split(":", 1)[1]
         values = daily_frame[column].to_numpy(float)
         ax.bar(day, values, bottom=bottom, width=0.85, color=PALETTE[k % len(PALETTE)],
-               label=(names or {}).get(name, name), linewidth=0)
+               label=name, linewidth=0)
         bottom += values
     rest = daily_frame["pledges_mean"].to_numpy(float) - bottom
     if np.any(rest > 1e-9 * max(1.0, float(bottom.max(initial=0)))):

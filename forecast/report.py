@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 
 from . import plots
 from .assumptions import assumption_rows, file_sha256
-from .i18n import Labels, default_language
+from .i18n import LANGUAGES, Labels, default_language
 from .io import atomic_path
 from .result import Result, normalize_seed, package_version, seed_label, simulate
 from .scenario import Scenario
@@ -164,7 +164,7 @@ def launch_effect(result: Result, days: int = LAUNCH_DAYS, quantile: float = 0.2
     weak = early < threshold
     if not weak.any():
         return None
-    success = result.totals[: paths.shape[0]] >= result.scenario.goal
+    success = result.success[: paths.shape[0]]
     return {"threshold": threshold, "probability_weak": float(success[weak].mean()),
             "share_weak": float(weak.mean()), "probability": result.probability()}
 
@@ -211,14 +211,20 @@ class _Page:
         fig = self.figure
         fig.text(0.04, 0.955, title, fontsize=20, fontweight="bold", va="top",
                  color=plots.MAIN)
-        top = 0.895
         if note:
-            lines = plots.wrap_text(note, _chars(0.92, 10))
-            fig.text(0.04, 0.905, "\n".join(lines), fontsize=10, va="top", color="#333333",
-                     linespacing=1.3)
-            top = 0.895 - 0.022 * len(lines)
+            fig.text(0.04, 0.905, "\n".join(self._note_lines(note)), fontsize=10,
+                     va="top", color="#333333", linespacing=1.3)
         fig.text(0.04, 0.025, footer, fontsize=7.5, color=plots.MUTED)
-        self.top = top
+        self.top = self.top_below(note)
+
+    @staticmethod
+    def _note_lines(note: str) -> list[str]:
+        return plots.wrap_text(note, _chars(0.92, 10))
+
+    @classmethod
+    def top_below(cls, note: str | None) -> float:
+        """Where the room of a page with ``note`` starts (page fraction, from the bottom)."""
+        return 0.895 - 0.022 * len(cls._note_lines(note)) if note else 0.895
 
     def axes(self, left: float, bottom: float, width: float, height: float):
         return self.figure.add_axes((left, bottom, width, height))
@@ -490,7 +496,7 @@ def _tornado_page(data: ReportData, labels: Labels, footer: str) -> Figure:
 _ASSUMPTION_WIDTHS = [0.24, 0.13, 0.21, 0.42]
 
 
-def _assumption_pages(data: ReportData, labels: Labels, output: str = "OUT.pdf"
+def _assumption_pages(data: ReportData, labels: Labels, output: str
                       ) -> list[tuple[str, Callable]]:
     """The assumption pages, paginated: (title, draw(footer) -> Figure) each."""
     rows = assumption_rows(data.scenario, data.text, labels)
@@ -503,9 +509,8 @@ def _assumption_pages(data: ReportData, labels: Labels, output: str = "OUT.pdf"
     s = data.scenario
     command = (f"forecast report {s.path} -o {output} --lang {labels.lang} "
                f"--sims {data.sims} --seed {data.seed}")
-    if not np.array_equal(np.sort(data.sweep["goal"].unique()),
-                          np.union1d(default_goals(s), [s.goal])):
-        goals = np.sort(data.sweep["goal"].unique())
+    goals = np.sort(data.sweep["goal"].unique())
+    if not np.array_equal(goals, np.union1d(default_goals(s), [s.goal])):
         steps = np.diff(goals)
         command += " --goals " + (f"{goals[0]:g}:{goals[-1]:g}:{steps[0]:g}"
                                   if len(goals) > 2 and np.allclose(steps, steps[0])
@@ -513,7 +518,6 @@ def _assumption_pages(data: ReportData, labels: Labels, output: str = "OUT.pdf"
     durations = sorted(data.sweep["duration_days"].unique())
     if durations != sorted(set(default_durations(s)) | {s.duration_days}):
         command += " --days " + ",".join(str(d) for d in durations)
-    goals = np.sort(data.sweep["goal"].unique())
     repro = [
         [labels["seed"], str(data.seed)], [labels["sims"], labels.number(data.sims)],
         [labels["version"], data.version], [labels["date"], data.date],
@@ -527,8 +531,7 @@ def _assumption_pages(data: ReportData, labels: Labels, output: str = "OUT.pdf"
                                  width_pt=0.6 * width_pt, fontsize=fontsize) / (72 * PAGE[1])
 
     # Paginate: the first page holds the reproduction block above the inputs.
-    note_lines = len(plots.wrap_text(labels["assumptions_note"], _chars(0.92, 10)))
-    room = (0.895 - 0.022 * note_lines - 0.02 - 0.08) * PAGE[1] * 72
+    room = (_Page.top_below(labels["assumptions_note"]) - 0.02 - 0.08) * PAGE[1] * 72
     pages: list[list[int]] = [[]]
     used = repro_h * PAGE[1] * 72 + 0.05 * PAGE[1] * 72
     header = plots.table_height(columns, [], widths=_ASSUMPTION_WIDTHS, width_pt=width_pt,
@@ -651,7 +654,7 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
     list of str
         The title of each page.
     """
-    if lang is not None and lang not in ("fr", "en"):
+    if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"lang = {lang!r} is not valid; expected 'fr' or 'en'")
     data = compute(scenario, sims=sims, rng=rng, goals=goals, durations=durations,
                    target=target, progress=progress, workers=workers)
