@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from .result import (check_whole, normalize_seed, package_version, seed_label,
-                     simulate_many, wilson_interval)
+from .result import (Result, check_whole, normalize_seed, package_version, seed_label,
+                     wilson_interval)
 from .scenario import Scenario, ScenarioError
 
 __all__ = ["sweep", "recommend", "sensitivity", "SWEEP_COLUMNS", "RECOMMEND_COLUMNS",
@@ -417,7 +417,7 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
     progress : callable, optional
         Called as ``progress(runs_done, runs_total)``.
     workers : int
-        Processes sharing the chunks of all the runs (``simulate_many``); never
+        Processes sharing the chunks of all the runs (``engine.run_jobs``); never
         changes the numbers.
 
     Returns
@@ -447,9 +447,12 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
             edit(raw, end)
             changed.append(Scenario.from_dict(raw, scenario.path))
     # All the runs share one set of workers: each is small, together they are not.
+    # Only their totals are read: no daily paths kept.
+    jobs = [engine.Job(s, [s.goal], int(sims), seed, keep_paths=False) for s in changed]
     probabilities = []
-    with closing(simulate_many(changed, int(sims), rng=seed, workers=workers)) as runs:
-        for result in runs:
+    with closing(engine.run_jobs(jobs, workers=workers)) as runs:
+        for job, (outcome,) in zip(jobs, runs):
+            result = Result(scenario=job.scenario, sims=int(sims), seed=seed, outcome=outcome)
             probabilities.append(result.probability())
             if progress is not None:
                 progress(len(probabilities), len(changed))
