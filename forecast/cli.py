@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from .engine import cores
+from .i18n import Labels, default_language
 from .io import atomic_path
 from .sweep import recommend, sensitivity, sweep as run_sweep
 from .result import Result, package_version, simulate
@@ -60,9 +61,8 @@ def _seed(seed: int | None) -> int:
 
 
 def _money(value: float | None, currency: str) -> str:
-    if value is None:
-        return "n/a"
-    return f"{currency}{value:,.0f}" if currency in ("$", "£") else f"{value:,.0f} {currency}"
+    """Whole amounts the way the English report writes them (``Labels.money``)."""
+    return "n/a" if value is None else Labels("en", currency).money(value, 0)
 
 
 def _dump(data: Any) -> str:
@@ -451,7 +451,6 @@ def report_command(scenario: str, output: str | None, lang: str | None, sims: in
           --lang fr --seed 2024
       forecast report models/seed-1000-friends.toml --lang en --goals 15000:35000:1000
     """
-    from .i18n import default_language
     from .report import build_report
 
     loaded = _load(scenario)

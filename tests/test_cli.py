@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import forecast
-from forecast.cli import main
+from forecast.cli import _money, main
 
 import reference as ref
 
@@ -76,6 +76,15 @@ def test_text_output_reports_probability_seed_and_circles():
     for name in ("entourage", "amis des amis", "visiteurs La Ruche"):
         assert name in result.stdout
     assert "Need covered" in result.stdout
+
+
+def test_amounts_are_written_as_in_the_english_report():
+    """The sign before the symbol, and the symbol first for $, £ and € alike."""
+    assert _money(20_000, "$") == "$20,000"
+    assert _money(-1_234.4, "$") == "-$1,234"
+    assert _money(20_000, "€") == "€20,000"
+    assert _money(5, "CHF") == "5 CHF"
+    assert _money(None, "$") == "n/a"
 
 
 def test_without_seed_a_fresh_seed_is_reported_and_reproduces_the_run():
