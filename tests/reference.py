@@ -63,6 +63,11 @@ def fade(duration_days: int, fade_after_days: float = 45.0, fade_per_day: float 
     return math.exp(-fade_per_day * max(0.0, duration_days - fade_after_days))
 
 
+def mean_se(values: np.ndarray) -> float:
+    """Standard error of the mean of simulated values (sample sd / sqrt(n))."""
+    return float(np.std(values, ddof=1) / math.sqrt(values.size))
+
+
 def lag_q(lag_days: float) -> float:
     """q of the geometric lag P(L = k) = (1 - q) q^k with mean lag_days."""
     return lag_days / (1 + lag_days)

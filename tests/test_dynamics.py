@@ -22,9 +22,7 @@ import reference as ref
 Z = 5.0
 
 
-def mean_se(values: np.ndarray) -> float:
-    """Standard error of a simulated mean: sample sd / sqrt(n)."""
-    return float(np.std(values, ddof=1) / math.sqrt(values.size))
+mean_se = ref.mean_se
 
 
 def probability_se(p: float, n: int) -> float:
@@ -128,7 +126,8 @@ def test_a_circle_hears_only_from_the_pledgers_of_a_capped_source():
     capped, theirs = decode(result.totals, 1000, 1_000_000)
     assert capped.max() <= 4
     third = spec["circle"][2]
-    bound = third["reach_per_pledger"] * (0.2 + 0.6) / 2 * 4
+    bound = (third["reach_per_pledger"] * ref.conversion_mean(third["conversion"])
+             * spec["circle"][1]["size"])
     assert theirs.mean() <= bound + Z * mean_se(theirs.astype(float))
 
 

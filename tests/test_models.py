@@ -1,20 +1,13 @@
 """The shipped examples say what their comments claim."""
-import math
 from pathlib import Path
 
 import numpy as np
 
 import forecast
 
+import reference as ref
+
 MODELS = Path(__file__).resolve().parent.parent / "models"
-
-
-def u_curve(days, launch_share=0.30, launch_days=2.0, final_share=0.20, final_days=2.0):
-    """docs/model.md's w(t), written out again for these checks."""
-    launch = [math.exp(-t / launch_days) for t in range(days)]
-    final = [math.exp(-(days - 1 - t) / final_days) for t in range(days)]
-    return [launch_share * a / sum(launch) + final_share * b / sum(final)
-            + (1 - launch_share - final_share) / days for a, b in zip(launch, final)]
 
 
 def test_seed_example_expected_total_is_the_seeds_arithmetic():
@@ -23,9 +16,11 @@ def test_seed_example_expected_total_is_the_seeds_arithmetic():
     entourage, friends = scenario.circles
     days = scenario.duration_days
     pledgers = entourage.size * entourage.conversion.mean
-    q = friends.lag_days / (1 + friends.lag_days)
-    landing = sum(pledgers * w * (1 - q ** (days - s))
-                  for s, w in enumerate(u_curve(days)))
+    q = ref.lag_q(friends.lag_days)
+    t = entourage.timing
+    weights = ref.day_weights(days, t.launch_share, t.launch_days, t.final_share,
+                              t.final_days)
+    landing = sum(pledgers * w * (1 - q ** (days - s)) for s, w in enumerate(weights))
     offspring = friends.reach_per_pledger * friends.conversion.mean * landing
     amount = scenario.rewards[0].amount
     expected = amount * (pledgers + offspring)
@@ -33,8 +28,7 @@ def test_seed_example_expected_total_is_the_seeds_arithmetic():
     assert abs(offspring - 250) < 0.05          # "as many again"
     assert abs(expected - 25_000) < 5           # the seed's $25,000
     result = forecast.simulate(scenario, 100_000, rng=11)
-    standard_error = result.totals.std() / math.sqrt(result.sims)
-    assert abs(result.totals.mean() - expected) < 5 * standard_error
+    assert abs(result.totals.mean() - expected) < 5 * ref.mean_se(result.totals)
 
 
 def test_la_ruche_example_is_a_plausible_la_ruche_campaign():

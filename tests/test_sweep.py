@@ -24,6 +24,7 @@ LA_RUCHE = ROOT / "models" / "la-ruche-lunch-box.toml"
 FRIENDS = ROOT / "models" / "seed-1000-friends.toml"
 MODELS = [FRIENDS, LA_RUCHE]
 DAYS = [30, 45, 60, 90]
+GOALS = np.arange(8000, 41001, 3000)
 SIMS = 2000
 
 
@@ -33,15 +34,14 @@ def sweeps():
     found = {}
     for path in MODELS:
         scenario = forecast.load_scenario(path)
-        goals = np.arange(8000, 41001, 3000)
-        found[path.name] = scenario, sweep(scenario, goals, DAYS, sims=SIMS, rng=11)
+        found[path.name] = scenario, sweep(scenario, GOALS, DAYS, sims=SIMS, rng=11)
     return found
 
 
 def test_frame_shape_and_attrs(sweeps):
     for scenario, frame in sweeps.values():
         assert list(frame.columns) == SWEEP_COLUMNS
-        assert len(frame) == 12 * len(DAYS)
+        assert len(frame) == len(GOALS) * len(DAYS)
         assert sorted(frame["duration_days"].unique()) == DAYS
         assert frame.attrs["seed"] == 11 and frame.attrs["sims"] == SIMS
         assert frame.attrs["version"] == forecast.__version__
