@@ -150,9 +150,12 @@ def file_sha256(path: str | Path) -> str:
 
 _MONEY = {"goal", "need", "amount", "unit_cost", "budget", "cost_per_click", "per_pledge"}
 _PERCENT = {"launch_share", "final_share", "share", "probability", "platform_rate",
-            "payment_rate", "fade_per_day"}
-_DURATION = {"duration_days", "launch_days", "final_days", "fade_after_days", "lag_days"}
+            "payment_rate", "fade_per_day", "surge_half_progress"}
+_DURATION = {"duration_days", "launch_days", "final_days", "reach_days", "lag_days"}
 _DAY_INDEX = {"start_day", "end_day", "day"}
+#: The [dynamics] keys the assumptions list, in this order.
+DYNAMICS_KEYS = ("post_goal_factor", "appeal_sd", "surge_half_progress", "surge_steepness",
+                 "reach_days", "fade_per_day")
 
 
 def _percent(fraction: float, labels: Labels) -> str:
@@ -269,8 +272,8 @@ def assumption_rows(scenario: Scenario, text: str | None, labels: Labels
              raw.get("timing", {}), labels["default"])
     section(labels["section_dynamics"], "dynamics")
     inputs(raw.get("dynamics", {}), "dynamics")
-    defaults({"post_goal_factor": d.post_goal_factor, "fade_after_days": d.fade_after_days,
-              "fade_per_day": d.fade_per_day}, raw.get("dynamics", {}), labels["default"])
+    defaults({name: getattr(d, name) for name in DYNAMICS_KEYS}, raw.get("dynamics", {}),
+             labels["default"])
 
     for array, title in (("reward", "section_reward"), ("circle", "section_circle"),
                          ("commitment", "section_commitment")):

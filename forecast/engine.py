@@ -52,12 +52,14 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy.special import ndtri
 
 from .sampling import RawInverse, binomial_inverse, poisson_inverse, poisson_nonzero
 from .scenario import Circle, Scenario, Timing, circle_order
 
 __all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "Job", "run", "run_goals",
-           "run_jobs", "day_weights", "fade_factor", "flow_reach", "lag_ratio"]
+           "run_jobs", "day_weights", "fade_factor", "flow_reach", "lag_ratio",
+           "surge_start", "surge_shares", "surge_strength"]
 
 #: Simulations per random stream block: the unit of reproducibility.
 SEED_BLOCK = 8_192
@@ -67,12 +69,17 @@ PATH_SIMS = 100_000
 MILESTONES = (0.25, 0.50, 0.75, 1.00)
 
 # What a stream is for: each circle has one stream per purpose and part.
-_CONVERSION, _COUNT, _CHOICE, _PARENT, _VALUE = range(5)
+_CONVERSION, _COUNT, _CHOICE, _PARENT, _VALUE, _SURGE = range(6)
 _COMMITMENT = 1_000  # + commitment index
+#: The campaign-wide streams (the appeal): a key no circle index reaches.
+_CAMPAIGN, _APPEAL = 2**31 - 1, 0
 # The parts of a circle's would-be pledgers: its own (stock, flow, the base of a
 # featured flow); the boosted part of a featured flow; for a source circle, those
 # hearing from part k of its source (_HEARING + k).
 _OWN, _BOOSTED, _HEARING = 0, 1, 2
+#: The pledgers of a circle's own part that come with the final surge, split off it
+#: (their fate hangs on the progress when the final window opens).
+_FINAL = 2**31 - 1
 
 
 def day_weights(timing: Timing, duration_days: int) -> np.ndarray:
@@ -95,14 +102,62 @@ def day_weights(timing: Timing, duration_days: int) -> np.ndarray:
 
 
 def fade_factor(scenario: Scenario, duration_days: int | None = None) -> float:
-    """How much of a stock circle's conversion survives a long campaign.
+    """How much of a stock circle's conversion a campaign of D days keeps.
 
-    ``exp(-fade_per_day * max(0, D - fade_after_days))``: intent fades over a long
-    plateau (docs/model.md, "Duration"). Exactly 1 for D <= fade_after_days.
+    ``g(D) = (1 - exp(-D / τr)) exp(-λ D) / g*`` with τr = ``reach_days`` (the owner
+    needs time to reach their people) and λ = ``fade_per_day`` (intent fades over a
+    long plateau), scaled by its largest value g* so that the best duration for a
+    stock circle keeps all of its conversion (docs/model.md, "Duration"). With
+    λ > 0 and τr > 0 the peak is at ``D* = τr ln(1 + 1 / (λ τr))``; τr = 0 drops the
+    first factor, λ = 0 the second. Smooth in D: no kink.
     """
     days = scenario.duration_days if duration_days is None else duration_days
     d = scenario.dynamics
-    return math.exp(-d.fade_per_day * max(0.0, days - d.fade_after_days))
+    tau, lam = d.reach_days, d.fade_per_day
+
+    def g(x: float) -> float:
+        reached = -math.expm1(-x / tau) if tau > 0 else 1.0
+        return reached * math.exp(-lam * x)
+
+    if tau > 0 and lam > 0:
+        best = g(tau * math.log1p(1.0 / (lam * tau)))
+    elif tau > 0:
+        best = 1.0  # the supremum, approached as D grows
+    else:
+        best = 1.0  # g(0) = 1
+    return g(days) / best
+
+
+def surge_start(scenario: Scenario, duration_days: int | None = None) -> int:
+    """The first day of the final window, ``max(1, D - ceil(3 τc))`` for the
+    campaign's ``final_days`` τc: the surge is held to the progress at the end of
+    the day before (docs/model.md, "The final surge needs the goal in sight")."""
+    days = scenario.duration_days if duration_days is None else duration_days
+    return max(1, days - math.ceil(3 * scenario.timing.final_days))
+
+
+def surge_shares(timing: Timing, duration_days: int, start: int) -> np.ndarray:
+    """σ(t): the share of a circle's would-be pledgers of day t that come with the
+    final surge, ``c F(t) / w(t)`` on the days of the final window (t >= start),
+    0 before it. Shape (D,)."""
+    D = duration_days
+    t = np.arange(D, dtype=float)
+    final = np.exp(-(D - 1 - t) / timing.final_days)
+    surge = timing.final_share * final / final.sum()
+    weights = day_weights(timing, D)
+    share = np.divide(surge, weights, out=np.zeros(D), where=weights > 0)
+    share[:start] = 0.0
+    return np.minimum(share, 1.0)
+
+
+def surge_strength(progress: np.ndarray, half: float, steepness: float) -> np.ndarray:
+    """``s(x) = x^k / (x^k + h^k)``: how much of the final surge a campaign at
+    progress x (pledged / goal when the final window opens) gets; 1 for h = 0."""
+    if half <= 0:
+        return np.ones_like(progress)
+    ratio = np.power(np.maximum(progress, 0.0) / half, steepness)
+    return ratio / (1.0 + ratio) if np.all(np.isfinite(ratio)) else np.where(
+        np.isfinite(ratio), ratio / (1.0 + ratio), 1.0)
 
 
 def flow_reach(circle: Circle, duration_days: int) -> np.ndarray:
@@ -197,6 +252,16 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
+def _appeal(streams: _Streams, sd: float, n: int) -> np.ndarray:
+    """The campaign's appeal A, lognormal with mean 1 and log-scale sd ``sd``, one
+    per simulated campaign, shape (n,); exactly 1 when sd = 0. By inversion of one
+    uniform, so that under the same seed a larger sd spreads the same campaigns."""
+    if sd == 0:
+        return np.ones(n)
+    u = np.maximum(streams.per_sim((_CAMPAIGN, _APPEAL)), np.finfo(float).tiny)
+    return np.exp(sd * ndtri(u) - sd * sd / 2)
+
+
 def _conversion(streams: _Streams, i: int, circle: Circle, n: int) -> np.ndarray:
     """The conversion rate of each simulated campaign, shape (n,)."""
     conv = circle.conversion
@@ -263,6 +328,17 @@ class _Plan:
         #: The featured circles, whose thresholds the path crosses with the goal's.
         self.featured = [i for i, c in enumerate(scenario.circles)
                          if c.featured_at is not None]
+        #: The final window's first day and each stock or flow circle's σ(t), when
+        #: the surge's strength depends on the progress (else None and {}).
+        self.surge_start: int | None = None
+        self.surge: dict[int, np.ndarray] = {}
+        if scenario.dynamics.surge_half_progress > 0:
+            start = surge_start(scenario)
+            for i, circle in enumerate(scenario.circles):
+                if circle.kind != "source" and circle.timing.final_share > 0:
+                    self.surge[i] = surge_shares(circle.timing, D, start)
+            if self.surge:
+                self.surge_start = start
         for i, circle in enumerate(scenario.circles):
             if circle.kind == "stock":
                 when = day_weights(circle.timing, D)
@@ -285,13 +361,17 @@ class _Part:
     order, all within the campaign (day < D): the category each drew
     (``_Choice``), and, built when first needed, their simulation, day, amount,
     reward cost and post-goal mark. ``parent`` indexes the pledgers of ``source``
-    (a part of the source circle) each one heard from."""
+    (a part of the source circle) each one heard from. ``mark``: see below."""
 
     def __init__(self, circle: int, kind: int, choice: _Choice, per_sim: np.ndarray,
                  category: np.ndarray, sim: np.ndarray | None = None,
                  day: np.ndarray | None = None, amount: np.ndarray | None = None,
-                 source: "_Part | None" = None, parent: np.ndarray | None = None):
+                 source: "_Part | None" = None, parent: np.ndarray | None = None,
+                 mark: np.ndarray | None = None):
         self.circle, self.kind, self.choice = circle, kind, choice
+        #: For pledgers of the final surge: each pledges iff its mark < s(x) of its
+        #: campaign (others in the part: mark -inf). None: no surge pledger.
+        self.mark = mark
         self.per_sim, self.category = per_sim, category
         self.free_amount = amount is not None
         self.source, self.parent = source, parent
@@ -349,7 +429,9 @@ class _Chunk:
         self.phi = scenario.dynamics.post_goal_factor
         streams = _Streams(seed, first, stop)
         circles = scenario.circles
-        rate = [_conversion(streams, i, c, n) for i, c in enumerate(circles)]
+        appeal = _appeal(streams, scenario.dynamics.appeal_sd, n)
+        rate = [np.minimum(_conversion(streams, i, c, n) * appeal, 1.0)
+                for i, c in enumerate(circles)]
         self.parts: list[_Part] = []
         for i in plan.order:
             self.parts.extend(self._draw(streams, i, rate[i]))
@@ -385,7 +467,7 @@ class _Chunk:
         if circle.kind == "stock":
             count = binomial_inverse(streams.per_sim((i, _COUNT)), circle.size,
                                      rate * plan.fade)
-            return [self._pledgers(streams, i, _OWN, count)]
+            return self._final(streams, i, [self._pledgers(streams, i, _OWN, count)])
         if circle.kind == "flow":
             reach = plan.reach[i]
             count = poisson_inverse(streams.per_sim((i, _COUNT)), rate * reach.sum())
@@ -398,7 +480,7 @@ class _Chunk:
                 day = np.repeat(cell % self.D, cells)
                 count = np.bincount(cell // self.D, weights=cells, minlength=n)
                 parts.append(self._pledgers(streams, i, _BOOSTED, count, day))
-            return parts
+            return self._final(streams, i, parts)
         parts = []
         heard = self.scenario.circles.index(self.scenario.circle(circle.source))
         for k, source in enumerate(p for p in self.parts if p.circle == heard):
@@ -406,6 +488,46 @@ class _Chunk:
             count = poisson_inverse(streams.per_sim((i, _COUNT, _HEARING + k)), mean)
             parts.append(self._pledgers(streams, i, _HEARING + k, count, source=source))
         return parts
+
+    def _final(self, streams: _Streams, i: int, parts: list[_Part]) -> list[_Part]:
+        """Mark the would-be pledgers of circle ``i`` who come with the final surge.
+
+        A would-be pledger on day t of the final window is one of the surge's with
+        probability σ(t) (``surge_shares``), by a uniform u of its own; it then
+        pledges only if ``u / σ(t) < s(x)``, the surge's strength for its campaign.
+        So it pledges with probability ``1 - σ(t) (1 - s(x))``, and a stronger
+        surge never means fewer pledgers. The surge pledgers of the circle's own
+        part are split off into a part of their own (kind ``_FINAL``); the
+        boosted part, looked at per path anyway, keeps them, marked."""
+        sigma = self.plan.surge.get(i)
+        if sigma is None:
+            return parts
+        out = []
+        for part in parts:
+            share = sigma.take(part.day)
+            window = np.flatnonzero(share > 0)
+            u = streams.per_item((i, _SURGE, part.kind),
+                                 np.bincount(part.sim[window], minlength=self.n))
+            surging = u < share[window]
+            pick = window[surging]
+            mark = u[surging] / share[pick]
+            if part.kind == _BOOSTED:
+                part.mark = np.full(part.sim.size, -np.inf)
+                part.mark[pick] = mark
+                out.append(part)
+                continue
+            rest = np.ones(part.sim.size, dtype=bool)
+            rest[pick] = False
+            free = part.amount if part.free_amount else None
+            out.append(_Part(i, part.kind, part.choice,
+                             np.bincount(part.sim[rest], minlength=self.n),
+                             part.category[rest],
+                             amount=None if free is None else free[rest]))
+            out.append(_Part(i, _FINAL, part.choice,
+                             np.bincount(part.sim[pick], minlength=self.n),
+                             part.category[pick], sim=part.sim[pick], day=part.day[pick],
+                             amount=None if free is None else free[pick], mark=mark))
+        return out
 
     def _pledgers(self, streams: _Streams, i: int, kind: int, count: np.ndarray,
                   day: np.ndarray | None = None, source: _Part | None = None) -> _Part:
@@ -498,19 +620,22 @@ class _Chunk:
         return (np.concatenate([p.sim * self.D + p.day for p in self.open]),
                 np.concatenate([p.amount for p in self.open]))
 
-    def path(self, featured: dict[int, np.ndarray], goal_day: np.ndarray | None
+    def path(self, featured: dict[int, np.ndarray], goal_day: np.ndarray | None,
+             strength: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
         """The running total of each simulation, shape (n, D), given the day each
-        featured circle was featured and the goal day (None: not known yet, nobody
-        thinned); the money pledged each day, summed over simulations, shape (D,);
-        and whether each open pledger pledges (by part)."""
+        featured circle was featured, the goal day (None: not known yet, nobody
+        thinned) and the final surge's strength s(x) of each simulation (None: no
+        surge pledger pledges; exact before the final window); the money pledged
+        each day, summed over simulations, shape (D,); and whether each open
+        pledger pledges (by part)."""
         D = self.D
         if goal_day is None or self.phi == 1.0:
             money = self.all_money.copy()
         else:
             money = np.where(np.arange(D) > goal_day[:, None], self.kept_money,
                              self.all_money)
-        pledges = self.pledges(featured, goal_day)
+        pledges = self.pledges(featured, goal_day, strength)
         if self.open:
             cell, amount = self.open_cells
             pledging = np.concatenate([pledges[id(p)] for p in self.open])
@@ -535,13 +660,14 @@ class _Chunk:
             shared.flags.writeable = False
         return running, daily, fate
 
-    def pledges(self, featured: dict[int, np.ndarray], goal_day: np.ndarray | None
-                ) -> dict[int, np.ndarray]:
+    def pledges(self, featured: dict[int, np.ndarray], goal_day: np.ndarray | None,
+                strength: np.ndarray | None = None) -> dict[int, np.ndarray]:
         """Whether each would-be pledger not settled (or heard from) pledges, by
         ``id`` of its part: boosted ones only after the day their circle was
-        featured, those hearing from someone only if that one pledged, and, after
-        the goal, only those kept by the post-goal factor; a source circle's
-        ``size`` caps the rest, in day order."""
+        featured, those hearing from someone only if that one pledged, those of
+        the final surge only if their mark is below their campaign's strength,
+        and, after the goal, only those kept by the post-goal factor; a source
+        circle's ``size`` caps the rest, in day order."""
         circles = self.scenario.circles
         fate: dict[int, np.ndarray] = {}
         for i in self.plan.order:
@@ -552,6 +678,9 @@ class _Chunk:
                     ok &= part.day > featured[i][part.sim]
                 if part.source is not None:
                     ok &= fate[id(part.source)][part.parent]
+                if part.mark is not None:
+                    ok &= (part.mark < strength[part.sim] if strength is not None
+                           else part.mark < 0)
                 if part.kept is not None and goal_day is not None:
                     ok &= part.kept | (part.day <= goal_day[part.sim])
                 fate[id(part)] = ok
@@ -754,22 +883,23 @@ def _add(out: Outcome, piece: Outcome, first: int) -> None:
     out.paths[first:first + piece.paths.shape[0]] = piece.paths
 
 
-def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
-    """Find the chunk's paths towards ``goal``: what the chunk adds to its
-    outcome, with the first ``path_rows`` running totals.
+def _cross(chunk: _Chunk, goal: float, strength: np.ndarray | None, shared: bool):
+    """Cross the thresholds towards ``goal`` (each featured circle's, the goal) in
+    increasing order, since pledges are never negative: each crossing day is found
+    on the path that the crossings before it allow. With ``shared``, the chunk's
+    path before any threshold (the same for every goal) is the first one.
 
-    The thresholds (each featured circle's, the goal) are crossed in increasing
-    order, since pledges are never negative: each crossing day is found on the
-    path that the crossings before it allow."""
-    scenario, n, D = chunk.scenario, chunk.n, chunk.D
-    circles = scenario.circles
+    Returns the running totals, the daily sums, the fates of the open pledgers,
+    the day each featured circle was featured and the goal day."""
+    circles = chunk.scenario.circles
     featured = chunk.unfeatured()
     goal_day = None
-    thresholds = sorted([(1.0, -1)] + [(circles[i].featured_at, i) for i in featured])
-    running, daily, fate = chunk.unthresholded  # read only: shared by every goal
+    thresholds = sorted([(1.0, -1)] + [(circles[i].featured_at, i)
+                                       for i in chunk.plan.featured])
+    running, daily, fate = chunk.unthresholded if shared else (None, None, None)
     for fraction, i in thresholds:
         if running is None:
-            running, daily, fate = chunk.path(featured, goal_day)
+            running, daily, fate = chunk.path(featured, goal_day, strength)
         day = _first_day(running, fraction * goal)
         if i < 0:
             goal_day = day
@@ -780,7 +910,28 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
         if stale:
             running = None
     if running is None:
-        running, daily, fate = chunk.path(featured, goal_day)
+        running, daily, fate = chunk.path(featured, goal_day, strength)
+    return running, daily, fate, featured, goal_day
+
+
+def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
+    """Find the chunk's paths towards ``goal``: what the chunk adds to its
+    outcome, with the first ``path_rows`` running totals.
+
+    With a final surge that depends on the progress, the path is found twice: first
+    without the surge's pledgers, which is exact up to the end of the day before
+    the final window (they all come later, and every threshold acts only on the
+    days after its crossing), giving each campaign's progress x then and so the
+    surge's strength s(x); then with them."""
+    scenario, n, D = chunk.scenario, chunk.n, chunk.D
+    start = chunk.plan.surge_start
+    running, daily, fate, featured, goal_day = _cross(chunk, goal, None, shared=True)
+    if start is not None:
+        dyn = scenario.dynamics
+        strength = surge_strength(running[:, start - 1] / goal, dyn.surge_half_progress,
+                                  dyn.surge_steepness)
+        running, daily, fate, featured, goal_day = _cross(chunk, goal, strength,
+                                                          shared=False)
     gross = running[:, -1].copy()  # not a view that would keep `running` alive
 
     backers = chunk.settled_count.copy()

@@ -21,6 +21,10 @@ __all__ = [
 ]
 
 
+#: Above this log-scale spread the appeal's mean (1) is dominated by rare huge draws.
+MAX_APPEAL_SD = 3.0
+
+
 class ScenarioError(ValueError):
     """A scenario that cannot be simulated, with a message naming file, key and value."""
 
@@ -79,14 +83,23 @@ class Dynamics:
     """Campaign-wide, path- and duration-dependent mechanisms (docs/model.md).
 
     ``post_goal_factor`` multiplies every circle's daily intensity from the day
-    after the goal is reached. Stock-circle conversion fades by ``exp(-fade_per_day * (D -
-    fade_after_days))`` for a campaign of D > ``fade_after_days`` days.
+    after the goal is reached. ``appeal_sd`` is the log-scale spread of the appeal
+    A, a lognormal of mean 1 drawn once per simulated campaign that multiplies
+    every circle's conversion. The final surge's strength is
+    ``s(x) = x^k / (x^k + h^k)`` of the progress x when the final window opens
+    (``h = surge_half_progress``, ``k = surge_steepness``; h = 0: always full).
+    A stock circle's conversion is multiplied by
+    ``g(D) ∝ (1 - exp(-D / reach_days)) exp(-fade_per_day D)``, scaled to peak at 1.
+    The defaults of the four fitted keys come from ``forecast calibrate`` on the
+    training campaigns (docs/model.md, "Calibration").
     """
 
     post_goal_factor: float = 1.0
-    fade_after_days: float = 45.0
-    fade_per_day: float = 0.01
-
+    appeal_sd: float = 0.63
+    surge_half_progress: float = 0.097
+    surge_steepness: float = 8.3
+    reach_days: float = 20.0
+    fade_per_day: float = 0.0041
 
 @dataclass(frozen=True)
 class Conversion:
@@ -224,9 +237,13 @@ class Scenario:
 
     @property
     def goal_dependent(self) -> bool:
-        """True when the path depends on the goal (momentum or post-goal factor)."""
-        return self.dynamics.post_goal_factor != 1.0 or any(
-            c.featured_at is not None for c in self.circles)
+        """True when the path depends on the goal (momentum, post-goal factor, or a
+        final surge whose strength depends on the progress towards the goal)."""
+        return (self.dynamics.post_goal_factor != 1.0
+                or (self.dynamics.surge_half_progress > 0
+                    and any(c.timing.final_share > 0 for c in self.circles
+                            if c.kind != "source"))
+                or any(c.featured_at is not None for c in self.circles))
 
     def circle(self, name: str) -> Circle:
         for circle in self.circles:
@@ -371,12 +388,22 @@ def _parse(data: Mapping[str, Any], path: str) -> Scenario:
 
     timing = _timing(path, data.get("timing", {}), "timing", Timing())
 
-    dyn = _Checker(path, data.get("dynamics", {}), "dynamics",
-                   {f.name for f in dataclasses.fields(Dynamics)})
+    dyn_table = data.get("dynamics", {})
+    if isinstance(dyn_table, Mapping) and "fade_after_days" in dyn_table:
+        raise ScenarioError(
+            f"{path}: dynamics.fade_after_days is no longer a key: the duration effect is "
+            "now smooth, set by dynamics.reach_days and dynamics.fade_per_day "
+            "(docs/model.md, \"Duration\"); remove fade_after_days")
+    dyn = _Checker(path, dyn_table, "dynamics", {f.name for f in dataclasses.fields(Dynamics)})
     dynamics = Dynamics(
         post_goal_factor=dyn.number("post_goal_factor", 1.0, low=0, high=1),
-        fade_after_days=dyn.number("fade_after_days", Dynamics.fade_after_days, low=0),
-        fade_per_day=dyn.number("fade_per_day", Dynamics.fade_per_day, low=0),
+        appeal_sd=dyn.number("appeal_sd", Dynamics.appeal_sd, low=0, high=MAX_APPEAL_SD),
+        surge_half_progress=dyn.number("surge_half_progress", Dynamics.surge_half_progress,
+                                       low=0, high=10),
+        surge_steepness=dyn.number("surge_steepness", Dynamics.surge_steepness,
+                                   low=0, low_open=True, high=50),
+        reach_days=dyn.number("reach_days", Dynamics.reach_days, low=0, high=365),
+        fade_per_day=dyn.number("fade_per_day", Dynamics.fade_per_day, low=0, high=1),
     )
 
     rewards = tuple(_reward(path, t, i) for i, t in enumerate(_array(path, data, "reward")))

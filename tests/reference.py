@@ -5,7 +5,8 @@ definition (MODEL.md and the semantics in the test brief), as plainly as possibl
 so that the fast vectorised engine can be checked against it.
 
 * ``day_weights``            the U-curve, with explicit loops;
-* ``fade``                   the stock-circle fading of intent;
+* ``fade``                   the duration effect on a stock circle's conversion;
+* ``dynamics``               a scenario's [dynamics] with the defaults filled in;
 * ``pledger_count_pmf``      exact pmf of a stock circle's pledgers K for fixed, Beta
                              and uniform conversion (Gauss quadrature, exact because
                              the binomial pmf is a polynomial in p of degree N);
@@ -58,9 +59,72 @@ def circle_timing(campaign_timing: dict, circle: dict) -> dict:
     return timing
 
 
-def fade(duration_days: int, fade_after_days: float = 45.0, fade_per_day: float = 0.01) -> float:
-    """exp(-fade_per_day * max(0, D - fade_after_days))."""
-    return math.exp(-fade_per_day * max(0.0, duration_days - fade_after_days))
+#: The [dynamics] defaults of docs/model.md (a test holds the package to them).
+DYNAMICS_DEFAULTS = {"post_goal_factor": 1.0, "appeal_sd": 0.63,
+                     "surge_half_progress": 0.097, "surge_steepness": 8.3,
+                     "reach_days": 20.0, "fade_per_day": 0.0041}
+
+
+#: The mechanisms fitted on real campaigns, switched off.
+ISOLATED = {"appeal_sd": 0.0, "surge_half_progress": 0.0, "reach_days": 0.0,
+            "fade_per_day": 0.0}
+
+
+def isolated(spec: dict) -> dict:
+    """``spec`` with the fitted mechanisms (appeal, progress-dependent surge, duration
+    effect) off unless it sets them: a test of other mechanisms, or of one of these
+    alone, sees only what it studies."""
+    return {**spec, "dynamics": {**ISOLATED, **spec.get("dynamics", {})}}
+
+
+def dynamics(spec: dict) -> dict:
+    """The scenario's [dynamics] keys, defaults filled in."""
+    return {**DYNAMICS_DEFAULTS, **spec.get("dynamics", {})}
+
+
+def fade(duration_days: int, reach_days: float = 0.0, fade_per_day: float = 0.0) -> float:
+    """g(D) = (1 - exp(-D / reach_days)) exp(-fade_per_day D) divided by its largest
+    value over all durations, found numerically (no closed form used here)."""
+    from scipy import optimize
+
+    def g(days: float) -> float:
+        reached = 1.0 - math.exp(-days / reach_days) if reach_days > 0 else 1.0
+        return reached * math.exp(-fade_per_day * days)
+
+    if reach_days > 0 and fade_per_day > 0:
+        span = 10 * (reach_days + 1 / fade_per_day)  # g is unimodal; its peak is inside
+        best = -optimize.minimize_scalar(lambda d: -g(d), bounds=(1e-9, span),
+                                         method="bounded",
+                                         options={"xatol": 1e-10}).fun
+    else:
+        best = 1.0  # g(0) = 1 without reach; its supremum 1 without fading
+    return g(duration_days) / best
+
+
+def surge_window(D: int, final_days: float) -> int:
+    """The final window's first day: the last ceil(3 final_days) days, from day 1 on."""
+    return max(1, D - math.ceil(3 * final_days))
+
+
+def surge_share(D: int, timing: dict, start: int) -> list[float]:
+    """σ(t): the share of day t's would-be pledgers in the final surge, c F(t) / w(t)
+    on the window's days, 0 before."""
+    w = day_weights(D, **timing)
+    final = [math.exp(-(D - 1 - t) / timing["final_days"]) for t in range(D)]
+    out = []
+    for t in range(D):
+        surge = timing["final_share"] * final[t] / sum(final)
+        out.append(min(1.0, surge / w[t]) if t >= start and w[t] > 0 else 0.0)
+    return out
+
+
+def surge_strength(progress: float, half: float, steepness: float) -> float:
+    """s(x) = x^k / (x^k + h^k), 1 when h = 0."""
+    if half <= 0:
+        return 1.0
+    if progress <= 0:
+        return 0.0
+    return 1.0 / (1.0 + (half / progress) ** steepness)
 
 
 def mean_se(values: np.ndarray) -> float:
@@ -168,8 +232,9 @@ def gross_pmf(spec: dict) -> np.ndarray:
     """Exact pmf of the gross total of a scenario made of stock circles (fixed, Beta or
     uniform conversion; tiers or fixed/lognormal pledges) and commitments, whole amounts."""
     D = spec["campaign"]["duration_days"]
-    dyn = spec.get("dynamics", {})
-    f = fade(D, dyn.get("fade_after_days", 45.0), dyn.get("fade_per_day", 0.01))
+    dyn = dynamics(spec)
+    assert dyn["appeal_sd"] == 0 and dyn["surge_half_progress"] == 0
+    f = fade(D, dyn["reach_days"], dyn["fade_per_day"])
     pmf = np.array([1.0])
     for circle in spec["circle"]:
         assert set(circle) & {"source", "daily_reach", "budget"} == set()
@@ -208,7 +273,9 @@ def enumerate_outcomes(spec: dict, fees: tuple[float, float, float]) -> list[Out
     rate = fees[0] + fees[1]
     per_pledge = fees[2]
     D = spec["campaign"]["duration_days"]
-    f = fade(D)
+    dyn = dynamics(spec)
+    assert dyn["appeal_sd"] == 0 and dyn["surge_half_progress"] == 0
+    f = fade(D, dyn["reach_days"], dyn["fade_per_day"])
     circles = []
     for circle in spec["circle"]:
         if "pledge" in circle:
@@ -266,26 +333,36 @@ def _draw_amount(rng: np.random.Generator, rewards, pledge) -> float:
 def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
     """Gross totals of ``sims`` campaigns, simulated person by person.
 
-    Stock pledgers: each of the N people pledges with probability p * fade, on a day
-    drawn from w. Flow: each active day, Poisson(reach_t * p * boost) people pledge.
+    The campaign's appeal A = exp(σ Z - σ²/2) multiplies every conversion p (capped at
+    1). Stock pledgers: each of the N people pledges with probability p * fade, on a
+    day drawn from w. Flow: each active day, Poisson(reach_t * p * boost) people pledge.
     Source: each pledger of the source on day s reaches Poisson(r) people, each of whom
     pledges with probability p after a geometric lag (mean lag_days), if that lands
     before the deadline and the circle is not full. After the day the goal is first
-    reached, every circle's pledger is kept with probability post_goal_factor.
+    reached, every circle's pledger is kept with probability post_goal_factor. On each
+    day t of the final window, a stock or flow circle's pledger is kept with
+    probability 1 - σ(t) (1 - s(x)), x the running total over the goal when the
+    window opened.
     """
     rng = np.random.default_rng(seed)
     camp = spec["campaign"]
     D, goal = camp["duration_days"], camp["goal"]
-    dyn = spec.get("dynamics", {})
-    phi = dyn.get("post_goal_factor", 1.0)
-    f = fade(D, dyn.get("fade_after_days", 45.0), dyn.get("fade_per_day", 0.01))
+    dyn = dynamics(spec)
+    phi = dyn["post_goal_factor"]
+    f = fade(D, dyn["reach_days"], dyn["fade_per_day"])
     circles = spec["circle"]
     rewards = spec.get("reward")
-    weights = [day_weights(D, **circle_timing(spec.get("timing", {}), c)) for c in circles]
+    timings = [circle_timing(spec.get("timing", {}), c) for c in circles]
+    weights = [day_weights(D, **t) for t in timings]
     names = [c["name"] for c in circles]
+    window = surge_window(D, circle_timing(spec.get("timing", {}), {})["final_days"])
+    sigma = [surge_share(D, t, window) if "source" not in c else [0.0] * D
+             for t, c in zip(timings, circles)]
     totals = np.zeros(sims)
     for sim in range(sims):
-        p = [_draw_conversion(rng, c["conversion"]) for c in circles]
+        appeal = math.exp(dyn["appeal_sd"] * rng.standard_normal() - dyn["appeal_sd"] ** 2 / 2)
+        p = [min(1.0, _draw_conversion(rng, c["conversion"]) * appeal) for c in circles]
+        strength = 1.0
         # Stock pledgers' days are known from the start.
         planned = [[0] * D for _ in circles]
         for i, c in enumerate(circles):
@@ -296,6 +373,9 @@ def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
         running, goal_day, featured_day = 0.0, None, {}
         landed = [0] * len(circles)              # pledgers so far, per circle
         for day in range(D):
+            if day == window and dyn["surge_half_progress"] > 0:
+                strength = surge_strength(running / goal, dyn["surge_half_progress"],
+                                          dyn["surge_steepness"])
             for m in spec.get("commitment", []):
                 if m.get("day", 0) == day and rng.random() < m.get("probability", 1.0):
                     running += m["amount"]
@@ -326,6 +406,8 @@ def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
                         count = rng.poisson(reach * p[i] * boost)
                 else:
                     count = planned[i][day]
+                if sigma[i][day] > 0 and dyn["surge_half_progress"] > 0:
+                    count = rng.binomial(count, 1 - sigma[i][day] * (1 - strength))
                 if goal_day is not None and day > goal_day:
                     count = rng.binomial(count, phi)
                 if "source" in c and c.get("size") is not None:

@@ -30,6 +30,13 @@ def probability_se(p: float, n: int) -> float:
 
 
 def build(spec: dict) -> Scenario:
+    """The scenario of ``spec``, the mechanisms fitted on real campaigns off unless it
+    sets them (they have tests of their own: test_fitted_mechanisms.py)."""
+    return Scenario.from_dict(ref.isolated(copy.deepcopy(spec)))
+
+
+def with_defaults(spec: dict) -> Scenario:
+    """The scenario of ``spec`` with every default, the fitted mechanisms included."""
     return Scenario.from_dict(copy.deepcopy(spec))
 
 
@@ -48,7 +55,7 @@ def campaign(D: int = 20, goal: float = 1e9, **extra) -> dict:
 
 # ----------------------------------------------------------------------------- sharing
 
-SHARING = {
+SHARING = ref.isolated({
     "campaign": campaign(20),
     "circle": [
         {"name": "friends", "size": 200, "conversion": 0.25, "pledge": 1,
@@ -58,7 +65,7 @@ SHARING = {
         {"name": "their friends", "source": "friends of friends", "reach_per_pledger": 2.0,
          "conversion": {"low": 0.2, "high": 0.6}, "lag_days": 1.0, "pledge": 1_000_000},
     ],
-}
+})
 
 
 def expected_source_daily(source_daily: np.ndarray, reach: float, mean_p: float,
@@ -301,22 +308,55 @@ def test_probability_for_a_lower_goal_with_post_goal_factor():
 
 # ----------------------------------------------------------------------------- duration
 
-def test_lunch_box_success_peaks_at_an_interior_duration():
-    """P(45 days) exceeds P(30) and P(90) by more than 5 standard errors of the
-    difference (independent seeds)."""
-    base = forecast.load_scenario("models/la-ruche-lunch-box.toml")
-    sims = 8000
-    p = {days: forecast.simulate(base.with_(duration_days=days), sims,
-                                 rng=1000 + days).probability()
-         for days in (30, 45, 90)}
-    for other in (30, 90):
-        se = math.hypot(probability_se(p[45], sims), probability_se(p[other], sims))
-        assert p[45] - p[other] > Z * se, p
+def test_success_of_ones_own_people_peaks_at_an_interior_duration():
+    """A campaign of the owner's people only (a stock circle, default duration effect)
+    succeeds most often near D* = τr ln(1 + 1/(λ τr)), not at the shortest or longest
+    duration: P(D*) exceeds P(15) and P(90) by more than 5 standard errors of the
+    difference (the same seed at every duration pairs the campaigns, so the standard
+    error is that of the paired differences)."""
+    d = Scenario.from_dict(copy.deepcopy(FRIENDS_ONLY)).dynamics
+    best = round(d.reach_days * math.log1p(1 / (d.fade_per_day * d.reach_days)))
+    base = with_defaults(FRIENDS_ONLY)
+    sims = 20_000
+    success = {days: forecast.simulate(base.with_(duration_days=days), sims,
+                                       rng=77).success.astype(float)
+               for days in (15, best, 90)}
+    for other in (15, 90):
+        gain = success[best] - success[other]
+        assert gain.mean() > Z * gain.std() / math.sqrt(sims), (best, other, gain.mean())
+
+
+def test_flows_move_the_best_duration_later():
+    """Flow circles keep arriving every day: adding visitors to the same people makes a
+    longer campaign (90 days) beat the stock circle's own best duration, which it
+    does not without them (the trade-off, not a parameter, sets the optimum)."""
+    d = Scenario.from_dict(copy.deepcopy(FRIENDS_ONLY)).dynamics
+    best = round(d.reach_days * math.log1p(1 / (d.fade_per_day * d.reach_days)))
+    with_visitors = copy.deepcopy(FRIENDS_ONLY)
+    with_visitors["circle"].append({"name": "visitors", "daily_reach": 30,
+                                    "conversion": 0.02, "pledge": 50})
+    sims = 20_000
+    for spec, longer_wins in ((FRIENDS_ONLY, False), (with_visitors, True)):
+        s = with_defaults(spec)
+        gain = (forecast.simulate(s.with_(duration_days=90), sims, rng=78).success
+                .astype(float)
+                - forecast.simulate(s.with_(duration_days=best), sims, rng=78).success)
+        se = gain.std() / math.sqrt(sims)
+        assert (gain.mean() > Z * se) if longer_wins else (gain.mean() < -Z * se)
+
+
+# The owner's people only, with the default duration effect and appeal.
+FRIENDS_ONLY = {
+    "campaign": {"name": "friends only", "goal": 5000, "duration_days": 30,
+                 "platform": "custom"},
+    "circle": [{"name": "friends", "size": 400, "conversion": {"mean": 0.25, "sd": 0.05},
+                "pledge": 50}],
+}
 
 
 # ----------------------------------------------------------------------------- reference
 
-MIXED = {
+MIXED = ref.isolated({
     "campaign": {"name": "mixed", "goal": 1200, "duration_days": 12, "platform": "custom"},
     "dynamics": {"post_goal_factor": 0.6},
     "reward": [{"amount": 15, "share": 0.5}, {"amount": 40, "share": 0.5}],
@@ -331,7 +371,7 @@ MIXED = {
          "start_day": 1, "end_day": 6, "pledge": 20},
     ],
     "commitment": [{"name": "partner", "amount": 200, "probability": 0.5, "day": 2}],
-}
+})
 
 
 def test_engine_agrees_with_the_person_by_person_reference_simulation():

@@ -48,7 +48,7 @@ TIERS = [
 
 # Closed-form subset: stock circles with fixed, Beta and uniform conversion, tiers,
 # commitments. D = 30 on La Ruche: no fading (D <= 45).
-CLOSED_FORM = {
+CLOSED_FORM = ref.isolated({
     "campaign": {"name": "closed form", "goal": 800, "duration_days": 30,
                  "platform": "la-ruche"},
     "reward": TIERS,
@@ -63,11 +63,13 @@ CLOSED_FORM = {
         {"name": "partner", "amount": 100, "probability": 0.7, "day": 3, "unit_cost": 30.0},
         {"name": "neighbour", "amount": 50, "probability": 0.4, "day": 10},
     ],
-}
+})
 
-# Fading (D = 60 > 45 on the custom platform), fixed and lognormal free amounts.
-FADED = {
+# The duration effect (60 days, past the peak at 7 ln(1 + 1/0.07) = 18.9 days), fixed
+# and lognormal free amounts.
+FADED = ref.isolated({
     "campaign": {"name": "faded", "goal": 900, "duration_days": 60, "platform": "custom"},
+    "dynamics": {"reach_days": 7.0, "fade_per_day": 0.01},
     "circle": [
         {"name": "fixed pledge", "size": 30, "conversion": {"mean": 0.35, "sd": 0.1},
          "pledge": 40},
@@ -75,10 +77,10 @@ FADED = {
          "pledge": {"mean": 30, "sd": 20}},
     ],
     "commitment": [{"name": "uncle", "amount": 150, "probability": 0.5, "day": 59}],
-}
+})
 
 # One amount per circle: the joint law of gross, backers and net is enumerable.
-KICKSTARTER = {
+KICKSTARTER = ref.isolated({
     "campaign": {"name": "kickstarter", "goal": 1100, "duration_days": 30,
                  "platform": "kickstarter", "need": 700},
     "reward": [{"name": "box", "amount": 25, "share": 1.0, "unit_cost": 5.0}],
@@ -90,10 +92,10 @@ KICKSTARTER = {
         {"name": "shop", "amount": 200, "probability": 0.6, "unit_cost": 40.0},
         {"name": "cafe", "amount": 100, "probability": 0.5, "day": 5},
     ],
-}
+})
 
 # Every kind of circle and mechanism, small: for reproducibility tests.
-EVERYTHING = {
+EVERYTHING = ref.isolated({
     "campaign": {"name": "everything", "goal": 3000, "duration_days": 20,
                  "platform": "custom", "need": 1000},
     "dynamics": {"post_goal_factor": 0.6},
@@ -108,11 +110,13 @@ EVERYTHING = {
          "conversion": {"mean": 0.02, "sd": 0.01}, "start_day": 2, "end_day": 9},
     ],
     "commitment": [{"name": "partner", "amount": 500, "probability": 0.5, "day": 4}],
-}
+})
 
 
 def scenario(spec: dict) -> Scenario:
-    return Scenario.from_dict(copy.deepcopy(spec))
+    """The scenario of ``spec``, the mechanisms fitted on real campaigns off unless it
+    sets them (they have tests of their own: test_fitted_mechanisms.py)."""
+    return Scenario.from_dict(ref.isolated(copy.deepcopy(spec)))
 
 
 # ----------------------------------------------------------------------------- reference
@@ -161,10 +165,19 @@ def test_probability_of_success_matches_exact_distribution(spec, sims):
     assert abs(result.totals.mean() - mean) <= Z * mean_se(result.totals)
 
 
-def test_fade_lowers_a_stock_circle_only_beyond_45_days():
-    assert engine.fade_factor(scenario(FADED)) == pytest.approx(math.exp(-0.01 * 15))
-    assert engine.fade_factor(scenario(CLOSED_FORM)) == 1.0
-    assert engine.fade_factor(scenario(FADED), 45) == 1.0
+def test_duration_effect_matches_the_reference_and_peaks_at_its_closed_form():
+    """g(D) against the reference's (its peak found numerically), 1 at the closed-form
+    peak D* = τr ln(1 + 1/(λ τr)), below 1 either side, and each factor alone."""
+    for reach, lam in [(7.0, 0.01), (3.0, 0.03), (0.0, 0.01), (5.0, 0.0), (0.0, 0.0)]:
+        s = scenario({**FADED, "dynamics": {"reach_days": reach, "fade_per_day": lam}})
+        for D in (1, 10, 30, 45, 60, 90):
+            assert engine.fade_factor(s, D) == pytest.approx(ref.fade(D, reach, lam),
+                                                             rel=1e-9)
+        if reach > 0 and lam > 0:
+            best = reach * math.log1p(1 / (lam * reach))
+            assert engine.fade_factor(s, best) == pytest.approx(1.0, abs=1e-12)
+            for other in (0.5 * best, 1.5 * best):
+                assert engine.fade_factor(s, other) < 1.0
 
 
 # ----------------------------------------------------------------------------- daily money
@@ -508,8 +521,15 @@ def scenarios(draw, goal_dependent: bool = True):
         "fees": {"platform_rate": draw(st.floats(0.0, 0.1)),
                  "per_pledge": draw(st.sampled_from([0.0, 0.3]))},
     }
+    # The appeal and the duration effect never depend on the goal; the surge does.
+    spec["dynamics"] = {"appeal_sd": draw(st.sampled_from([0.0, 0.5, 1.5])),
+                        "reach_days": draw(st.sampled_from([0.0, 3.0])),
+                        "fade_per_day": draw(st.sampled_from([0.0, 0.02])),
+                        "surge_half_progress": 0.0}
     if goal_dependent:
-        spec["dynamics"] = {"post_goal_factor": draw(st.floats(0.0, 1.0))}
+        spec["dynamics"].update(post_goal_factor=draw(st.floats(0.0, 1.0)),
+                                surge_half_progress=draw(st.sampled_from([0.0, 0.5])),
+                                surge_steepness=draw(st.sampled_from([1.0, 4.0])))
     return spec
 
 
@@ -582,9 +602,9 @@ def test_more_conversion_never_means_fewer_pledgers_under_the_same_seed(pair, se
                          ids=["stock", "flow"])
 def test_more_conversion_never_fewer_pledgers_in_one_circle(reached):
     def one_circle(p):
-        return Scenario.from_dict({
+        return Scenario.from_dict(ref.isolated({
             "campaign": {"goal": 1000, "duration_days": 10, "platform": "custom"},
-            "circle": [{"name": "people", **reached, "conversion": p, "pledge": 10}]})
+            "circle": [{"name": "people", **reached, "conversion": p, "pledge": 10}]}))
     low = forecast.simulate(one_circle(0.10), 2000, rng=3)
     high = forecast.simulate(one_circle(0.11), 2000, rng=3)
     assert np.all(high.backers >= low.backers)

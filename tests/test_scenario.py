@@ -55,7 +55,7 @@ def test_base_scenario_is_valid_and_read_as_written(tmp_path):
     assert s.circle("friends").timing == Timing(0.5, 2.0, 0.2, 2.0)
     assert s.circle("ads").timing == Timing(0.3, 2.0, 0.0, 2.0)
     assert s.circle("fof").timing == Timing(0.3, 2.0, 0.2, 2.0)
-    assert s.dynamics == Dynamics(post_goal_factor=0.8, fade_after_days=45, fade_per_day=0.01)
+    assert s.dynamics == Dynamics(post_goal_factor=0.8)
     assert s.commitments[0].day == 3 and s.need == 2000
     assert s.path == str(tmp_path / "scenario.toml")
 

@@ -1,0 +1,285 @@
+"""The mechanisms fitted on real campaigns: the campaign-wide appeal, the final surge
+that needs the goal in sight, and the smooth duration effect.
+
+Each is checked against a closed form (computed here from its definition, with the
+reference's independent day weights and surge shares) or against the person-by-person
+reference simulation. Tolerances are Z = 5 standard errors, derived where they are
+used: sqrt(P (1 - P) / n) for a probability, sample sd / sqrt(n) for a mean, the sd
+of the centred products / sqrt(n) for a covariance.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+import forecast
+from forecast import engine
+from forecast.scenario import Scenario
+
+import reference as ref
+
+Z = 5.0
+
+
+def probability_se(p: float, n: int) -> float:
+    return math.sqrt(max(p * (1 - p), 1 / n) / n)
+
+
+def build(spec: dict) -> Scenario:
+    return Scenario.from_dict(copy.deepcopy(spec))
+
+
+# ----------------------------------------------------------------------------- appeal
+
+APPEAL = ref.isolated({
+    "campaign": {"name": "appeal", "goal": 100, "duration_days": 20, "platform": "custom"},
+    "dynamics": {"appeal_sd": 0.8},
+    "circle": [
+        {"name": "friends", "size": 400, "conversion": 0.3, "pledge": 1},
+        {"name": "newsletter", "size": 300, "conversion": 0.1, "pledge": 1000},
+    ],
+})
+
+
+def _appeal_moment(function, sd: float) -> float:
+    """E[function(A)] for A = exp(sd Z - sd²/2), Z standard normal, by quadrature."""
+    value, _ = integrate.quad(
+        lambda z: function(math.exp(sd * z - sd * sd / 2)) * stats.norm.pdf(z), -12, 12,
+        limit=200, points=[0.0])
+    return value
+
+
+def test_appeal_is_lognormal_with_mean_one_and_shared_by_every_circle():
+    """Counts K1, K2 of two stock circles given A are independent binomials with rates
+    min(1, p A): their means, K1's variance and their covariance (which only a
+    shared A gives) against the quadrature of the closed forms."""
+    sims = 40_000
+    totals = forecast.simulate(build(APPEAL), sims, rng=11).totals
+    k2, k1 = np.divmod(np.rint(totals).astype(np.int64), 1000)
+    sd = APPEAL["dynamics"]["appeal_sd"]
+    (n1, p1), (n2, p2) = [(c["size"], c["conversion"]) for c in APPEAL["circle"]]
+    m1 = _appeal_moment(lambda a: min(1.0, p1 * a), sd)
+    m2 = _appeal_moment(lambda a: min(1.0, p2 * a), sd)
+    m12 = _appeal_moment(lambda a: min(1.0, p1 * a) * min(1.0, p2 * a), sd)
+    m11 = _appeal_moment(lambda a: min(1.0, p1 * a) ** 2, sd)
+    mean1, mean2 = n1 * m1, n2 * m2
+    var1 = n1 * (m1 - m11) + n1 * n1 * (m11 - m1 * m1)   # E[Var | A] + Var(E | A)
+    cov = n1 * n2 * (m12 - m1 * m2)
+    assert abs(k1.mean() - mean1) <= Z * ref.mean_se(k1)
+    assert abs(k2.mean() - mean2) <= Z * ref.mean_se(k2)
+    centred1 = (k1 - k1.mean()) ** 2
+    assert abs(centred1.mean() - var1) <= Z * centred1.std() / math.sqrt(sims)
+    products = (k1 - k1.mean()) * (k2 - k2.mean())
+    assert cov > 10 * products.std() / math.sqrt(sims)   # the test has power
+    assert abs(products.mean() - cov) <= Z * products.std() / math.sqrt(sims)
+
+
+def test_no_appeal_leaves_circles_independent_and_the_numbers_unchanged():
+    """appeal_sd = 0 draws nothing: the same numbers as before the key existed."""
+    off = build({**APPEAL, "dynamics": {**APPEAL["dynamics"], "appeal_sd": 0.0}})
+    sims = 20_000
+    totals = forecast.simulate(off, sims, rng=12).totals
+    k2, k1 = np.divmod(np.rint(totals).astype(np.int64), 1000)
+    products = (k1 - k1.mean()) * (k2 - k2.mean())
+    assert abs(products.mean()) <= Z * products.std() / math.sqrt(sims)
+    assert abs(k1.mean() - 400 * 0.3) <= Z * ref.mean_se(k1)
+
+
+def test_a_wider_appeal_keeps_the_order_of_the_campaigns():
+    """The appeal comes by inversion of one uniform per campaign, so under the same
+    seed a wider spread moves each campaign's appeal the same way its uniform says:
+    the campaigns keep their order (up to the binomial noise of the counts), where
+    another seed shows no order at all."""
+    narrow = forecast.simulate(build({**APPEAL, "dynamics": {**APPEAL["dynamics"],
+                                                              "appeal_sd": 0.4}}),
+                               3000, rng=13).totals
+    wide = forecast.simulate(build(APPEAL), 3000, rng=13).totals
+    other = forecast.simulate(build(APPEAL), 3000, rng=14).totals
+    assert stats.spearmanr(narrow, wide).statistic > 0.95
+    assert abs(stats.spearmanr(narrow, other).statistic) < 0.1
+
+
+# ----------------------------------------------------------------------------- surge
+
+SURGE = ref.isolated({
+    "campaign": {"name": "surge", "goal": 100, "duration_days": 20, "platform": "custom"},
+    "timing": {"launch_share": 0.2, "launch_days": 2.0, "final_share": 0.4,
+               "final_days": 2.0},
+    "dynamics": {"surge_half_progress": 0.5, "surge_steepness": 4.0},
+    "circle": [{"name": "people", "size": 200, "conversion": 0.6, "pledge": 1}],
+})
+
+
+def surge_gross_pmf(spec: dict) -> np.ndarray:
+    """Exact pmf of the gross total of SURGE-like scenarios (one stock circle, fixed
+    conversion p, pledges of 1). Each of the N people pledges before the window with
+    probability p W (W: the weight of the days before it); given k such pledges, each
+    of the others pledges in the window with probability
+    p sum_{t in window} w(t) (1 - σ(t)(1 - s(k / goal))) / (1 - p W)."""
+    camp, circle = spec["campaign"], spec["circle"][0]
+    D, goal, N, p = camp["duration_days"], camp["goal"], circle["size"], circle["conversion"]
+    timing = ref.circle_timing(spec["timing"], circle)
+    w = ref.day_weights(D, **timing)
+    start = ref.surge_window(D, timing["final_days"])
+    sigma = ref.surge_share(D, timing, start)
+    dyn = ref.dynamics(spec)
+    before = float(w[:start].sum())
+    pmf = np.zeros(N + 1)
+    for k in range(N + 1):
+        s = ref.surge_strength(k / goal, dyn["surge_half_progress"], dyn["surge_steepness"])
+        late = p * sum(w[t] * (1 - sigma[t] * (1 - s)) for t in range(start, D))
+        rate = late / (1 - p * before)
+        pmf[k:] += stats.binom.pmf(k, N, p * before) * stats.binom.pmf(
+            np.arange(N - k + 1), N - k, rate)
+    return pmf
+
+
+@pytest.mark.parametrize("goal", [95, 105, 112])
+def test_surge_that_needs_the_goal_in_sight_matches_its_closed_form(goal):
+    """P(success) at several goals and the mean gross against the exact law."""
+    spec = copy.deepcopy(SURGE)
+    spec["campaign"]["goal"] = goal
+    pmf = surge_gross_pmf(spec)
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-9)
+    sims = 30_000
+    totals = forecast.simulate(build(spec), sims, rng=goal).totals
+    exact = float(pmf[goal:].sum())
+    assert 0.05 < exact < 0.95                       # a goal where the test has power
+    simulated = float(np.mean(totals >= goal))
+    assert abs(simulated - exact) <= Z * probability_se(exact, sims), (simulated, exact)
+    mean = float(pmf @ np.arange(pmf.size))
+    assert abs(totals.mean() - mean) <= Z * ref.mean_se(totals)
+
+
+def test_the_surge_changes_the_law_it_claims_to():
+    """Against the same scenario with a surge for all (h = 0), the closed forms differ
+    by far more than the test's tolerance: the previous test can fail."""
+    full = copy.deepcopy(SURGE)
+    full["dynamics"]["surge_half_progress"] = 0.0
+    held, free = surge_gross_pmf(SURGE), surge_gross_pmf(full)
+    mean_held, mean_free = (float(q @ np.arange(q.size)) for q in (held, free))
+    sims = 30_000
+    totals = forecast.simulate(build(SURGE), sims, rng=100).totals
+    assert mean_free - mean_held > 10 * Z * ref.mean_se(totals)
+
+
+def test_a_stronger_surge_never_brings_fewer_pledgers():
+    """Under the same seed, a lower half-strength progress (a stronger surge at every
+    progress) never gives a campaign fewer pledgers."""
+    weak, strong = copy.deepcopy(SURGE), copy.deepcopy(SURGE)
+    strong["dynamics"]["surge_half_progress"] = 0.3
+    a = forecast.simulate(build(weak), 5000, rng=21).totals
+    b = forecast.simulate(build(strong), 5000, rng=21).totals
+    assert np.all(b >= a) and np.any(b > a)
+
+
+def test_failures_get_a_smaller_final_surge_than_successes():
+    """With the surge held to the progress, the share of money in the last tenth is
+    much smaller for failures than for successes; with a surge for all it is not."""
+    def last_tenth_shares(spec):
+        result = forecast.simulate(build(spec), 20_000, rng=5)
+        paths = result.outcome.paths.astype(float)
+        D = paths.shape[1]
+        final = paths[:, -1]
+        late = (final - paths[:, int(np.ceil(0.9 * D)) - 1]) / np.maximum(final, 1e-9)
+        won = final >= spec["campaign"]["goal"]
+        some = final > 0
+        return late[won & some].mean(), late[~won & some].mean()
+
+    spec = copy.deepcopy(SURGE)
+    spec["dynamics"]["appeal_sd"] = 1.0   # failures far from the goal, as real ones
+    won, lost = last_tenth_shares(spec)
+    assert lost < 0.5 * won
+    spec["dynamics"]["surge_half_progress"] = 0.0
+    won_all, lost_all = last_tenth_shares(spec)
+    assert lost_all > 0.7 * won_all
+
+
+# ----------------------------------------------------------------------------- together
+
+EVERYTHING_FITTED = ref.isolated({
+    "campaign": {"name": "mixed fitted", "goal": 1200, "duration_days": 12,
+                 "platform": "custom"},
+    "timing": {"final_share": 0.35, "final_days": 1.0},
+    "dynamics": {"post_goal_factor": 0.6, "appeal_sd": 0.7, "surge_half_progress": 0.6,
+                 "surge_steepness": 3.0, "reach_days": 3.0, "fade_per_day": 0.02},
+    "reward": [{"amount": 15, "share": 0.5}, {"amount": 40, "share": 0.5}],
+    "circle": [
+        {"name": "friends", "size": 40, "conversion": {"mean": 0.35, "sd": 0.1},
+         "launch_share": 0.4},
+        {"name": "friends of friends", "source": "friends", "reach_per_pledger": 3.0,
+         "conversion": {"low": 0.05, "high": 0.2}, "lag_days": 1.5, "size": 10},
+        {"name": "platform", "daily_reach": 15, "conversion": 0.04, "featured_at": 0.3,
+         "featured_boost": 2.5, "pledge": {"mean": 35, "sd": 15}},
+        {"name": "ads", "budget": 60, "cost_per_click": 0.5, "conversion": 0.05,
+         "start_day": 1, "end_day": 10, "pledge": 20},
+    ],
+    "commitment": [{"name": "partner", "amount": 200, "probability": 0.5, "day": 2}],
+})
+
+
+def test_engine_agrees_with_the_reference_with_every_mechanism():
+    """Appeal, a surge held to the progress, the duration effect, sharing with a cap,
+    momentum (a boosted flow whose boost also surges), an ad, post-goal thinning: at
+    two goals, P(success) and the mean gross against the person-by-person reference,
+    within 5 σ of the difference of the two independent runs."""
+    n_ref, n_eng = 1500, 20_000
+    for goal in (700, 1200):
+        spec = copy.deepcopy(EVERYTHING_FITTED)
+        spec["campaign"]["goal"] = goal
+        engine_totals = forecast.simulate(build(spec), n_eng, rng=goal).totals
+        reference_totals = ref.simulate_reference(spec, n_ref, seed=goal)
+        assert abs(engine_totals.mean() - reference_totals.mean()) <= Z * math.hypot(
+            ref.mean_se(engine_totals), ref.mean_se(reference_totals))
+        engine_p = float(np.mean(engine_totals >= goal))
+        reference_p = float(np.mean(reference_totals >= goal))
+        assert 0.1 < reference_p < 0.9
+        se = math.hypot(probability_se(engine_p, n_eng), probability_se(reference_p, n_ref))
+        assert abs(engine_p - reference_p) <= Z * se, (goal, engine_p, reference_p)
+
+
+def test_chunks_and_workers_never_change_the_numbers_with_every_mechanism():
+    s = build(EVERYTHING_FITTED).with_(duration_days=8)
+    assert s.goal_dependent
+    sims = 3 * engine.SEED_BLOCK + 500
+    seed = np.random.SeedSequence(31)
+    goals = [s.goal * k for k in (0.5, 1.0, 2.0)]
+    alone = engine.run_goals(s, goals, sims, seed)
+    for other in (engine.run_goals(s, goals, sims, seed, chunk_size=10**6),
+                  engine.run_goals(s, goals, sims, seed, workers=2)):
+        for one, two in zip(alone, other):
+            for name in one.__dataclass_fields__:
+                np.testing.assert_array_equal(getattr(one, name), getattr(two, name), name)
+    # Each goal walked together is the goal walked alone.
+    for goal, outcome in zip(goals, alone):
+        np.testing.assert_array_equal(engine.run(s.with_(goal=goal), sims, seed).gross,
+                                      outcome.gross)
+
+
+# ----------------------------------------------------------------------------- duration
+
+def test_stock_pledgers_follow_the_duration_effect():
+    """E[K] = N p g(D) for a stock circle, at a short, the best and a long duration."""
+    spec = ref.isolated({
+        "campaign": {"name": "duration", "goal": 1, "duration_days": 10,
+                     "platform": "custom"},
+        "dynamics": {"reach_days": 7.0, "fade_per_day": 0.015},
+        "circle": [{"name": "people", "size": 500, "conversion": 0.4, "pledge": 1}]})
+    best = round(7.0 * math.log1p(1 / (0.015 * 7.0)))
+    for D in (3, best, 90):
+        spec["campaign"]["duration_days"] = D
+        totals = forecast.simulate(build(spec), 20_000, rng=D).totals
+        expected = 500 * 0.4 * ref.fade(D, 7.0, 0.015)
+        assert abs(totals.mean() - expected) <= Z * ref.mean_se(totals), D
+
+
+def test_the_package_defaults_are_the_documented_ones():
+    """The reference's table of defaults (docs/model.md) is the package's."""
+    d = forecast.Scenario.from_dict({
+        "campaign": {"goal": 1, "duration_days": 10, "platform": "custom"},
+        "circle": [{"name": "x", "size": 1, "conversion": 0.5, "pledge": 1}]}).dynamics
+    assert {k: getattr(d, k) for k in ref.DYNAMICS_DEFAULTS} == ref.DYNAMICS_DEFAULTS
