@@ -119,12 +119,9 @@ def fade_factor(scenario: Scenario, duration_days: int | None = None) -> float:
         reached = -math.expm1(-x / tau) if tau > 0 else 1.0
         return reached * math.exp(-lam * x)
 
-    if tau > 0 and lam > 0:
-        best = g(tau * math.log1p(1.0 / (lam * tau)))
-    elif tau > 0:
-        best = 1.0  # the supremum, approached as D grows
-    else:
-        best = 1.0  # g(0) = 1
+    # The peak; without one of the factors, the supremum of g is 1 (as D grows
+    # without fading, at D = 0 without reaching).
+    best = g(tau * math.log1p(1.0 / (lam * tau))) if tau > 0 and lam > 0 else 1.0
     return g(days) / best
 
 
@@ -155,9 +152,9 @@ def surge_strength(progress: np.ndarray, half: float, steepness: float) -> np.nd
     progress x (pledged / goal when the final window opens) gets; 1 for h = 0."""
     if half <= 0:
         return np.ones_like(progress)
-    ratio = np.power(np.maximum(progress, 0.0) / half, steepness)
-    return ratio / (1.0 + ratio) if np.all(np.isfinite(ratio)) else np.where(
-        np.isfinite(ratio), ratio / (1.0 + ratio), 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ratio = np.power(np.maximum(progress, 0.0) / half, steepness)
+        return np.where(np.isinf(ratio), 1.0, ratio / (1.0 + ratio))
 
 
 def flow_reach(circle: Circle, duration_days: int) -> np.ndarray:

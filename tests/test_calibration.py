@@ -1,0 +1,176 @@
+"""forecast calibrate and the generic prior, on synthetic trajectories made here (the
+real training data is never needed by the tests)."""
+from __future__ import annotations
+
+import gzip
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import forecast
+from forecast import calibration, engine
+from forecast.cli import main
+from forecast.scenario import Timing
+
+import reference as ref
+
+
+def trajectories(timing: Timing, campaigns: int = 3, duration: float = 40.0,
+                 goal: float = 1000.0, final: float = 1200.0, step: float = 0.25
+                 ) -> pd.DataFrame:
+    """Campaigns whose cumulative totals follow the U-curve of ``timing`` exactly,
+    observed every ``step`` days: the expected shares, without noise."""
+    grid = 4000  # the duration cut in 4,000 steps, as the fit's own grid would not be
+    weights = ref.day_weights(grid, timing.launch_share, timing.launch_days / duration * grid,
+                              timing.final_share, timing.final_days / duration * grid)
+    cumulative = np.concatenate([[0.0], np.cumsum(weights)])
+    rows = []
+    for c in range(campaigns):
+        for t in np.arange(0.0, duration + 1e-9, step):
+            rows.append({"campaign_id": f"c{c}", "goal": goal, "duration_days": duration,
+                         "t_days": t, "pledged": final * cumulative[int(round(t / duration * grid))],
+                         "backers": 0})
+    return pd.DataFrame(rows)
+
+
+def test_tenths_are_the_last_observation_at_or_before_each_tenth():
+    frame = pd.DataFrame({
+        "campaign_id": ["a"] * 4 + ["b"] * 2, "goal": [100] * 4 + [50] * 2,
+        "duration_days": [10] * 4 + [20] * 2,
+        "t_days": [0, 0.9, 3.5, 9.99, 0, 30], "pledged": [0, 10, 40, 90, 5, 60]})
+    tenths = calibration.campaign_tenths(frame)
+    a, b = tenths.loc["a"], tenths.loc["b"]
+    # Tenth k of campaign a ends at day k: observations 0.9 -> 10, 3.5 -> 40, 9.99 -> 90.
+    assert [a[f"c{k}"] for k in range(1, 10)] == [10, 10, 10, 40, 40, 40, 40, 40, 40]
+    assert a["c10"] == a["final"] == 90 and not a["success"]
+    # A late payment after the deadline counts in the final total, not in any tenth.
+    assert [b[f"c{k}"] for k in range(1, 10)] == [5] * 9
+    assert b["final"] == 60 and b["success"]
+
+
+def test_moments_of_two_campaigns_computed_by_hand():
+    cumulative = np.array([[10.0] * 9 + [100.0], [0.0] * 9 + [0.0]])
+    m = dict(zip(calibration.MOMENT_NAMES,
+                 calibration.moments(np.array([100.0, 0.0]), 50.0, cumulative)))
+    assert m["success share t1"] == pytest.approx(0.1)
+    assert m["success share t10"] == pytest.approx(0.9)
+    assert m["success rate"] == 0.5 and m["raised nothing"] == 0.5
+    assert m["failure final/goal mean"] == 0.0
+    assert m["success final/goal median"] == pytest.approx(2.0)
+
+
+def test_timing_alone_is_recovered_from_a_few_campaigns():
+    """From fewer than MIN_CAMPAIGNS campaigns only the U-curve is fitted; on
+    noise-free trajectories it recovers the shares per tenth, and says what it did
+    not fit."""
+    truth = Timing(0.45, 3.0, 0.25, 2.0)
+    fit = forecast.calibrate(trajectories(truth))
+    assert fit.timing_only and fit.parameters is None
+    assert "only the timing" in fit.notes[0]
+    np.testing.assert_allclose(fit.fit["fitted"], fit.fit["observed"], atol=2e-3)
+    # The recovered U-curve puts the same shares in each tenth as the truth.
+    got = engine.day_weights(Timing(fit.timing["launch_share"],
+                                    fit.timing["launch_time"] * 4000,
+                                    fit.timing["final_share"],
+                                    fit.timing["final_time"] * 4000), 4000)
+    want = ref.day_weights(4000, 0.45, 3.0 / 40 * 4000, 0.25, 2.0 / 40 * 4000)
+    np.testing.assert_allclose(got.reshape(10, -1).sum(1), want.reshape(10, -1).sum(1),
+                               atol=3e-3)
+
+
+def test_a_timing_only_prior_loads_and_runs(tmp_path):
+    fit = forecast.calibrate(trajectories(Timing(0.4, 2.0, 0.2, 2.0)))
+    path = tmp_path / "prior.toml"
+    path.write_text(fit.to_toml())
+    scenario = forecast.load_scenario(path)
+    assert scenario.timing.launch_share == pytest.approx(fit.timing["launch_share"])
+    assert forecast.simulate(scenario, 500, rng=1).probability() >= 0
+
+
+def test_the_generic_prior_scales_timing_with_duration_and_audience_with_goal(tmp_path):
+    base = calibration.generic_prior(10_000, 40)
+    longer = calibration.generic_prior(10_000, 80)
+    assert longer.timing.launch_days == pytest.approx(2 * base.timing.launch_days)
+    assert longer.timing.final_days == pytest.approx(2 * base.timing.final_days)
+    meta = calibration._prior_meta(calibration.PRIOR_PATH)
+    bigger = calibration.generic_prior(40_000, 40)
+    ratio = bigger.circle("supporters").size / base.circle("supporters").size
+    assert ratio == pytest.approx(4 ** meta["goal_elasticity"], rel=1e-3)
+    kick = calibration.generic_prior(5000, 30, "kickstarter")
+    assert kick.platform == "kickstarter" and kick.fees.per_pledge == 0.20
+    with pytest.raises(forecast.ScenarioError, match="platform"):
+        calibration.generic_prior(5000, 30, "indiegogo")
+
+
+def test_the_shipped_prior_is_the_one_in_models():
+    """models/generic-prior.toml (what users read) and the copy the package installs
+    are the same file."""
+    shipped = calibration.PRIOR_PATH.read_text(encoding="utf-8")
+    models = (calibration.PRIOR_PATH.parents[2] / "models" / "generic-prior.toml")
+    assert models.read_text(encoding="utf-8") == shipped
+
+
+def test_calibrate_command_prints_the_fit_and_writes_a_loadable_prior(tmp_path):
+    data = tmp_path / "past.csv.gz"
+    with gzip.open(data, "wt") as handle:
+        trajectories(Timing(0.5, 2.0, 0.2, 1.0)).to_csv(handle, index=False)
+    out = tmp_path / "mine.toml"
+    result = CliRunner().invoke(main, ["calibrate", str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "only the timing" in result.output and "share t10" in result.output
+    assert forecast.load_scenario(out).duration_days == 40
+
+
+@pytest.mark.parametrize("content, message", [
+    ("campaign_id,goal,duration_days,t_days\nA,1,1,0\n", "missing column"),
+    ("campaign_id,goal,duration_days,t_days,pledged\n", "no rows"),
+    ("campaign_id,goal,duration_days,t_days,pledged\nA,-5,10,0,0\n", "row 2, column goal"),
+    ("campaign_id,goal,duration_days,t_days,pledged\nA,5,10,0,abc\n", "column pledged"),
+    ("campaign_id,goal,duration_days,t_days,pledged\nA,5,10,0,1\nA,6,10,1,2\n",
+     "more than one goal"),
+    ("\x00\x01\x02binary", "missing column"),
+])
+def test_bad_trajectory_files_fail_with_a_clear_message(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content.encode("latin-1"))
+    result = CliRunner().invoke(main, ["calibrate", str(path)])
+    assert result.exit_code != 0
+    assert message in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_missing_file_fails_cleanly(tmp_path):
+    result = CliRunner().invoke(main, ["calibrate", str(tmp_path / "none.csv")])
+    assert result.exit_code != 0 and "no such file" in result.output
+
+
+def test_a_fit_on_many_campaigns_runs_and_reports_each_moment(tmp_path):
+    """The simulated method of moments on campaigns simulated from a known prior (few
+    trials: this checks the machinery and its output, not the optimum)."""
+    truth = calibration._START
+    spec = calibration.prior_spec(truth, 1000.0, 30)
+    result = forecast.simulate(forecast.Scenario.from_dict(spec), 60, rng=3)
+    paths = result.outcome.paths.astype(float)
+    rows = []
+    for i, path in enumerate(paths):
+        for day in range(30):
+            rows.append({"campaign_id": i, "goal": 1000.0, "duration_days": 30,
+                         "t_days": day + 1.0, "pledged": path[day]})
+        rows.append({"campaign_id": i, "goal": 1000.0, "duration_days": 30,
+                     "t_days": 0.0, "pledged": 0.0})
+    fit = forecast.calibrate(pd.DataFrame(rows), sims=300, max_evaluations=20, rng=1)
+    assert not fit.timing_only
+    assert list(fit.fit.index) == calibration.MOMENT_NAMES
+    observed = fit.fit["observed"]
+    assert observed["success rate"] == pytest.approx(np.mean(paths[:, -1] >= 1000.0))
+    scenario = forecast.load_scenario(_write(tmp_path / "p.toml", fit.to_toml()))
+    assert scenario.dynamics.appeal_sd == pytest.approx(fit.parameters.appeal_sd)
+    assert math.isfinite(fit.mid_campaign_spread)
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
