@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .contacts import (circles_from_contacts, default_pledge, merge_block, read_contacts,
-                       scenario_text, write_template)
+                       scenario_text)
 from .engine import cores
 from .i18n import Labels, default_language
 from .io import atomic_path
@@ -511,6 +511,8 @@ def contacts_template(path: str, lang: str | None, platform: str, force: bool) -
       forecast contacts template contacts.xlsx
       forecast contacts template contacts-en.xlsx --lang en
     """
+    from .contacts_template import write_template  # openpyxl, only when asked for
+
     if not path.lower().endswith(".xlsx"):
         raise click.ClickException(f"{path}: the template is an .xlsx workbook; give a "
                                    "name ending in .xlsx")

@@ -13,7 +13,7 @@ rows; the scenario built from it is models/contacts-example.toml:
 """
 from pathlib import Path
 
-from forecast.contacts import write_template
+from forecast.contacts_template import write_template
 
 # Nom, Courriel, Relation, Ville, Audience (abonnés), Intérêt, Montant promis,
 # Contacté, Infolettre 1, Infolettre 2, Infolettre 3, Rappels

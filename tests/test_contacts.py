@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 import forecast
 from forecast import contacts as C
+from forecast.contacts_template import template_headers, write_template
 from forecast.cli import main
 
 from test_cli import assert_clean_failure
@@ -23,8 +24,8 @@ from test_cli import assert_clean_failure
 ROOT = Path(__file__).resolve().parent.parent
 LUNCH_BOX = ROOT / "models" / "la-ruche-lunch-box.toml"
 
-FR = C.template_headers("fr")
-EN = C.template_headers("en")
+FR = template_headers("fr")
+EN = template_headers("en")
 # A person: (name, email, relation as typed, canonical relation, audience, interest as
 # typed, canonical interest, amount promised)
 PEOPLE = [
@@ -125,9 +126,10 @@ def test_template_does_not_replace_a_filled_list(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_the_template_filled_reads_back_person_for_person(tmp_path):
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_template_filled_reads_back_person_for_person(tmp_path, lang):
     path = tmp_path / "filled.xlsx"
-    C.write_template(path, "fr", rows=[row_of(p) for p in PEOPLE])
+    write_template(path, lang, rows=[row_of(p) for p in PEOPLE])
     frame = forecast.read_contacts(path)
     assert list(frame["name"]) == [p[0] for p in PEOPLE]
     assert list(frame["relation"]) == [p[3] for p in PEOPLE]
@@ -135,7 +137,7 @@ def test_the_template_filled_reads_back_person_for_person(tmp_path):
     assert list(frame["row"]) == list(range(2, 2 + len(PEOPLE)))
     amounts = [math.nan if p[7] is None else p[7] for p in PEOPLE]
     np.testing.assert_array_equal(frame["amount"], amounts)
-    assert frame.attrs["lang"] == "fr" and frame.attrs["warnings"] == []
+    assert frame.attrs["lang"] == lang and frame.attrs["warnings"] == []
 
 
 # ----------------------------------------------------------------------------- circles
@@ -300,6 +302,26 @@ def test_english_csv_with_semicolons_and_windows_encoding(tmp_path):
                                                   "influencers audience"]
 
 
+def test_what_is_handled_by_assumption_is_reported_with_its_row(tmp_path):
+    rows = [row_of(p) for p in PEOPLE]
+    rows[2][2] = ""  # no relation
+    rows[3][4] = 5000  # the audience of a friend
+    rows[14][0] = rows[13][0]  # two companies of the same name
+    rows[13][5] = "enthousiaste"  # an interest forecast does not know
+    path = write_xlsx(tmp_path / "c.xlsx", rows)
+    frame = forecast.read_contacts(path)
+    made = forecast.circles_from_contacts(frame)
+    warnings = [*frame.attrs["warnings"], *made.warnings]
+    assert any("row 4, column C (Relation): empty" in w for w in warnings), warnings
+    assert any("row 5 (Di): the audience of a friend is not counted" in w for w in warnings)
+    assert any("row 15, column F (Intérêt): 'enthousiaste'" in w for w in warnings)
+    assert frame["relation"].iloc[2] == "other" and frame["interest"].iloc[13] == "none"
+    names = [c["name"] for c in made.commitments]
+    assert names == [rows[13][0], f"{rows[13][0]} (row 16)"]
+    scenario = forecast.Scenario.from_dict(tomllib.loads(C.scenario_text(made, goal=1000)))
+    assert len(scenario.commitments) == 2
+
+
 @pytest.mark.parametrize("text, value", [
     ("12 000", 12000), ("1,5k", 1500), ("2 500 $", 2500), ("50,00 €", 50),
     ("1,500", 1500), ("1.5k", 1500), ("3 millions", 3e6), ("800 abonnés", 800), (7, 7)])
@@ -342,7 +364,7 @@ def test_a_file_that_is_not_a_contact_list_is_refused(tmp_path, name, content, f
 
 def test_an_empty_list_is_refused(tmp_path):
     path = tmp_path / "empty.xlsx"
-    C.write_template(path, "fr")
+    write_template(path, "fr")
     result = CliRunner().invoke(main, ["contacts", "read", str(path)])
     assert_clean_failure(result, "empty.xlsx: lists nobody")
     result = CliRunner().invoke(main, ["contacts", "read", str(tmp_path / "none.xlsx")])
