@@ -605,7 +605,10 @@ def contacts_read(path: str, output: str | None, into: str | None, goal: float |
             raise click.ClickException(str(error)) from None
         _check_writable(destination)
     click.echo(format_contacts(frame, made))
-    if text is not None:
+    if text is None:
+        click.echo(f"\nTo write them: -o scenario.toml --goal AMOUNT (a new scenario) or "
+                   "--into SCENARIO (add them to one).")
+    else:
         _write_atomic(destination, text)
         click.echo(f"\nWrote {destination}: {_count(len(made.circles), 'circle')}, "
                    f"{_count(len(made.commitments), 'commitment')}. Next: forecast run "

@@ -99,7 +99,7 @@ _HEADERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "email": (("courriel", "adresse courriel", "adresse electronique", "adresse e mail",
                "adresse email", "mel"), ("email", "e mail", "mail", "email address",
                                          "e mail address")),
-    "relation": (("lien", "type de relation", "lien avec vous", "categorie", "type"),
+    "relation": (("relation", "lien", "type de relation", "lien avec vous", "categorie", "type"),
                  ("relation", "relationship", "link", "category", "relation type")),
     "city": (("ville", "municipalite", "localite"), ("city", "town")),
     "audience": (("abonnes", "auditoire", "nombre d abonnes", "nb abonnes", "portee",
@@ -114,6 +114,10 @@ _HEADERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "reminders": (("rappels", "rappel", "relances", "relance", "nombre de rappels"),
                   ("reminders", "reminder", "number of reminders")),
 }
+_ALIASES_LONGEST_FIRST = sorted(
+    ((alias, key, lang) for key, sides in _HEADERS.items()
+     for lang, aliases in zip(("fr", "en"), sides) for alias in aliases),
+    key=lambda item: -len(item[0]))
 _NEWSLETTER = re.compile(r"^(infolettre|newsletter)\s*(?:n|no|numero|number)?\s*([1-9])?$")
 
 # Relations as typed: a word (after _norm, a trailing plural s dropped) and its relation.
@@ -121,7 +125,8 @@ _RELATION_WORDS: dict[str, str] = {}
 for _relation, _words in {
     "family": "famille family parent mere pere frere soeur cousin cousine oncle tante neveu "
               "niece fils fille conjoint conjointe epoux epouse mother father brother sister "
-              "aunt uncle son daughter relative",
+              "aunt uncle son daughter relative maman papa mom mum dad wife husband spouse "
+              "grandmother grandfather grandma grandpa nephew grandparent",
     "friend": "ami amie friend copain copine pote chum",
     "colleague": "collegue colleague coworker collaborateur collaboratrice classmate camarade",
     "prospect": "prospect client cliente customer lead",
@@ -130,7 +135,8 @@ for _relation, _words in {
                   "youtubeuse youtuber createur creatrice",
     "journalist": "journaliste journalist media presse press reporter chroniqueur chroniqueuse",
     "company": "entreprise company business societe commerce partenaire partner organisme "
-               "organisation organization compagnie corporation pme b2b",
+               "organisation organization compagnie corporation pme b2b commanditaire sponsor "
+               "fournisseur supplier association obnl coop cooperative",
 }.items():
     for _word in _words.split():
         _RELATION_WORDS[_word] = _relation
@@ -158,7 +164,12 @@ def _norm(text: Any) -> str:
 
 
 def _header_key(text: str) -> tuple[str, str] | None:
-    """(field, language) of a header cell, or None; newsletters give ``newsletter``."""
+    """(field, language) of a header cell, or None; newsletters give ``newsletter``.
+
+    The whole header is matched first ("Montant promis"), then without what is in
+    parentheses ("Audience (abonnés)"), then its first words ("Relation avec vous",
+    "Abonnés Instagram"), the longest known header first.
+    """
     words = _norm(text)
     candidates = [words]
     if "(" in str(text):
@@ -173,6 +184,9 @@ def _header_key(text: str) -> tuple[str, str] | None:
                 return key, "fr"
             if words in english:
                 return key, "en"
+    for alias, key, lang in _ALIASES_LONGEST_FIRST:
+        if words.startswith(alias + " "):
+            return key, lang
     return None
 
 
@@ -537,7 +551,7 @@ _NAMES = {  # relation: (French circle name, English circle name)
     "journalist": ("médias", "media"), "company": ("entreprises", "companies"),
     "other": ("autres", "others"),
 }
-_AUDIENCE = {"fr": "auditoire des {}", "en": "{} audience"}
+_AUDIENCE = {"fr": "auditoire des {}", "en": "{}' audience"}
 
 
 @dataclass(frozen=True)

@@ -299,7 +299,7 @@ def test_english_csv_with_semicolons_and_windows_encoding(tmp_path):
     assert frame.attrs["lang"] == "en" and frame.attrs["blank_rows"] == 1
     made = forecast.circles_from_contacts(frame)
     assert [c["name"] for c in made.circles] == ["friends", "colleagues", "influencers",
-                                                  "influencers audience"]
+                                                  "influencers' audience"]
 
 
 def test_what_is_handled_by_assumption_is_reported_with_its_row(tmp_path):
@@ -329,11 +329,21 @@ def test_numbers_as_people_type_them(text, value):
     assert C._number(text) == value
 
 
+@pytest.mark.parametrize("header, field", [
+    ("Relation avec vous", "relation"), ("Abonnés Instagram", "audience"),
+    ("Contacté le", "contacted"), ("Nom de famille", "last_name"), ("Courriel", "email"),
+    ("Montant promis ($)", "amount"), ("INTÉRÊT", "interest"), ("Infolettre n°2", "newsletter"),
+    ("Nombre d'enfants", None), ("Relationship to me", "relation")])
+def test_headers_as_people_write_them(header, field):
+    assert (C._header_key(header) or (None,))[0] == field
+
+
 @pytest.mark.parametrize("typed, relation", [
     ("ami", "friend"), ("Amie", "friend"), ("famille proche", "family"),
     ("collègue", "colleague"), ("Grand-mère", "family"), ("ami de la famille", "friend"),
     ("Journaliste (Le Devoir)", "journalist"), ("PME partenaire", "company"),
-    ("voisin", None), ("", None)])
+    ("Mom", "family"), ("Best friend", "friend"), ("Potential customer", "prospect"),
+    ("co-worker", "colleague"), ("voisin", None), ("", None)])
 def test_relations_typed_freely(typed, relation):
     assert C.relation_of(typed) == relation
 
