@@ -575,6 +575,9 @@ def contacts_read(path: str, output: str | None, into: str | None, goal: float |
                                    "(or give --into SCENARIO to add the circles to one)")
     days, platform = days or 45, platform or "la-ruche"
     tiers = target is not None and bool(target.rewards)
+    if tiers and pledge is not None:
+        raise click.ClickException(f"--pledge: the reward tiers of {into} set what its "
+                                   "pledgers give; --pledge is for a scenario without tiers")
     if tiers:
         mean = sum(r.amount * r.share for r in target.rewards)
         spread = math.sqrt(max(sum(r.amount**2 * r.share for r in target.rewards)

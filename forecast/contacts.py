@@ -14,7 +14,6 @@ import io
 import math
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -118,7 +117,8 @@ _ALIASES_LONGEST_FIRST = sorted(
     ((alias, key, lang) for key, sides in _HEADERS.items()
      for lang, aliases in zip(("fr", "en"), sides) for alias in aliases),
     key=lambda item: -len(item[0]))
-_NEWSLETTER = re.compile(r"^(infolettre|newsletter)\s*(?:n|no|numero|number)?\s*([1-9])?$")
+_NEWSLETTER = re.compile(r"^(infolettre|newsletter)(?:\s*(?:n|no|numero|number))?\s*([1-9])?"
+                         r"(?:\s|$)")
 
 # Relations as typed: a word (after _norm, a trailing plural s dropped) and its relation.
 _RELATION_WORDS: dict[str, str] = {}
@@ -163,12 +163,13 @@ def _norm(text: Any) -> str:
     return " ".join(re.sub(r"[^a-z0-9@.]+", " ", text).replace(".", " ").split())
 
 
-def _header_key(text: str) -> tuple[str, str] | None:
+def _header_key(text: str, strict: bool = False) -> tuple[str, str] | None:
     """(field, language) of a header cell, or None; newsletters give ``newsletter``.
 
     The whole header is matched first ("Montant promis"), then without what is in
-    parentheses ("Audience (abonnés)"), then its first words ("Relation avec vous",
-    "Abonnés Instagram"), the longest known header first.
+    parentheses ("Audience (abonnés)"), then, unless ``strict``, by its first words
+    ("Relation avec vous", "Abonnés Instagram", "Infolettre 1 envoyée"), the longest
+    known header first.
     """
     words = _norm(text)
     candidates = [words]
@@ -177,14 +178,15 @@ def _header_key(text: str) -> tuple[str, str] | None:
     for words in candidates:
         if not words:
             continue
-        if _NEWSLETTER.match(words):
+        match = _NEWSLETTER.match(words)
+        if match and (not strict or match.group(0).strip() == words):
             return "newsletter", "fr" if words.startswith("infolettre") else "en"
         for key, (french, english) in _HEADERS.items():
             if words in french:
                 return key, "fr"
             if words in english:
                 return key, "en"
-    for alias, key, lang in _ALIASES_LONGEST_FIRST:
+    for alias, key, lang in [] if strict else _ALIASES_LONGEST_FIRST:
         if words.startswith(alias + " "):
             return key, lang
     return None
@@ -218,11 +220,10 @@ def _grid_xlsx(path: Path) -> tuple[list[list[Any]], str]:
     """The cells of the first sheet that has a relation column (merged ranges filled
     with their top-left value), and the sheet's name."""
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = openpyxl.load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - a broken file may fail anywhere inside
         raise ContactsError(f"{path}: cannot be read as an .xlsx workbook ({error}); save "
                             "it from your spreadsheet as .xlsx or .csv") from None
     grids = []
@@ -266,9 +267,11 @@ def _text(value: Any) -> str:
 
 
 def _label(top: str, bottom: str) -> tuple[str, str] | None:
-    """The field a column names in a one- or two-row header (``top`` may be "")."""
+    """The field a column names in a one- or two-row header (``top`` may be ""): the
+    bottom cell's, or the two read together exactly ("Infolettre" over "2")."""
     if bottom:
-        return _header_key(bottom) or (_header_key(f"{top} {bottom}") if top else None)
+        return _header_key(bottom) or (_header_key(f"{top} {bottom}", strict=True)
+                                       if top else None)
     return _header_key(top) if top else None
 
 
@@ -417,7 +420,6 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
     warnings: list[str] = []
     columns: dict[str, int] = {}
     extras: dict[str, int] = {}
-    newsletter = 0
     for c, label in enumerate(labels):
         heading = _text(header_row[c]) if c < len(header_row) else ""
         if label is None:
@@ -426,8 +428,8 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
             continue
         key = label[0]
         if key == "newsletter":
-            digit = _NEWSLETTER.match(_label_words(grid, first, height, c)).group(2)
-            newsletter = int(digit) if digit else newsletter + 1
+            newsletter = _newsletter_number(grid, first, height, c) or next(
+                k for k in range(1, 5) if k == 4 or f"newsletter_{k}" not in columns)
             key = f"newsletter_{newsletter}"
             if newsletter > 3:
                 extras[heading] = c
@@ -512,12 +514,11 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
         record["newsletters"] = sum(record[f"newsletter_{k}"] for k in (1, 2, 3))
         value = cell("reminders")
         count = _number(value) if _text(value) else 0.0
-        if count is None:
-            done = _done(value)
-            if done is None:
-                raise ContactsError(f"{where(r, 'reminders')}: {_text(value)!r} is not "
-                                    "valid; expected a number of reminders (0, 1, 2, ...)")
-            count = float(done)
+        if count is None and _done(value) is not None:  # "oui", "x", a date: one
+            count = float(_done(value))
+        if count is None or count < 0 or not count.is_integer():
+            raise ContactsError(f"{where(r, 'reminders')}: {_text(value)!r} is not "
+                                "valid; expected a number of reminders (0, 1, 2, ...)")
         record["reminders"] = int(count)
         for heading, c in extras.items():
             record[heading] = cells[c] if c < len(cells) else None
@@ -532,14 +533,16 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _label_words(grid: list[list[Any]], first: int, height: int, c: int) -> str:
-    """The header words of column ``c`` that name a newsletter ("infolettre 2")."""
-    bottom = grid[first + height - 1]
-    b = _norm(_text(bottom[c])) if c < len(bottom) else ""
-    if _NEWSLETTER.match(b):
-        return b
-    top = grid[first]
-    return _norm(f"{_text(top[c]) if c < len(top) else ''} {b}")
+def _newsletter_number(grid: list[list[Any]], first: int, height: int, c: int) -> int | None:
+    """The number of the newsletter column ``c`` names ("Infolettre 2", or "2" under a
+    merged "Infolettre"), or None when it names none ("Infolettre")."""
+    bottom = _text(grid[first + height - 1][c]) if c < len(grid[first + height - 1]) else ""
+    top = _text(grid[first][c]) if height == 2 and c < len(grid[first]) else ""
+    for words in (_norm(bottom), _norm(f"{top} {bottom}")):
+        match = _NEWSLETTER.match(words)
+        if match and match.group(2):
+            return int(match.group(2))
+    return None
 
 
 # ----------------------------------------------------------------------------- circles
@@ -574,13 +577,14 @@ class ContactCircles:
     def toml(self, source: str = "the contact list") -> str:
         """The circles and commitments as TOML, between the lines that
         ``merge_block`` finds again (``BLOCK_BEGIN`` ... ``BLOCK_END``)."""
+        source = " ".join(str(source).split())  # comments stay on one line
         lines = [f"{BLOCK_BEGIN}: made from {source} by `forecast contacts read`, which",
                  "# replaces these lines when run again; change the spreadsheet, not them.",
                  "# Conversion priors and their sources: docs/contacts.md."]
         tables = [("circle", t) for t in self.circles] + [
             ("commitment", t) for t in self.commitments]
         for (kind, table), note in zip(tables, self.notes):
-            lines += ["", f"# {note}", f"[[{kind}]]"]
+            lines += ["", f"# {' '.join(note.split())}", f"[[{kind}]]"]
             lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
         lines.append(BLOCK_END)
         return "\n".join(lines) + "\n"
@@ -595,7 +599,7 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    text = f"{value:.6g}"
+    text = f"{float(value):.10g}"
     return text if any(ch in text for ch in ".e") else text + ".0"
 
 
@@ -603,6 +607,10 @@ def _toml_string(text: str) -> str:
     import json
 
     return json.dumps(text, ensure_ascii=False)  # JSON's escapes are TOML's
+
+
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
 
 
 def _person_prior(relation: str, interest: str, promised: bool,
@@ -702,7 +710,7 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
     used: dict[str, tuple[Prior, set[str]]] = {}  # source: (prior, who gets it)
 
     def prior_of(person: Any) -> Prior:
-        promised = not math.isnan(person.amount)
+        promised = not _missing(person.amount)
         prior = _person_prior(person.relation, person.interest, promised, priors)
         label = (person.relation if prior is priors[person.relation] else
                  "promised an amount" if prior is INTEREST_PRIORS["promised"] else
@@ -721,7 +729,7 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
     for relation in [*RELATIONS, "other"]:
         group = [p for p in people.itertuples(index=False) if p.relation == relation]
         if relation == "company":
-            for person in [p for p in group if not math.isnan(p.amount)]:
+            for person in [p for p in group if not _missing(p.amount)]:
                 probability = COMMITMENT_PROBABILITY["yes" if person.interest == "yes"
                                                      else "no"]
                 name = person.name or f"row {person.row}"
@@ -736,13 +744,13 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
                               "people": 1, "rows": str(person.row),
                               "expected_pledgers": probability,
                               "expected_amount": probability * person.amount})
-            group = [p for p in group if math.isnan(p.amount)]
+            group = [p for p in group if _missing(p.amount)]
         if not group:
             continue
         name = _NAMES[relation][side]
         rows = _rows(p.row for p in group)
         if relation == "journalist":
-            read = [p for p in group if not math.isnan(p.audience) and p.audience > 0]
+            read = [p for p in group if not _missing(p.audience) and p.audience > 0]
             for person in group:
                 if not any(person.row == p.row for p in read):
                     warnings.append(f"{who(person)}: a journalist with no audience; their "
@@ -770,7 +778,8 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
         chances = [prior_of(p) for p in group]
         mean = sum(q.mean for q in chances) / len(group)
         sd = sum(q.sd for q in chances) / len(group)
-        amounts = [float(p.amount) for p in group]
+        amounts = [math.nan if _missing(p.amount) else float(p.amount)
+                   for p in group]
         circle = {"name": name, "size": len(group),
                   "conversion": {"mean": mean, "sd": sd}}
         money = _pledge([q.mean for q in chances], amounts, pledge)
@@ -787,18 +796,18 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
             + (f"; {promised} promised an amount" if promised else ""))
         if relation not in ("ambassador", "influencer"):
             for person in group:
-                if not math.isnan(person.audience):
+                if not _missing(person.audience):
                     warnings.append(f"{who(person)}: the audience of a {relation} is not "
                                     "counted (only ambassadors', influencers' and "
                                     "journalists' are)")
         else:
             for person in group:
-                if math.isnan(person.audience):
+                if _missing(person.audience):
                     warnings.append(f"{who(person)}: a{'n' if relation[0] == 'a' else ''} "
                                     f"{relation} with no audience; their followers are not "
                                     "counted (fill the audience column)")
             weights = [q.mean for q in chances]
-            reach = sum(w * (0.0 if math.isnan(p.audience) else p.audience)
+            reach = sum(w * (0.0 if _missing(p.audience) else p.audience)
                         for w, p in zip(weights, group)) / sum(weights)
             if reach <= 0:
                 continue

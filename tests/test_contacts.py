@@ -200,6 +200,25 @@ def test_audiences_become_source_and_media_circles(tmp_path):
                                                         rel=1e-4)
 
 
+def test_a_frame_made_by_hand_is_grouped_too():
+    """A frame with only relations, None for a missing amount, and its own priors."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"relation": ["friend", "friend", "company", "family"],
+                          "amount": [None, 30, 500, None]})
+    mine = C.Prior(0.4, 0.1, "our last campaign")
+    made = forecast.circles_from_contacts(frame, lang="en", priors={"friend": mine})
+    friends = circle(made, "friends")
+    rates = [mine.mean, C.INTEREST_PRIORS["promised"].mean]
+    assert friends["size"] == 2 and friends["conversion"]["mean"] == pytest.approx(
+        np.mean(rates))
+    assert [c["amount"] for c in made.commitments] == [500]
+    with pytest.raises(ValueError, match="relation 'cousin' is not valid"):
+        forecast.circles_from_contacts(pd.DataFrame({"relation": ["cousin"]}))
+    with pytest.raises(ValueError, match="duration_days = 0"):
+        forecast.circles_from_contacts(frame, duration_days=0)
+
+
 def test_interest_raises_a_prior_and_never_lowers_it():
     for relation in C.PRIORS:
         base = C.PRIORS[relation].mean
@@ -306,8 +325,8 @@ def test_what_is_handled_by_assumption_is_reported_with_its_row(tmp_path):
     rows = [row_of(p) for p in PEOPLE]
     rows[2][2] = ""  # no relation
     rows[3][4] = 5000  # the audience of a friend
-    rows[14][0] = rows[13][0]  # two companies of the same name
     rows[13][5] = "enthousiaste"  # an interest forecast does not know
+    rows[13][0] = rows[14][0] = 'Nord "Inc."\nsur deux lignes'  # quotes, a line break
     path = write_xlsx(tmp_path / "c.xlsx", rows)
     frame = forecast.read_contacts(path)
     made = forecast.circles_from_contacts(frame)
@@ -317,7 +336,7 @@ def test_what_is_handled_by_assumption_is_reported_with_its_row(tmp_path):
     assert any("row 15, column F (Intérêt): 'enthousiaste'" in w for w in warnings)
     assert frame["relation"].iloc[2] == "other" and frame["interest"].iloc[13] == "none"
     names = [c["name"] for c in made.commitments]
-    assert names == [rows[13][0], f"{rows[13][0]} (row 16)"]
+    assert names == [rows[13][0], f"{rows[13][0]} (row 16)"]  # two of the same name
     scenario = forecast.Scenario.from_dict(tomllib.loads(C.scenario_text(made, goal=1000)))
     assert len(scenario.commitments) == 2
 
@@ -346,6 +365,20 @@ def test_headers_as_people_write_them(header, field):
     ("co-worker", "colleague"), ("voisin", None), ("", None)])
 def test_relations_typed_freely(typed, relation):
     assert C.relation_of(typed) == relation
+
+
+def test_newsletters_numbered_in_their_headers_or_in_order(tmp_path):
+    header = ["Nom", "Relation", "Infolettre 2 envoyée", "Infolettre 1 (envoyée)",
+              "Newsletter", "Rappels"]
+    path = write_xlsx(tmp_path / "n.xlsx", [["A", "ami", "oui", "non", "x", 2]],
+                      header=header)
+    frame = forecast.read_contacts(path)
+    assert [frame[f"newsletter_{k}"].iloc[0] for k in (1, 2, 3)] == [False, True, True]
+    assert frame["newsletters"].iloc[0] == 2 and frame["reminders"].iloc[0] == 2
+    path = write_xlsx(tmp_path / "m.xlsx", [["A", "ami", "oui", "non", "x", -1]],
+                      header=header)
+    with pytest.raises(C.ContactsError, match=r"row 2, column F \(Rappels\): '-1'"):
+        forecast.read_contacts(path)
 
 
 def test_errors_name_the_row_and_the_column(tmp_path):
@@ -447,6 +480,9 @@ def test_into_refuses_campaign_options_and_a_broken_block(tmp_path):
     result = runner.invoke(main, ["contacts", "read", str(path), "--into", str(target),
                                   "--goal", "100"])
     assert_clean_failure(result, "--goal is for a new scenario")
+    result = runner.invoke(main, ["contacts", "read", str(path), "--into", str(target),
+                                  "--pledge", "40"])
+    assert_clean_failure(result, "--pledge: the reward tiers of")
     before = target.read_text(encoding="utf-8")
     result = runner.invoke(main, ["contacts", "read", str(path), "--into", str(target)])
     assert_clean_failure(result, "lunch.toml", "should appear once each")
