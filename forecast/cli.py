@@ -578,13 +578,7 @@ def contacts_read(path: str, output: str | None, into: str | None, goal: float |
     if tiers and pledge is not None:
         raise click.ClickException(f"--pledge: the reward tiers of {into} set what its "
                                    "pledgers give; --pledge is for a scenario without tiers")
-    if tiers:
-        mean = sum(r.amount * r.share for r in target.rewards)
-        spread = math.sqrt(max(sum(r.amount**2 * r.share for r in target.rewards)
-                               - mean**2, 0.0))
-        amounts = (mean, round(spread, 2))
-    else:
-        amounts = default_pledge(platform, pledge)
+    amounts = default_pledge(platform, pledge, target.rewards if tiers else ())
     try:
         frame = read_contacts(path)
         made = circles_from_contacts(frame, duration_days=days, pledge=amounts,
@@ -609,7 +603,7 @@ def contacts_read(path: str, output: str | None, into: str | None, goal: float |
         _check_writable(destination)
     click.echo(format_contacts(frame, made))
     if text is None:
-        click.echo(f"\nTo write them: -o scenario.toml --goal AMOUNT (a new scenario) or "
+        click.echo("\nTo write them: -o scenario.toml --goal AMOUNT (a new scenario) or "
                    "--into SCENARIO (add them to one).")
     else:
         _write_atomic(destination, text)

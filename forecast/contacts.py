@@ -845,9 +845,16 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
                           tuple(assumptions), tuple(warnings), tuple(notes))
 
 
-def default_pledge(platform: str, mean: float | None = None) -> tuple[float, float]:
-    """(mean, sd) of a free pledge on ``platform`` (``PLATFORM_PLEDGE``), or of a pledge
-    of the given mean with the same spread (sd = 1.72 x mean, from Ulule's pledges)."""
+def default_pledge(platform: str, mean: float | None = None,
+                   rewards: Iterable[Any] = ()) -> tuple[float, float]:
+    """(mean, sd) of the amount of a pledger who promised nothing: the reward tiers'
+    (Σ share × amount and its sd) when ``rewards`` are given, else a pledge of ``mean``
+    or of ``PLATFORM_PLEDGE[platform]``'s mean, with sd = 1.72 × mean (Ulule's spread)."""
+    rewards = list(rewards)
+    if rewards:
+        average = sum(r.share * r.amount for r in rewards)
+        spread = sum(r.share * r.amount**2 for r in rewards) - average**2
+        return average, math.sqrt(max(spread, 0.0))
     if mean is None:
         return PLATFORM_PLEDGE[platform]
     return float(mean), round(mean * _PLEDGE_CV, 1)

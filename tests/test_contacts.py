@@ -466,9 +466,15 @@ def test_into_merges_the_circles_and_replaces_those_written_before(tmp_path):
     text = target.read_text(encoding="utf-8")
     assert text.count(C.BLOCK_BEGIN) == 1 and text.startswith(
         LUNCH_BOX.read_text(encoding="utf-8"))
-    # nobody promised in the family of b.xlsx but Ana: circles without a promise take
-    # the reward tiers
+    # circles where nobody promised take the reward tiers; in the family Ana promised,
+    # and the others give the tiers' average pledge
     assert "pledge" not in circle(made, "amis")
+    tiers = sum(r.share * r.amount for r in original.rewards)
+    family = [p for p in PEOPLE[:5] if p[3] == "family"]
+    rates = [prior(p).mean for p in family]
+    amounts = [tiers if p[7] is None else p[7] for p in family]
+    assert merged.circle("famille").pledge.mean == pytest.approx(
+        np.dot(rates, amounts) / sum(rates), rel=1e-8)
 
 
 def test_into_refuses_campaign_options_and_a_broken_block(tmp_path):
