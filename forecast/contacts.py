@@ -14,6 +14,7 @@ import io
 import math
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -222,7 +223,9 @@ def _grid_xlsx(path: Path) -> tuple[list[list[Any]], str]:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(path, data_only=True)
+        with warnings.catch_warnings():  # "extension not supported" and the like
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(path, data_only=True)
     except Exception as error:  # noqa: BLE001 - a broken file may fail anywhere inside
         raise ContactsError(f"{path}: cannot be read as an .xlsx workbook ({error}); save "
                             "it from your spreadsheet as .xlsx or .csv") from None
@@ -417,7 +420,7 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
             f"the first row has {seen or 'nothing'}. Start from `forecast contacts template`")
     first, height, labels = found
     header_row = grid[first + height - 1]
-    warnings: list[str] = []
+    notices: list[str] = []
     columns: dict[str, int] = {}
     extras: dict[str, int] = {}
     for c, label in enumerate(labels):
@@ -435,7 +438,7 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
                 extras[heading] = c
                 continue
         if key in columns:
-            warnings.append(f"{path}: column {_column_letter(c)} ({heading}) is read as "
+            notices.append(f"{path}: column {_column_letter(c)} ({heading}) is read as "
                             f"{key} like column {_column_letter(columns[key])}; only the "
                             "first is used")
             continue
@@ -466,11 +469,11 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
                         if _text(cell(k)))
         email = _text(cell("email")).lower()
         if named and not name and not email:
-            warnings.append(f"{path}, row {r + 1}: no name and no email; skipped")
+            notices.append(f"{path}, row {r + 1}: no name and no email; skipped")
             continue
         if email:
             if email in seen_emails:
-                warnings.append(f"{where(r, 'email')}: {email} is already on row "
+                notices.append(f"{where(r, 'email')}: {email} is already on row "
                                 f"{seen_emails[email] + 1}; counted once (row "
                                 f"{seen_emails[email] + 1} kept)")
                 continue
@@ -479,7 +482,7 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
         relation = relation_of(typed) if typed else None
         if relation is None:
             what = f"{typed!r} is not a relation forecast knows" if typed else "empty"
-            warnings.append(f"{where(r, 'relation')}: {what} (it knows "
+            notices.append(f"{where(r, 'relation')}: {what} (it knows "
                             f"{', '.join(RELATIONS)}); counted in 'other' with the cold "
                             "list's prior")
             relation = "other"
@@ -499,7 +502,7 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
         interest_text = _text(cell("interest"))
         interest = _interest(interest_text)
         if interest is None:
-            warnings.append(f"{where(r, 'interest')}: {interest_text!r} is not an interest "
+            notices.append(f"{where(r, 'interest')}: {interest_text!r} is not an interest "
                             "forecast knows (none, curious, said yes); read as none")
             interest = "none"
         record["interest"] = interest
@@ -507,7 +510,7 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
             value = cell(key)
             done = _done(value) if value is not None else False
             if done is None:
-                warnings.append(f"{where(r, key)}: {_text(value)!r} is read as done "
+                notices.append(f"{where(r, key)}: {_text(value)!r} is read as done "
                                 "(expected yes/no, x or a date)")
                 done = True
             record[key] = done
@@ -529,7 +532,7 @@ def read_contacts(path: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records)
     frame = frame[_COLUMNS + [c for c in frame.columns if c not in _COLUMNS]]
     frame.attrs.update(path=str(path), sheet=sheet, lang=lang, blank_rows=blank,
-                       warnings=warnings)
+                       warnings=notices)
     return frame
 
 
@@ -706,7 +709,7 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
         row=frame["row"] if "row" in frame else range(1, len(frame) + 1),
         name=frame["name"] if "name" in frame else "")
     side = 0 if lang == "fr" else 1
-    circles, commitments, notes, table, warnings = [], [], [], [], []
+    circles, commitments, notes, table, notices = [], [], [], [], []
     used: dict[str, tuple[Prior, set[str]]] = {}  # source: (prior, who gets it)
 
     def prior_of(person: Any) -> Prior:
@@ -753,7 +756,7 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
             read = [p for p in group if not _missing(p.audience) and p.audience > 0]
             for person in group:
                 if not any(person.row == p.row for p in read):
-                    warnings.append(f"{who(person)}: a journalist with no audience; their "
+                    notices.append(f"{who(person)}: a journalist with no audience; their "
                                     "readers are not counted (fill the audience column)")
             if not read:
                 continue
@@ -797,13 +800,13 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
         if relation not in ("ambassador", "influencer"):
             for person in group:
                 if not _missing(person.audience):
-                    warnings.append(f"{who(person)}: the audience of a {relation} is not "
+                    notices.append(f"{who(person)}: the audience of a {relation} is not "
                                     "counted (only ambassadors', influencers' and "
                                     "journalists' are)")
         else:
             for person in group:
                 if _missing(person.audience):
-                    warnings.append(f"{who(person)}: a{'n' if relation[0] == 'a' else ''} "
+                    notices.append(f"{who(person)}: a{'n' if relation[0] == 'a' else ''} "
                                     f"{relation} with no audience; their followers are not "
                                     "counted (fill the audience column)")
             weights = [q.mean for q in chances]
@@ -842,7 +845,7 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
                            f"with probability {COMMITMENT_PROBABILITY['yes']:g} if it said "
                            f"yes, else {COMMITMENT_PROBABILITY['no']:g}")
     return ContactCircles(tuple(circles), tuple(commitments), pd.DataFrame(table),
-                          tuple(assumptions), tuple(warnings), tuple(notes))
+                          tuple(assumptions), tuple(notices), tuple(notes))
 
 
 def default_pledge(platform: str, mean: float | None = None,
