@@ -7,16 +7,19 @@ import os
 import secrets
 import sys
 import tempfile
+import tomllib
 from typing import Any
 
 import click
 
+from .contacts import (circles_from_contacts, default_pledge, merge_block, read_contacts,
+                       scenario_text)
 from .engine import cores
 from .i18n import Labels, default_language
 from .io import atomic_path
 from .sweep import recommend, sensitivity, sweep as run_sweep
 from .result import Result, package_version, simulate
-from .scenario import Scenario, ScenarioError, load_scenario
+from .scenario import PLATFORMS, Scenario, ScenarioError, load_scenario
 
 
 def _load(path: str, goal: float | None = None, days: int | None = None) -> Scenario:
@@ -558,6 +561,175 @@ def format_calibration(result: Any) -> str:
         lines.append("")
         lines.append("Cross-validation (held-out fold against the fit on the others):")
         lines.append(result.folds.round(4).to_string())
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- contacts
+
+@main.group(name="contacts")
+def contacts_group() -> None:
+    """The contact spreadsheet of the course, a row a person: a template to fill, and
+    the circles of influence it makes.
+
+    \b
+    Example:
+      forecast contacts template contacts.xlsx --lang fr
+      forecast contacts read contacts.xlsx -o scenario.toml --goal 8000
+    """
+
+
+@contacts_group.command(name="template")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language of the headers [default: French on La Ruche, English "
+                   "elsewhere].")
+@click.option("--platform", type=click.Choice(list(PLATFORMS)), default="la-ruche",
+              show_default=True, help="The platform, which sets the default language.")
+@click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
+def contacts_template(path: str, lang: str | None, platform: str, force: bool) -> None:
+    """Write PATH (.xlsx): the contact list to fill, a row a person, with drop-downs
+    for the relation and the interest, follow-up columns and a sheet that explains
+    each column.
+
+    \b
+    Example:
+      forecast contacts template contacts.xlsx
+      forecast contacts template contacts-en.xlsx --lang en
+    """
+    from .contacts_template import write_template  # openpyxl, only when asked for
+
+    if not path.lower().endswith(".xlsx"):
+        raise click.ClickException(f"{path}: the template is an .xlsx workbook; give a "
+                                   "name ending in .xlsx")
+    if os.path.exists(path) and not force:
+        raise click.ClickException(f"{path} already exists; choose another name or pass "
+                                   "--force to replace it")
+    _check_writable(path)
+    lang = lang or default_language(platform)
+    try:
+        with atomic_path(path) as temporary:
+            write_template(temporary, lang)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error}") from None
+    click.echo(f"Wrote {path} ({'French' if lang == 'fr' else 'English'} headers): fill "
+               "a row a person, then `forecast contacts read " + path + "`.")
+
+
+@contacts_group.command(name="read")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write a scenario (TOML) with these circles; needs --goal unless "
+                   "--into is given.")
+@click.option("--into", type=click.Path(dir_okay=False), default=None,
+              help="A scenario to put the circles in, replacing those written there "
+                   "before (in place, or to -o).")
+@click.option("--goal", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="The new scenario's goal.")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="The new scenario's duration [default: 45, La Ruche's advice].")
+@click.option("--platform", type=click.Choice(list(PLATFORMS)), default=None,
+              help="The new scenario's platform [default: la-ruche].")
+@click.option("--pledge", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Mean amount of a pledger who promised nothing [default: the "
+                   "platform's average pledge, or the scenario's reward tiers].")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language of the circles' names [default: the headers'].")
+def contacts_read(path: str, output: str | None, into: str | None, goal: float | None,
+                  days: int | None, platform: str | None, pledge: float | None,
+                  lang: str | None) -> None:
+    """Read the contact list PATH (.xlsx or .csv) and group its people into circles:
+    what it counted and what it assumed, and with -o or --into the scenario.
+
+    \b
+    Example:
+      forecast contacts read contacts.xlsx
+      forecast contacts read contacts.xlsx -o scenario.toml --goal 8000 --days 45
+      forecast contacts read contacts.csv --into models/la-ruche-lunch-box.toml -o mine.toml
+    """
+    target = None
+    if into is not None:
+        given = [f"--{k}" for k, v in (("goal", goal), ("days", days),
+                                        ("platform", platform)) if v is not None]
+        if given:
+            raise click.ClickException(f"{given[0]} is for a new scenario; with --into the "
+                                       f"campaign of {into} is kept")
+        target = _load(into)
+        days, platform = target.duration_days, target.platform
+    elif output is not None and goal is None:
+        raise click.ClickException(f"--goal is needed to write the new scenario {output} "
+                                   "(or give --into SCENARIO to add the circles to one)")
+    days, platform = days or 45, platform or "la-ruche"
+    tiers = target is not None and bool(target.rewards)
+    if tiers and pledge is not None:
+        raise click.ClickException(f"--pledge: the reward tiers of {into} set what its "
+                                   "pledgers give; --pledge is for a scenario without tiers")
+    amounts = default_pledge(platform, pledge, target.rewards if tiers else ())
+    try:
+        frame = read_contacts(path)
+        made = circles_from_contacts(frame, duration_days=days, pledge=amounts,
+                                     tiers=tiers, lang=lang)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    source = os.path.basename(path)
+    destination = output or into
+    text = None
+    if destination is not None:
+        try:
+            if target is None:
+                text = scenario_text(made, goal=goal, duration_days=days,
+                                     platform=platform, source=source,
+                                     name=os.path.splitext(source)[0])
+            else:
+                with open(into, encoding="utf-8") as handle:
+                    text = merge_block(handle.read(), made.toml(source), into)
+            Scenario.from_dict(tomllib.loads(text), destination)
+        except (ValueError, tomllib.TOMLDecodeError) as error:
+            raise click.ClickException(str(error)) from None
+        _check_writable(destination)
+    click.echo(format_contacts(frame, made))
+    if text is None:
+        click.echo("\nTo write them: -o scenario.toml --goal AMOUNT (a new scenario) or "
+                   "--into SCENARIO (add them to one).")
+    else:
+        _write_atomic(destination, text)
+        click.echo(f"\nWrote {destination}: {_count(len(made.circles), 'circle')}, "
+                   f"{_count(len(made.commitments), 'commitment')}. Next: forecast run "
+                   f"{destination}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def format_contacts(frame: Any, made: Any) -> str:
+    """The readable text of ``forecast contacts read``: what was counted and assumed."""
+    a = frame.attrs
+    blank = a.get("blank_rows", 0)
+    lines = [f"Read {len(frame)} people from {a.get('path')}"
+             + (f" (sheet {a['sheet']})" if a.get("sheet") else "")
+             + f", {'French' if a.get('lang') == 'fr' else 'English'} headers"
+             + (f"; {blank} blank rows skipped" if blank else "") + ".", ""]
+    table = made.table
+    width = max([len("circle")] + [len(str(n)) for n in table["circle"]])
+    lines.append(f"{'circle':<{width}}  {'kind':<10}  {'people':>6}  {'conversion':>15}  "
+                 f"{'reach':>9}  {'pledge':>6}  {'expected pledgers':>17}")
+    for row in table.to_dict(orient="records"):
+        conversion = ("" if row["kind"] == "commitment" else
+                      f"{row['conversion_mean']:.1%} ± {row['conversion_sd']:.1%}")
+        reach = row.get("reach")
+        reach = "" if reach is None or reach != reach else f"{reach:,.0f}"
+        amount = row.get("pledge_mean")
+        amount = "" if amount is None or amount != amount else f"{amount:,.0f}"
+        lines.append(f"{row['circle']:<{width}}  {row['kind']:<10}  {row['people']:>6}  "
+                     f"{conversion:>15}  {reach:>9}  {amount:>6}  "
+                     f"{row['expected_pledgers']:>17.1f}")
+    lines += ["", "reach: followers per pledging ambassador or influencer (source), readers "
+              "over the campaign (flow). Expected pledgers before any deadline losses.",
+              "", "Assumed:"]
+    lines += [f"  - {text}" for text in made.assumptions]
+    checks = [*a.get("warnings", []), *made.warnings]
+    if checks:
+        lines += ["", "To check:"] + [f"  - {text}" for text in checks]
     return "\n".join(lines)
 
 
