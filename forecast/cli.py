@@ -350,9 +350,9 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
     if as_json:
         a = frame.attrs
         _emit(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
-                          "version": a["version"], "sims": a["sims"], "target": target,
-                          "cover": advice.attrs["cover"], "need": loaded.need,
-                          "rows": _records(frame), "recommendations": _records(advice)}))
+                     "version": a["version"], "sims": a["sims"], "target": target,
+                     "cover": advice.attrs["cover"], "need": loaded.need,
+                     "rows": _records(frame), "recommendations": _records(advice)}))
     else:
         _emit(format_sweep(frame, advice, loaded))
 
@@ -428,10 +428,10 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int
     a = frame.attrs
     if as_json:
         _emit(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
-                          "version": a["version"], "sims": a["sims"], "goal": loaded.goal,
-                          "duration_days": loaded.duration_days,
-                          "probability": a["probability"], "relative": relative,
-                          "rows": _records(frame)}))
+                     "version": a["version"], "sims": a["sims"], "goal": loaded.goal,
+                     "duration_days": loaded.duration_days,
+                     "probability": a["probability"], "relative": relative,
+                     "rows": _records(frame)}))
         return
     width = max(len(name) for name in frame["input"])
     lines = [

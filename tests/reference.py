@@ -265,6 +265,20 @@ def _draw_amount(rng: np.random.Generator, rewards, pledge) -> float:
     return max(1.0, float(np.rint(rng.lognormal(math.log(mean) - sigma**2 / 2, sigma))))
 
 
+def _settings(spec: dict) -> tuple:
+    """What both simulations read from a spec: D, goal, post-goal factor, fade, the
+    circles, the rewards, each circle's w(t) and the circles' names."""
+    camp = spec["campaign"]
+    D, goal = camp["duration_days"], camp["goal"]
+    dyn = spec.get("dynamics", {})
+    phi = dyn.get("post_goal_factor", 1.0)
+    f = fade(D, dyn.get("fade_after_days", 45.0), dyn.get("fade_per_day", 0.01))
+    circles = spec["circle"]
+    weights = [day_weights(D, **circle_timing(spec.get("timing", {}), c)) for c in circles]
+    return (D, goal, phi, f, circles, spec.get("reward"), weights,
+            [c["name"] for c in circles])
+
+
 def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
     """Gross totals of ``sims`` campaigns, simulated person by person.
 
@@ -276,15 +290,7 @@ def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
     reached, every circle's pledger is kept with probability post_goal_factor.
     """
     rng = np.random.default_rng(seed)
-    camp = spec["campaign"]
-    D, goal = camp["duration_days"], camp["goal"]
-    dyn = spec.get("dynamics", {})
-    phi = dyn.get("post_goal_factor", 1.0)
-    f = fade(D, dyn.get("fade_after_days", 45.0), dyn.get("fade_per_day", 0.01))
-    circles = spec["circle"]
-    rewards = spec.get("reward")
-    weights = [day_weights(D, **circle_timing(spec.get("timing", {}), c)) for c in circles]
-    names = [c["name"] for c in circles]
+    D, goal, phi, f, circles, rewards, weights, names = _settings(spec)
     totals = np.zeros(sims)
     for sim in range(sims):
         p = [_draw_conversion(rng, c["conversion"]) for c in circles]
@@ -475,16 +481,8 @@ def simulate_many_reference(spec: dict, sims: int, seed: int) -> Runs:
     acts, or the end-of-day state (goal and featured days), and say so here.
     """
     rng = np.random.default_rng(seed)
-    camp = spec["campaign"]
-    D, goal = camp["duration_days"], camp["goal"]
-    dyn = spec.get("dynamics", {})
-    phi = dyn.get("post_goal_factor", 1.0)
-    f = fade(D, dyn.get("fade_after_days", 45.0), dyn.get("fade_per_day", 0.01))
-    circles = spec["circle"]
+    D, goal, phi, f, circles, rewards, weights, names = _settings(spec)
     C = len(circles)
-    names = [c["name"] for c in circles]
-    rewards = spec.get("reward")
-    weights = [day_weights(D, **circle_timing(spec.get("timing", {}), c)) for c in circles]
     order, placed = [], set()
     while len(order) < C:                       # each source after its source
         for i, c in enumerate(circles):

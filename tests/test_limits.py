@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import math
 import os
+import pickle
 import threading
 import time
 from pathlib import Path
@@ -300,6 +301,11 @@ def test_raw_cannot_be_changed_under_a_scenario(tmp_path):
     copy_["campaign"]["goal"] = 1                   # a copy: edits stay there
     assert forecast.Scenario.from_dict(copy_).goal == 1
     assert scenario.raw["campaign"]["goal"] == SMALL["campaign"]["goal"]
+    # Workers started by spawn (not Linux) get scenarios pickled: they still read.
+    again = pickle.loads(pickle.dumps(scenario))
+    assert again == scenario and again.raw == scenario.raw
+    with pytest.raises(TypeError):
+        again.raw["campaign"]["goal"] = 1
 
 
 def test_dataclasses_replace_cannot_bypass_validation(tmp_path):
