@@ -5,8 +5,10 @@ import json
 import math
 import os
 import secrets
+import signal
 import sys
 import tempfile
+import threading
 import tomllib
 from typing import Any
 
@@ -18,7 +20,7 @@ from .engine import cores
 from .i18n import Labels, default_language
 from .io import atomic_path
 from .sweep import recommend, sensitivity, sweep as run_sweep
-from .result import Result, package_version, simulate
+from .result import MAX_SIMS, Result, package_version, simulate
 from .scenario import PLATFORMS, Scenario, ScenarioError, load_scenario
 
 
@@ -46,9 +48,16 @@ def _check_durations(scenario: Scenario, days: list[int] | None) -> None:
 
 
 def _check_writable(path: str) -> None:
-    """Make ``path``'s folder if missing; fail before any simulation when it cannot
-    take a new file."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Make ``path``'s folder if missing; fail before any simulation when it names
+    no file or its folder cannot take a new file."""
+    if not os.path.basename(path):
+        raise click.ClickException(f"cannot write {path!r}: not a file name (give a path "
+                                   "such as reports/plan.pdf)")
+    target = os.path.realpath(path)  # a symbolic link is written through
+    if os.path.exists(target) and not os.path.isfile(target):
+        raise click.ClickException(f"cannot write {path}: it exists and is not a regular "
+                                   "file (a folder or a device); give a file name")
+    folder = os.path.dirname(target)
     try:
         os.makedirs(folder, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -72,15 +81,57 @@ def _dump(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
-sims_option = click.option("--sims", type=click.IntRange(min=1), default=100_000,
-                           show_default=True, help="Number of simulated campaigns.")
+def _emit(text: str) -> None:
+    """Print a command's result on stdout; a stdout that cannot take it (a full disk,
+    /dev/full, a closed pipe) is one error message, not a traceback."""
+    try:
+        click.echo(text)
+        sys.stdout.flush()
+    except OSError as error:
+        # Nothing more goes to that stdout, not even the flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise click.ClickException(f"cannot write the output ({error.strerror or error})"
+                                   ) from None
+
+
+class _Finite(click.FloatRange):
+    """A FloatRange that also refuses nan and inf, which its comparisons let through."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM end a command the way Ctrl-C does: the exception unwinds, the
+    worker processes are shut down, temporary files removed; exit status 143
+    (128 + SIGTERM). The previous handler is put back when the command ends."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    click.get_current_context().call_on_close(
+        lambda: signal.signal(signal.SIGTERM, previous))
+
+
+sims_option = click.option("--sims", type=click.IntRange(min=1, max=MAX_SIMS),
+                           default=100_000, show_default=True,
+                           help="Number of simulated campaigns.")
 seed_option = click.option("--seed", type=click.IntRange(min=0), default=None,
                            help="Seed; without it a fresh one is drawn and reported.")
 
 
 workers_option = click.option(
     "--workers", type=click.IntRange(min=1), default=cores, show_default="all cores",
-    help="Processes sharing the simulations; the numbers are the same with any count.")
+    help="Processes sharing the simulations, at most the cores this machine has; the "
+         "numbers are the same with any count.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,6 +143,7 @@ def main() -> None:
     Example:
       forecast run models/la-ruche-lunch-box.toml --sims 100000 --seed 42
     """
+    _stop_on_sigterm()
 
 
 @main.command()
@@ -99,7 +151,7 @@ def main() -> None:
 @sims_option
 @seed_option
 @workers_option
-@click.option("--goal", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--goal", type=_Finite(min=0, min_open=True), default=None,
               help="Goal to use instead of the scenario's.")
 @click.option("--days", type=click.IntRange(min=1), default=None,
               help="Duration in days instead of the scenario's.")
@@ -116,7 +168,7 @@ def run(scenario: str, sims: int, seed: int | None, workers: int, goal: float | 
     loaded = _load(scenario, goal, days)
     result = simulate(loaded, sims, rng=_seed(seed), workers=workers)
     summary = result.summary()
-    click.echo(_dump(summary) if as_json else format_summary(result, summary))
+    _emit(_dump(summary) if as_json else format_summary(result, summary))
 
 
 def format_summary(result: Result, summary: dict[str, Any]) -> str:
@@ -260,7 +312,7 @@ def _records(frame: Any) -> list[dict[str, Any]]:
               help="Goals to try [default: 50 % to 150 % of the scenario's goal, by 5 %].")
 @click.option("--days", callback=_days, default=None, metavar="A,B,..|START:STOP:STEP",
               help="Durations in days to try [default: the scenario's].")
-@click.option("--target", type=click.FloatRange(0, 1, min_open=True), default=0.8,
+@click.option("--target", type=_Finite(0, 1, min_open=True), default=0.8,
               show_default=True, help="Probability of success the goal to pick must reach.")
 @sims_option
 @seed_option
@@ -300,12 +352,12 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
         click.echo(f"Wrote {csv_path} ({len(frame)} rows).", err=True)
     if as_json:
         a = frame.attrs
-        click.echo(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
-                          "version": a["version"], "sims": a["sims"], "target": target,
-                          "cover": advice.attrs["cover"], "need": loaded.need,
-                          "rows": _records(frame), "recommendations": _records(advice)}))
+        _emit(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
+                     "version": a["version"], "sims": a["sims"], "target": target,
+                     "cover": advice.attrs["cover"], "need": loaded.need,
+                     "rows": _records(frame), "recommendations": _records(advice)}))
     else:
-        click.echo(format_sweep(frame, advice, loaded))
+        _emit(format_sweep(frame, advice, loaded))
 
 
 def format_sweep(frame: Any, advice: Any, scenario: Scenario) -> str:
@@ -347,11 +399,12 @@ def format_sweep(frame: Any, advice: Any, scenario: Scenario) -> str:
 
 @main.command(name="sensitivity")
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--sims", type=click.IntRange(min=1), default=20_000, show_default=True,
+@click.option("--sims", type=click.IntRange(min=1, max=MAX_SIMS), default=20_000,
+              show_default=True,
               help="Simulated campaigns for each end of each input (two runs per input).")
 @seed_option
 @workers_option
-@click.option("--relative", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+@click.option("--relative", type=_Finite(0, 1, min_open=True, max_open=True),
               default=0.25, show_default=True,
               help="Relative change of inputs without bounds of their own.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -377,11 +430,11 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int
         raise click.ClickException(str(error)) from None
     a = frame.attrs
     if as_json:
-        click.echo(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
-                          "version": a["version"], "sims": a["sims"], "goal": loaded.goal,
-                          "duration_days": loaded.duration_days,
-                          "probability": a["probability"], "relative": relative,
-                          "rows": _records(frame)}))
+        _emit(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
+                     "version": a["version"], "sims": a["sims"], "goal": loaded.goal,
+                     "duration_days": loaded.duration_days,
+                     "probability": a["probability"], "relative": relative,
+                     "rows": _records(frame)}))
         return
     width = max(len(name) for name in frame["input"])
     lines = [
@@ -397,7 +450,7 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int
         lines.append(f"{r['input']:<{width}}  {r['low']:>10.4g}  {r['high']:>10.4g}  "
                      f"{r['probability_low']:7.1%}  {r['probability_high']:7.1%}  "
                      f"{r['effect_pp']:+7.1f} pp")
-    click.echo("\n".join(lines))
+    _emit("\n".join(lines))
 
 
 # ----------------------------------------------------------------------------- report
@@ -429,7 +482,8 @@ class _StageProgress:
               help="The PDF to write [default: reports/NAME.LANG.pdf].")
 @click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
               help="Language [default: French on La Ruche, English elsewhere].")
-@click.option("--sims", type=click.IntRange(min=1), default=10_000, show_default=True,
+@click.option("--sims", type=click.IntRange(min=1, max=MAX_SIMS), default=10_000,
+              show_default=True,
               help="Simulated campaigns for the plan, each goal x duration and each "
                    "sensitivity run.")
 @seed_option
@@ -475,8 +529,8 @@ def report_command(scenario: str, output: str | None, lang: str | None, sims: in
         raise click.ClickException(f"cannot write {output}: {error}") from None
     finally:
         progress.close()
-    click.echo(f"Wrote {output}: {len(pages)} pages, {sims:,} simulated campaigns per "
-               f"cell, seed {used_seed}.")
+    _emit(f"Wrote {output}: {len(pages)} pages, {sims:,} simulated campaigns per "
+          f"cell, seed {used_seed}.")
 
 
 @main.command(name="calibrate")

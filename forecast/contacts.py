@@ -262,11 +262,14 @@ def _grid_csv(path: Path) -> list[list[Any]]:
 
 
 def _text(value: Any) -> str:
+    """A cell as one line of text: line breaks and runs of spaces become one space,
+    control and direction characters are dropped (scenario names refuse them)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = " ".join(str(value).split())
+    return "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
 
 
 def _label(top: str, bottom: str) -> tuple[str, str] | None:

@@ -809,7 +809,9 @@ def _map_chunks(plans: list[tuple[_Plan, np.random.SeedSequence]], tasks: list[t
     """``_chunk_pieces`` of each task ``(job, first, stop, goals, path_rows)``, in
     order: here, or in ``workers`` processes with at most ``workers + 1`` chunks
     under way or waiting (memory stays bounded). Fewer than two chunks per worker
-    stay here: starting the processes would cost more than sharing saves."""
+    stay here: starting the processes would cost more than sharing saves. No more
+    processes than this one may use cores: more would only take memory."""
+    workers = min(workers, cores())
     if not shared_out(len(tasks), workers):
         for job, *task in tasks:
             yield _chunk_pieces(*plans[job], *task)
@@ -818,7 +820,7 @@ def _map_chunks(plans: list[tuple[_Plan, np.random.SeedSequence]], tasks: list[t
     try:
         ahead: deque = deque()
         for task in tasks:
-            ahead.append(pool.submit(_worker_pieces, *task))
+            ahead.append(_submit(pool, _worker_pieces, *task))
             if len(ahead) > workers:
                 yield ahead.popleft().result()
         while ahead:
@@ -852,8 +854,30 @@ def process_pool(workers: int, initializer=None, initargs=()) -> ProcessPoolExec
                                initargs=(initializer, initargs))
 
 
+#: Signals held while a pool takes work (``_submit``).
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+def _submit(pool: ProcessPoolExecutor, *call):
+    """``pool.submit(*call)`` with SIGINT and SIGTERM held until it returns. The pool
+    starts its processes in ``submit``: interrupted there, it would not know them
+    all, and they would wait for work forever (and the exit wait for them)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return pool.submit(*call)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        return pool.submit(*call)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _ignore_interrupt(initializer, initargs) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A handler the parent set for SIGTERM (the CLI's) is the parent's: a worker
+    # told to end ends. Forked inside _submit, the worker starts with both held.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     if initializer is not None:
         initializer(*initargs)
 

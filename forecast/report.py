@@ -34,7 +34,7 @@ from .assumptions import assumption_rows, file_sha256
 from .i18n import LANGUAGES, Labels, default_language
 from .io import atomic_path
 from .result import Result, normalize_seed, package_version, seed_label, simulate
-from .scenario import Scenario
+from .scenario import Scenario, read_scenario_text
 from .sweep import recommend, sensitivity, sweep
 
 __all__ = ["build_report", "compute", "render", "default_goals", "default_durations",
@@ -137,7 +137,7 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
                           workers=workers)
     text = sha = None
     if scenario.path and Path(scenario.path).is_file():
-        text = Path(scenario.path).read_text(encoding="utf-8")
+        text = read_scenario_text(scenario.path)  # as it was read: a BOM dropped
         sha = file_sha256(scenario.path)
     return ReportData(scenario=scenario, result=result, sweep=swept, recommend=recommended,
                       sensitivity=effects, target=target, seed=seed_label(seed),
@@ -599,10 +599,20 @@ def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None
         "Creator": f"forecast {data.version}",
     }
     with atomic_path(path) as temporary, matplotlib.rc_context(_STYLE):
-        with PdfPages(temporary, metadata=metadata) as pdf:
+        pdf = PdfPages(temporary, metadata=metadata)
+        try:
             for number, (_, build) in enumerate(builders, start=1):
                 figure = build(_footer(data, labels, number, len(builders)))
                 pdf.savefig(figure)
+        except BaseException:
+            # After a failed write (a full disk) closing fails too, with a zlib error
+            # that would hide the first one; the temporary is removed either way.
+            try:
+                pdf.close()
+            except Exception:
+                pass
+            raise
+        pdf.close()
     return [title for title, _ in builders]
 
 

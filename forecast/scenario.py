@@ -8,9 +8,16 @@ See docs/model.md for the meaning of every key.
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import math
+import numbers
+import os
+import re
+import stat
 import tomllib
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,6 +34,63 @@ MAX_APPEAL_SD = 3.0
 
 class ScenarioError(ValueError):
     """A scenario that cannot be simulated, with a message naming file, key and value."""
+
+
+# ----------------------------------------------------------------------------- limits
+# Upper bounds on every number, each far above any real campaign, so that a typo or
+# an abusive file fails at once with a message instead of asking the engine for
+# exabytes, walking the samplers towards 1e15 or overflowing int64. Memory is bounded
+# again, by the work, in ``check_memory``.
+
+#: People in a stock circle or a source's cap, and clicks a budget buys: a billion, above
+#: any contact list or audience, and far below 2**53, where counts in doubles stop
+#: being exact.
+MAX_PEOPLE = 10**9
+#: People reached per day by a flow circle (``daily_reach``): the same bound, per day.
+MAX_DAILY_REACH = 10**9
+#: Any amount of money (goal, need, reward, pledge, commitment, cost, fee, budget): a
+#: trillion, a thousand times the largest campaign ever funded. Totals stay finite,
+#: print, and a single amount is exact to the unit in doubles (below 2**53).
+MAX_AMOUNT = 1e12
+#: Days of a campaign on the ``custom`` platform, and of every other duration (lags,
+#: launch and final spans, reach_days): a year, longer than any platform allows; the
+#: engine holds (simulations x days) arrays.
+MAX_DAYS = 366
+#: People each pledger of a source circle tells (``reach_per_pledger``): an
+#: influencer's audience can be millions (the contact spreadsheet makes such circles);
+#: the memory check bounds what it costs.
+MAX_REACH_PER_PLEDGER = 10_000_000.0
+#: How many times more people a featured flow reaches once featured.
+MAX_FEATURED_BOOST = 100.0
+#: ``featured_at`` is a fraction of the goal; above 1 the feature comes after the goal.
+#: Ten times the goal is far beyond any featuring rule, and ``30`` (meant as 30 %)
+#: gets a hint.
+MAX_FEATURED_AT = 10.0
+#: ``fade_per_day`` is a fraction lost per day: 0.2 already leaves 0.25 % of the intent
+#: after a month; ``1`` (meant as 1 %) gets a hint.
+MAX_FADE_PER_DAY = 0.2
+#: A free pledge's sd at most this many times its mean: wider, the lognormal's tail
+#: gives single pledges of 10**7 times the mean.
+MAX_PLEDGE_SPREAD = 10.0
+#: The smallest sd of an uncertain (Beta) conversion: below it, sd**2 underflows the
+#: method of moments; give a plain number for a sure rate.
+MIN_BETA_SD = 1e-6
+#: Tables of each kind: the engine loops over circles, and every reward tier multiplies
+#: a circle's categories by the days of the campaign.
+MAX_CIRCLES = 200
+MAX_REWARDS = 100
+MAX_COMMITMENTS = 1_000
+#: Characters of a name (circle, reward, commitment, campaign) and of a currency sign.
+MAX_NAME_LENGTH = 100
+MAX_CURRENCY_LENGTH = 8
+#: Bytes of a scenario file: the shipped models take about 5 KB.
+MAX_FILE_BYTES = 1 << 20
+#: Peak memory of the engine per would-be pledger of a block of simulations, measured
+#: by benchmarks/memory.py (about 30 to 70 bytes; the largest, rounded up).
+BYTES_PER_PLEDGER = 80
+#: The memory one block of simulations may take (``check_memory``): 2 GiB, what a
+#: laptop spares. Per worker: each holds one block at a time.
+MAX_BLOCK_BYTES = 2 << 30
 
 
 @dataclass(frozen=True)
@@ -209,16 +273,32 @@ class Scenario:
     need: float | None = None
     currency: str = "$"
     path: str | None = None
+    #: The table the scenario was validated from, read only (tables cannot change,
+    #: arrays are tuples): ``to_dict`` gives a copy to edit.
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Only validation builds a Scenario: dataclasses.replace (or a direct call)
+        # would otherwise skip it, and `raw` would describe another scenario.
+        if not _VALIDATING.get():
+            raise ScenarioError(
+                "a Scenario is built by load_scenario, Scenario.from_dict or with_(), "
+                "which validate it; dataclasses.replace and direct construction would "
+                "not (use with_() or from_dict(scenario.to_dict()))")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], path: str | None = None) -> "Scenario":
         """Validate a scenario given as the dict a TOML file parses to."""
         return _parse(data, path or "<scenario>")
 
+    def to_dict(self) -> dict[str, Any]:
+        """A copy of the scenario's table (``raw``) to edit and give to ``from_dict``."""
+        return _thaw(self.raw or {})
+
     def with_(self, **changes: Any) -> "Scenario":
-        """A validated copy with campaign keys changed (goal, duration_days, need, …)."""
-        data = _thaw(self.raw)
+        """A validated copy with campaign keys changed (goal, duration_days, need, …).
+        NumPy scalars are taken as the Python numbers they hold."""
+        data = self.to_dict()
         campaign = data.setdefault("campaign", {})
         for key, value in changes.items():
             if key not in _CAMPAIGN_KEYS:
@@ -228,7 +308,7 @@ class Scenario:
             if value is None:
                 campaign.pop(key, None)
             else:
-                campaign[key] = value
+                campaign[key] = _plain(value)
         return _parse(data, self.path or "<scenario>")
 
     @property
@@ -262,17 +342,61 @@ def load_scenario(path: str | Path) -> Scenario:
         out of range; the message names the file, the key and the value.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(f"{path}: cannot be read ({error})") from None
+    text = read_scenario_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        comma = _DECIMAL_COMMA.search(text)
+        if comma:
+            line = text.count("\n", 0, comma.start()) + 1
+            raise ScenarioError(
+                f"{path}: line {line}: {comma.group(1)} = {comma.group(2)} has a decimal "
+                f"comma; TOML needs a point: {comma.group(1)} = "
+                f"{comma.group(2).replace(',', '.')}") from None
         raise ScenarioError(f"{path}: not valid TOML ({error})") from None
+    except ValueError as error:  # an integer of more than 4,300 digits
+        raise ScenarioError(f"{path}: not valid TOML ({_shorten(str(error), 120)})") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: not valid TOML (arrays or tables nested too "
+                            "deeply)") from None
     return _parse(data, str(path))
+
+
+#: ``key = 0,80``: a number written with a decimal comma (French habit).
+_DECIMAL_COMMA = re.compile(r"^[ \t]*([A-Za-z0-9_.\"'-]+)[ \t]*=[ \t]*(-?\d+,\d+)[ \t]*(?:#.*)?$",
+                            re.MULTILINE)
+
+
+def read_scenario_text(path: str | Path) -> str:
+    """The text of a scenario file (a byte-order mark dropped), refused with a
+    ScenarioError when it is not a regular file (a device, a FIFO, a folder), is
+    larger than ``MAX_FILE_BYTES`` or is not UTF-8."""
+    path = Path(path)
+    try:
+        # O_NONBLOCK: opening a FIFO without a writer must not wait; the stat below
+        # then refuses it.
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise ScenarioError(f"{path}: not a regular file; a scenario is a TOML "
+                                "text file")
+        with os.fdopen(handle, "rb", closefd=False) as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from None
+    finally:
+        os.close(handle)
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; a scenario "
+                            "file takes a few KB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {error.start})") from None
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -287,12 +411,85 @@ _CIRCLE_KEYS = {
 } | _TIMING_KEYS
 
 
+#: True while ``_parse`` builds a Scenario (``Scenario.__post_init__``).
+_VALIDATING = contextvars.ContextVar("validating", default=False)
+
+
 def _thaw(value: Any) -> Any:
+    """A plain copy: dicts and lists all the way down."""
     if isinstance(value, Mapping):
         return {k: _thaw(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_thaw(v) for v in value]
     return value
+
+
+class _Frozen(dict):
+    """A table that cannot change (``Scenario.raw``)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("Scenario.raw cannot be changed; use Scenario.with_(), or edit "
+                        "Scenario.to_dict() and give it to Scenario.from_dict()")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple:
+        return (_Frozen, (dict(self),))
+
+
+def _freeze(value: Any) -> Any:
+    """A read-only copy: tables frozen, arrays as tuples, all the way down."""
+    if isinstance(value, Mapping):
+        return _Frozen({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds; anything else as it is."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, (int, float)):
+        return float(value)
+    return value
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _shown(value: Any) -> str:
+    """How a value is written in a message: its repr, cut to a readable length (a
+    4,000-digit integer or a long string would drown the message)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to convert to a string
+        text = "an integer of more than 4,300 digits"
+    return _shorten(text)
+
+
+#: Characters a name may not hold: BiDi embedding, override and isolate controls and
+#: marks, which reorder what a terminal or a PDF shows (control characters, NUL and
+#: ANSI escapes are found by their Unicode category, Cc).
+_BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                     "\u2066\u2067\u2068\u2069")
+
+
+def text_problem(value: str, limit: int = MAX_NAME_LENGTH) -> str | None:
+    """What makes ``value`` unfit as a name (None if nothing): more than ``limit``
+    characters, a control character (NUL, escape, line break), a BiDi control, or
+    nothing visible (only spaces and zero-width characters)."""
+    if len(value) > limit:
+        return f"at most {limit} characters (this one has {len(value)})"
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            return (f"text without control or direction characters (it holds "
+                    f"U+{ord(char):04X})")
+    if all(char.isspace() or unicodedata.category(char) == "Cf" for char in value):
+        return "a name with at least one visible character"
+    return None
 
 
 class _Checker:
@@ -302,32 +499,39 @@ class _Checker:
         self.path, self.table, self.where = path, table, where
         if not isinstance(table, Mapping):
             self.fail(where, table, "a table")
-        unknown = sorted(set(table) - allowed)
+        unknown = sorted(set(table) - allowed, key=str)
         if unknown:
             raise ScenarioError(
-                f"{path}: unknown key {self.key(unknown[0])!r}; valid keys here are "
-                f"{', '.join(sorted(allowed))}")
+                f"{path}: unknown key {_shown(self.key(str(unknown[0])))}; valid keys "
+                f"here are {', '.join(sorted(allowed))}")
 
     def key(self, name: str) -> str:
         return f"{self.where}.{name}" if self.where else name
 
     def fail(self, key: str, value: Any, valid: str) -> None:
-        raise ScenarioError(f"{self.path}: {key} = {value!r} is not valid; expected {valid}")
+        raise ScenarioError(f"{self.path}: {key} = {_shown(value)} is not valid; "
+                            f"expected {valid}")
 
     def number(self, name: str, default: Any = ..., *, low: float | None = None,
                high: float | None = None, low_open: bool = False, integer: bool = False,
-               valid: str | None = None) -> Any:
+               valid: str | None = None, percent: bool = False) -> Any:
+        """The number at ``name`` within [low, high]; ``percent``: it is a fraction,
+        and a value that reads as a percentage (30 for 30 %) gets the fix in the
+        message."""
         if name not in self.table:
             if default is ...:
                 raise ScenarioError(f"{self.path}: missing key {self.key(name)!r}"
                                     f" ({valid or 'a number'})")
             return default
-        value = self.table[name]
+        value = _plain(self.table[name])
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if ok and integer:
-            ok = float(value).is_integer()
-        if ok:
-            ok = math.isfinite(value)
+        try:
+            if ok:
+                ok = math.isfinite(value)  # an int above 1e308 raises OverflowError
+            if ok and integer:
+                ok = float(value).is_integer()
+        except OverflowError:
+            ok = False
         if ok and low is not None:
             ok = value > low if low_open else value >= low
         if ok and high is not None:
@@ -341,10 +545,15 @@ class _Checker:
                 if high is not None:
                     parts.append(f"<= {high:g}")
                 valid = kind + (" " + " and ".join(parts) if parts else "")
+            if (percent and isinstance(value, (int, float)) and high is not None
+                    and high < value <= 100 * high):
+                valid += (f" (a fraction, not a percentage: for {value:g} %, write "
+                          f"{value / 100:g})")
             self.fail(self.key(name), value, valid)
         return int(value) if integer else float(value)
 
-    def string(self, name: str, default: Any = ..., choices: list[str] | None = None) -> Any:
+    def string(self, name: str, default: Any = ..., choices: list[str] | None = None,
+               limit: int = MAX_NAME_LENGTH) -> Any:
         if name not in self.table:
             if default is ...:
                 raise ScenarioError(f"{self.path}: missing key {self.key(name)!r} (a string)")
@@ -354,6 +563,9 @@ class _Checker:
             self.fail(self.key(name), value, "a non-empty string")
         if choices is not None and value not in choices:
             self.fail(self.key(name), value, "one of " + ", ".join(choices))
+        problem = text_problem(value, limit)
+        if problem:
+            self.fail(self.key(name), value, problem)
         return value
 
 
@@ -364,22 +576,26 @@ def _parse(data: Mapping[str, Any], path: str) -> Scenario:
     campaign = _Checker(path, data["campaign"], "campaign", _CAMPAIGN_KEYS)
     platform_name = campaign.string("platform", choices=list(PLATFORMS))
     platform = PLATFORMS[platform_name]
-    goal = campaign.number("goal", low=0, low_open=True)
-    span = (f"a whole number of days from {platform.min_days} to {platform.max_days} "
-            f"(the {platform_name} rules)" if platform.max_days else
-            "a whole number of days >= 1")
+    goal = campaign.number("goal", low=0, low_open=True, high=MAX_AMOUNT)
+    longest = platform.max_days or MAX_DAYS
+    rules = f"the {platform_name} rules" if platform.max_days else "at most a year"
+    span = f"a whole number of days from {platform.min_days} to {longest} ({rules})"
     duration = campaign.number("duration_days", low=platform.min_days,
-                               high=platform.max_days, integer=True, valid=span)
-    need = campaign.number("need", None, low=0, low_open=True)
-    name = campaign.string("name", Path(path).stem if path != "<scenario>" else "scenario")
-    currency = campaign.string("currency", platform.currency)
+                               high=longest, integer=True, valid=span)
+    need = campaign.number("need", None, low=0, low_open=True, high=MAX_AMOUNT)
+    default_name = Path(path).stem if path != "<scenario>" else "scenario"
+    name = campaign.string("name", _shorten(default_name, MAX_NAME_LENGTH))
+    currency = campaign.string("currency", platform.currency, limit=MAX_CURRENCY_LENGTH)
 
     fees_table = _Checker(path, data.get("fees", {}), "fees",
                           {"platform_rate", "payment_rate", "per_pledge"})
     fees = Fees(
-        platform_rate=fees_table.number("platform_rate", platform.platform_rate, low=0, high=1),
-        payment_rate=fees_table.number("payment_rate", platform.payment_rate, low=0, high=1),
-        per_pledge=fees_table.number("per_pledge", platform.per_pledge, low=0),
+        platform_rate=fees_table.number("platform_rate", platform.platform_rate, low=0,
+                                        high=1, percent=True),
+        payment_rate=fees_table.number("payment_rate", platform.payment_rate, low=0, high=1,
+                                       percent=True),
+        per_pledge=fees_table.number("per_pledge", platform.per_pledge, low=0,
+                                     high=MAX_AMOUNT),
     )
     if fees.platform_rate + fees.payment_rate > 1:
         raise ScenarioError(f"{path}: fees.platform_rate + fees.payment_rate = "
@@ -396,53 +612,79 @@ def _parse(data: Mapping[str, Any], path: str) -> Scenario:
             "(docs/model.md, \"Duration\"); remove fade_after_days")
     dyn = _Checker(path, dyn_table, "dynamics", {f.name for f in dataclasses.fields(Dynamics)})
     dynamics = Dynamics(
-        post_goal_factor=dyn.number("post_goal_factor", 1.0, low=0, high=1),
+        post_goal_factor=dyn.number("post_goal_factor", 1.0, low=0, high=1, percent=True),
         appeal_sd=dyn.number("appeal_sd", Dynamics.appeal_sd, low=0, high=MAX_APPEAL_SD),
         surge_half_progress=dyn.number("surge_half_progress", Dynamics.surge_half_progress,
                                        low=0, high=10),
         surge_steepness=dyn.number("surge_steepness", Dynamics.surge_steepness,
                                    low=0, low_open=True, high=50),
-        reach_days=dyn.number("reach_days", Dynamics.reach_days, low=0, high=365),
-        fade_per_day=dyn.number("fade_per_day", Dynamics.fade_per_day, low=0, high=1),
+        reach_days=dyn.number("reach_days", Dynamics.reach_days, low=0, high=MAX_DAYS),
+        fade_per_day=dyn.number("fade_per_day", Dynamics.fade_per_day, low=0,
+                                high=MAX_FADE_PER_DAY, percent=True),
     )
 
-    rewards = tuple(_reward(path, t, i) for i, t in enumerate(_array(path, data, "reward")))
+    rewards = tuple(_reward(path, t, i)
+                    for i, t in enumerate(_array(path, data, "reward", MAX_REWARDS)))
     if rewards:
         total = sum(r.share for r in rewards)
         if abs(total - 1) > 1e-6:
             raise ScenarioError(f"{path}: reward shares sum to {total:g}; they must sum to 1")
 
-    circles_data = _array(path, data, "circle")
+    circles_data = _array(path, data, "circle", MAX_CIRCLES)
     if not circles_data:
         raise ScenarioError(f"{path}: no [[circle]]; a scenario needs at least one circle "
                             "of pledgers")
     circles = tuple(_circle(path, t, i, timing) for i, t in enumerate(circles_data))
     _check_circles(path, circles, rewards)
 
-    commitments = tuple(_commitment(path, t, i, duration)
-                        for i, t in enumerate(_array(path, data, "commitment")))
-    return Scenario(
-        name=name, goal=goal, duration_days=duration, platform=platform_name, fees=fees,
-        timing=timing, rewards=rewards, circles=circles, commitments=commitments,
-        dynamics=dynamics, need=need, currency=currency,
-        path=None if path == "<scenario>" else path, raw=_thaw(data),
-    )
+    commitments = tuple(_commitment(path, t, i, duration) for i, t in
+                        enumerate(_array(path, data, "commitment", MAX_COMMITMENTS)))
+    _unique(path, "reward", [r.name for r in rewards if r.name])
+    _unique(path, "commitment", [c.name for c in commitments])
+    token = _VALIDATING.set(True)
+    try:
+        scenario = Scenario(
+            name=name, goal=goal, duration_days=duration, platform=platform_name,
+            fees=fees, timing=timing, rewards=rewards, circles=circles,
+            commitments=commitments, dynamics=dynamics, need=need, currency=currency,
+            path=None if path == "<scenario>" else path, raw=_freeze(data),
+        )
+    finally:
+        _VALIDATING.reset(token)
+    check_memory(scenario, path)
+    return scenario
 
 
-def _array(path: str, data: Mapping[str, Any], name: str) -> list:
+def _array(path: str, data: Mapping[str, Any], name: str, limit: int) -> list:
     value = data.get(name, [])
-    if not isinstance(value, list):
+    if not isinstance(value, (list, tuple)):
         raise ScenarioError(f"{path}: {name} must be an array of tables, written [[{name}]]")
-    return value
+    if len(value) > limit:
+        raise ScenarioError(f"{path}: {len(value)} [[{name}]] tables is not valid; "
+                            f"expected at most {limit}")
+    return list(value)
+
+
+def _unique(path: str, kind: str, names: list[str]) -> None:
+    """Refuse two tables of a kind with one name: their lines would merge in every
+    breakdown."""
+    twice = [name for name, count in Counter(names).items() if count > 1]
+    if twice:
+        raise ScenarioError(f"{path}: two [[{kind}]] tables are named {twice[0]!r}; names "
+                            "must be unique")
 
 
 def _timing(path: str, table: Any, where: str, base: Timing) -> Timing:
     check = _Checker(path, table, where, _TIMING_KEYS)
     timing = Timing(
-        launch_share=check.number("launch_share", base.launch_share, low=0, high=1),
-        launch_days=check.number("launch_days", base.launch_days, low=0, low_open=True),
-        final_share=check.number("final_share", base.final_share, low=0, high=1),
-        final_days=check.number("final_days", base.final_days, low=0, low_open=True),
+        launch_share=check.number("launch_share", base.launch_share, low=0, high=1,
+                                  percent=True),
+        launch_days=check.number("launch_days", base.launch_days, low=0, low_open=True,
+                                 high=MAX_DAYS),
+        final_share=check.number("final_share", base.final_share, low=0, high=1,
+                                 percent=True),
+        final_days=check.number("final_days", base.final_days, low=0, low_open=True,
+                                high=MAX_DAYS),
     )
     if timing.launch_share + timing.final_share > 1 + 1e-12:
         raise ScenarioError(
@@ -454,9 +696,9 @@ def _timing(path: str, table: Any, where: str, base: Timing) -> Timing:
 def _reward(path: str, table: Any, index: int) -> Reward:
     check = _Checker(path, table, f"reward[{index}]", {"amount", "share", "unit_cost", "name"})
     return Reward(
-        amount=check.number("amount", low=0, low_open=True),
-        share=check.number("share", low=0, high=1),
-        unit_cost=check.number("unit_cost", 0.0, low=0),
+        amount=check.number("amount", low=0, low_open=True, high=MAX_AMOUNT),
+        share=check.number("share", low=0, high=1, percent=True),
+        unit_cost=check.number("unit_cost", 0.0, low=0, high=MAX_AMOUNT),
         name=check.string("name", ""),
     )
 
@@ -464,16 +706,24 @@ def _reward(path: str, table: Any, index: int) -> Reward:
 def _conversion(path: str, where: str, value: Any) -> Conversion:
     key = f"{where}.conversion"
     valid = "a rate from 0 to 1, {mean, sd} or {low, high}"
+    value = _plain(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not (0 <= value <= 1):
-            raise ScenarioError(f"{path}: {key} = {value!r} is not valid; expected {valid}")
+        if not (0 <= value <= 1):  # NaN too
+            hint = (f" (a fraction, not a percentage: for {value:g} %, write "
+                    f"{value / 100:g})" if 1 < value <= 100 else "")
+            raise ScenarioError(f"{path}: {key} = {_shown(value)} is not valid; expected "
+                                f"{valid}{hint}")
         return Conversion("fixed", float(value))
     if isinstance(value, Mapping) and ({"mean", "sd"} & set(value)):
         check = _Checker(path, value, key, {"mean", "sd"})
-        mean = check.number("mean", low=0, high=1)
-        sd = check.number("sd", low=0)
+        mean = check.number("mean", low=0, high=1, percent=True)
+        sd = check.number("sd", low=0, high=1, percent=True)
         if sd == 0:
             return Conversion("fixed", mean)
+        if sd < MIN_BETA_SD:
+            raise ScenarioError(
+                f"{path}: {key}.sd = {sd:g} is not valid; expected 0 (a sure rate) or at "
+                f"least {MIN_BETA_SD:g}")
         if not 0 < mean < 1:
             raise ScenarioError(
                 f"{path}: {key} = {{mean = {mean:g}, sd = {sd:g}}} is not valid; an "
@@ -486,13 +736,13 @@ def _conversion(path: str, where: str, value: Any) -> Conversion:
         return Conversion("beta", mean, sd=sd)
     if isinstance(value, Mapping) and ({"low", "high"} & set(value)):
         check = _Checker(path, value, key, {"low", "high"})
-        low = check.number("low", low=0, high=1)
-        high = check.number("high", low=0, high=1)
+        low = check.number("low", low=0, high=1, percent=True)
+        high = check.number("high", low=0, high=1, percent=True)
         if high < low:
             raise ScenarioError(f"{path}: {key} = {{low = {low:g}, high = {high:g}}} is not "
                                 "valid; expected low <= high")
         return Conversion("uniform", (low + high) / 2, low=low, high=high)
-    raise ScenarioError(f"{path}: {key} = {value!r} is not valid; expected {valid}")
+    raise ScenarioError(f"{path}: {key} = {_shown(value)} is not valid; expected {valid}")
 
 
 def _circle(path: str, table: Any, index: int, campaign_timing: Timing) -> Circle:
@@ -518,16 +768,21 @@ def _circle(path: str, table: Any, index: int, campaign_timing: Timing) -> Circl
 
     pledge = None
     if "pledge" in table:
-        value = table["pledge"]
+        value = _plain(table["pledge"])
+        valid = f"an amount > 0 and <= {MAX_AMOUNT:g}, or {{mean, sd}}"
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if not (value > 0 and math.isfinite(value)):
-                check.fail(check.key("pledge"), value, "an amount > 0 or {mean, sd}")
+            if not (0 < value <= MAX_AMOUNT):  # NaN too
+                check.fail(check.key("pledge"), value, valid)
             pledge = Pledge(float(value), 0.0)
         elif not isinstance(value, Mapping):
-            check.fail(check.key("pledge"), value, "an amount > 0 or {mean, sd}")
+            check.fail(check.key("pledge"), value, valid)
         else:
             sub = _Checker(path, value, f"{where}.pledge", {"mean", "sd"})
-            pledge = Pledge(sub.number("mean", low=0, low_open=True), sub.number("sd", low=0))
+            mean = sub.number("mean", low=0, low_open=True, high=MAX_AMOUNT)
+            pledge = Pledge(mean, sub.number(
+                "sd", low=0, high=MAX_PLEDGE_SPREAD * mean,
+                valid=f"a number from 0 to {MAX_PLEDGE_SPREAD:g} times the mean "
+                      f"({MAX_PLEDGE_SPREAD * mean:g})"))
 
     has = {k for k in ("size", "source", "daily_reach", "budget") if k in table}
     if "source" in has:
@@ -563,27 +818,36 @@ def _circle(path: str, table: Any, index: int, campaign_timing: Timing) -> Circl
 
     fields: dict[str, Any] = {}
     if kind == "stock":
-        fields["size"] = check.number("size", low=0, integer=True)
+        fields["size"] = check.number("size", low=0, high=MAX_PEOPLE, integer=True)
     elif kind == "source":
         fields["source"] = check.string("source")
-        fields["reach_per_pledger"] = check.number("reach_per_pledger", low=0)
-        fields["lag_days"] = check.number("lag_days", 2.0, low=0)
-        fields["size"] = check.number("size", None, low=0, integer=True)
+        fields["reach_per_pledger"] = check.number("reach_per_pledger", low=0,
+                                                   high=MAX_REACH_PER_PLEDGER)
+        fields["lag_days"] = check.number("lag_days", 2.0, low=0, high=MAX_DAYS)
+        fields["size"] = check.number("size", None, low=0, high=MAX_PEOPLE, integer=True)
     else:
         if "budget" in table:
-            fields["budget"] = check.number("budget", low=0)
-            fields["cost_per_click"] = check.number("cost_per_click", low=0, low_open=True)
+            fields["budget"] = check.number("budget", low=0, high=MAX_AMOUNT)
+            fields["cost_per_click"] = check.number("cost_per_click", low=0, low_open=True,
+                                                    high=MAX_AMOUNT)
+            clicks = fields["budget"] / fields["cost_per_click"]
+            if clicks > MAX_PEOPLE:
+                raise ScenarioError(
+                    f"{path}: {where}.budget / cost_per_click = {clicks:.4g} clicks is not "
+                    f"valid; expected at most {MAX_PEOPLE:g}")
         else:
-            fields["daily_reach"] = check.number("daily_reach", low=0)
+            fields["daily_reach"] = check.number("daily_reach", low=0, high=MAX_DAILY_REACH)
             if "cost_per_click" in table:
                 raise ScenarioError(f"{path}: {where}.cost_per_click goes with budget")
-        fields["start_day"] = check.number("start_day", 0, low=0, integer=True)
-        fields["end_day"] = check.number("end_day", None, low=0, integer=True)
+        fields["start_day"] = check.number("start_day", 0, low=0, high=MAX_DAYS, integer=True)
+        fields["end_day"] = check.number("end_day", None, low=0, high=MAX_DAYS, integer=True)
         if fields["end_day"] is not None and fields["end_day"] < fields["start_day"]:
             raise ScenarioError(f"{path}: {where}.end_day = {fields['end_day']} is before "
                                 f"start_day = {fields['start_day']}")
-        fields["featured_at"] = check.number("featured_at", None, low=0)
-        fields["featured_boost"] = check.number("featured_boost", 1.0, low=1)
+        fields["featured_at"] = check.number("featured_at", None, low=0, high=MAX_FEATURED_AT,
+                                             percent=True)
+        fields["featured_boost"] = check.number("featured_boost", 1.0, low=1,
+                                                high=MAX_FEATURED_BOOST)
         if "featured_boost" in table and fields["featured_at"] is None:
             raise ScenarioError(f"{path}: {where}.featured_boost needs featured_at (the "
                                 "fraction of the goal at which the platform features it)")
@@ -593,9 +857,7 @@ def _circle(path: str, table: Any, index: int, campaign_timing: Timing) -> Circl
 
 def _check_circles(path: str, circles: tuple[Circle, ...], rewards: tuple[Reward, ...]) -> None:
     names = [c.name for c in circles]
-    for name in names:
-        if names.count(name) > 1:
-            raise ScenarioError(f"{path}: two circles are named {name!r}; names must be unique")
+    _unique(path, "circle", names)
     for circle in circles:
         if circle.pledge is None and not rewards:
             raise ScenarioError(
@@ -604,17 +866,73 @@ def _check_circles(path: str, circles: tuple[Circle, ...], rewards: tuple[Reward
         if circle.kind == "source" and circle.source not in names:
             raise ScenarioError(
                 f"{path}: circle {circle.name!r} has source = {circle.source!r}, which is "
-                f"not a circle; circles are {', '.join(names)}")
+                f"not a circle; circles are {_shorten(', '.join(names), 200)}")
+    # Each circle's chain of sources is followed until a circle already known to
+    # lead to a stock or flow circle: every circle is walked once (linear time).
     by_name = {c.name: c for c in circles}
+    grounded: set[str] = set()
     for circle in circles:
-        seen = [circle.name]
+        chain: list[str] = []
+        on_chain: set[str] = set()
         current = circle
-        while current.kind == "source":
+        while current.name not in grounded and current.kind == "source":
+            if current.name in on_chain:
+                start = chain.index(current.name)
+                cycle = " -> ".join(chain[start:] + [current.name])
+                raise ScenarioError(f"{path}: circles source each other in a cycle "
+                                    f"({_shorten(cycle, 200)})")
+            chain.append(current.name)
+            on_chain.add(current.name)
             current = by_name[current.source]
-            if current.name in seen:
-                cycle = " -> ".join(seen + [current.name])
-                raise ScenarioError(f"{path}: circles source each other in a cycle ({cycle})")
-            seen.append(current.name)
+        grounded.update(chain)
+        grounded.add(current.name)
+
+
+def expected_pledgers(scenario: Scenario) -> float:
+    """Expected would-be pledgers of one simulated campaign, all circles together:
+    what the engine holds in memory for each simulation of a block.
+
+    Stock: ``size * mean conversion``; flow: people reached over the whole
+    campaign (``daily_reach * D`` or ``budget / cost_per_click``) times the mean
+    conversion, times ``featured_boost`` (the engine draws the boosted ones as if
+    featured from day 0); source: ``reach_per_pledger * mean conversion`` per would-be
+    pledger of its source. An upper estimate: the duration effect (at most 1),
+    flows' active days and pledgers hearing after the deadline are not taken off;
+    the appeal has mean 1.
+    """
+    D = scenario.duration_days
+    by_name = {c.name: c for c in scenario.circles}
+    found: dict[str, float] = {}
+    for index in circle_order(scenario.circles):
+        c = scenario.circles[index]
+        p = c.conversion.mean
+        if c.kind == "stock":
+            found[c.name] = c.size * p
+        elif c.kind == "flow":
+            reach = (c.budget / c.cost_per_click if c.budget is not None
+                     else c.daily_reach * D)
+            found[c.name] = reach * p * c.featured_boost
+        else:
+            found[c.name] = c.reach_per_pledger * p * found[by_name[c.source].name]
+    return float(sum(found.values()))
+
+
+def check_memory(scenario: Scenario, path: str | None = None) -> None:
+    """Refuse a scenario whose block of simulations would take more than
+    ``MAX_BLOCK_BYTES``: ``BYTES_PER_PLEDGER`` times its expected would-be pledgers
+    (``expected_pledgers``) times the simulations of a block (``engine.SEED_BLOCK``,
+    which the numbers of a seed depend on, so it cannot shrink)."""
+    from .engine import SEED_BLOCK  # the engine imports this module
+
+    per_sim = expected_pledgers(scenario)
+    need = BYTES_PER_PLEDGER * per_sim * SEED_BLOCK
+    if need > MAX_BLOCK_BYTES:
+        most = MAX_BLOCK_BYTES / (BYTES_PER_PLEDGER * SEED_BLOCK)
+        raise ScenarioError(
+            f"{path or scenario.path or '<scenario>'}: the circles bring about "
+            f"{per_sim:,.0f} would-be pledgers per simulated campaign, which would take "
+            f"about {need / 2**30:,.1f} GiB of memory; expected at most {most:,.0f} "
+            f"(sizes, reaches, budgets and conversions of the circles)")
 
 
 def _commitment(path: str, table: Any, index: int, duration: int) -> Commitment:
@@ -623,28 +941,28 @@ def _commitment(path: str, table: Any, index: int, duration: int) -> Commitment:
     name = check.string("name", f"commitment {index + 1}")
     return Commitment(
         name=name,
-        amount=check.number("amount", low=0, low_open=True),
-        probability=check.number("probability", 1.0, low=0, high=1),
+        amount=check.number("amount", low=0, low_open=True, high=MAX_AMOUNT),
+        probability=check.number("probability", 1.0, low=0, high=1, percent=True),
         day=check.number("day", 0, low=0, high=duration - 1, integer=True,
                          valid=f"a whole day from 0 to {duration - 1} (the campaign's last day)"),
-        unit_cost=check.number("unit_cost", 0.0, low=0),
+        unit_cost=check.number("unit_cost", 0.0, low=0, high=MAX_AMOUNT),
     )
 
 
 def circle_order(circles: tuple[Circle, ...]) -> list[int]:
-    """Indices of circles so that each source circle comes after its source."""
+    """Indices of circles so that each source circle comes after its source: in file
+    order, each preceded by its sources not yet placed (deepest first). A loop, not
+    recursion: a chain of a thousand circles does not reach Python's recursion limit."""
     by_name = {c.name: i for i, c in enumerate(circles)}
     order: list[int] = []
     placed: set[int] = set()
-
-    def place(i: int) -> None:
-        if i in placed:
-            return
-        if circles[i].kind == "source":
-            place(by_name[circles[i].source])
-        placed.add(i)
-        order.append(i)
-
     for i in range(len(circles)):
-        place(i)
+        chain = []
+        while i not in placed:
+            chain.append(i)
+            placed.add(i)
+            if circles[i].kind != "source":
+                break
+            i = by_name[circles[i].source]
+        order.extend(reversed(chain))
     return order

@@ -12,7 +12,6 @@ not give each cell its own ``SeedSequence.spawn`` child.
 """
 from __future__ import annotations
 
-import copy
 import math
 from contextlib import closing
 from typing import Any, Callable, Iterable
@@ -21,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from .result import (Result, check_whole, normalize_seed, package_version, seed_label,
-                     wilson_interval)
+from .result import (MAX_SIMS, Result, check_whole, normalize_seed, package_version,
+                     seed_label, wilson_interval)
 from .scenario import Scenario, ScenarioError
 
 __all__ = ["sweep", "recommend", "sensitivity", "SWEEP_COLUMNS", "RECOMMEND_COLUMNS",
@@ -51,7 +50,7 @@ def _sweep_arguments(scenario: Scenario, goals: Iterable[float],
     duration, sims. Raises ValueError naming the argument and the value."""
     if not isinstance(scenario, Scenario):
         raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
-    check_whole("sims", sims)
+    check_whole("sims", sims, MAX_SIMS)
     goal_list = [goals] if isinstance(goals, (int, float, np.number)) else list(goals)
     if not goal_list:
         raise ValueError("goals = [] is not valid; expected at least one goal")
@@ -432,7 +431,7 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
     if scenario.raw is None:
         raise ValueError("scenario has no raw table; build it with load_scenario or "
                          "Scenario.from_dict")
-    check_whole("sims", sims)
+    check_whole("sims", sims, MAX_SIMS)
     if (isinstance(relative, bool) or not isinstance(relative, (int, float, np.number))
             or not 0 < relative < 1):
         raise ValueError(f"relative = {relative!r} is not valid; expected a number "
@@ -443,7 +442,7 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
     changed = [scenario]
     for *_, edit in inputs:
         for end in ("low", "high"):
-            raw = copy.deepcopy(dict(scenario.raw))
+            raw = scenario.to_dict()
             edit(raw, end)
             changed.append(Scenario.from_dict(raw, scenario.path))
     # All the runs share one set of workers: each is small, together they are not.

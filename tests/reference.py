@@ -15,7 +15,9 @@ so that the fast vectorised engine can be checked against it.
 * ``enumerate_outcomes``     exact joint law of (gross, backers, net) for scenarios
                              whose circles each give one amount;
 * ``simulate_reference``     a per-campaign, per-pledger simulation of the whole
-                             model (loops over campaigns, days and people).
+                             model (loops over campaigns, days and people);
+* ``simulate_many_reference`` the same model day by day, vectorised over simulations
+                             only: fast enough for 20,000 runs and more.
 """
 from __future__ import annotations
 
@@ -330,6 +332,31 @@ def _draw_amount(rng: np.random.Generator, rewards, pledge) -> float:
     return max(1.0, float(np.rint(rng.lognormal(math.log(mean) - sigma**2 / 2, sigma))))
 
 
+def _settings(spec: dict) -> tuple:
+    """What both simulations read from a spec: D, goal, post-goal factor, fade, the
+    circles, the rewards, each circle's w(t) and the circles' names."""
+    camp = spec["campaign"]
+    D, goal = camp["duration_days"], camp["goal"]
+    dyn = dynamics(spec)
+    f = fade(D, dyn["reach_days"], dyn["fade_per_day"])
+    circles = spec["circle"]
+    weights = [day_weights(D, **circle_timing(spec.get("timing", {}), c)) for c in circles]
+    return (D, goal, dyn["post_goal_factor"], f, circles, spec.get("reward"), weights,
+            [c["name"] for c in circles])
+
+
+def _fitted(spec: dict) -> tuple[dict, int, list[list[float]]]:
+    """What both simulations read for the appeal and the final surge: the dynamics,
+    the final window's first day and each circle's σ(t) (zeros for a source)."""
+    D = spec["campaign"]["duration_days"]
+    circles = spec["circle"]
+    timings = [circle_timing(spec.get("timing", {}), c) for c in circles]
+    window = surge_window(D, circle_timing(spec.get("timing", {}), {})["final_days"])
+    sigma = [surge_share(D, t, window) if "source" not in c else [0.0] * D
+             for t, c in zip(timings, circles)]
+    return dynamics(spec), window, sigma
+
+
 def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
     """Gross totals of ``sims`` campaigns, simulated person by person.
 
@@ -345,19 +372,8 @@ def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
     window opened.
     """
     rng = np.random.default_rng(seed)
-    camp = spec["campaign"]
-    D, goal = camp["duration_days"], camp["goal"]
-    dyn = dynamics(spec)
-    phi = dyn["post_goal_factor"]
-    f = fade(D, dyn["reach_days"], dyn["fade_per_day"])
-    circles = spec["circle"]
-    rewards = spec.get("reward")
-    timings = [circle_timing(spec.get("timing", {}), c) for c in circles]
-    weights = [day_weights(D, **t) for t in timings]
-    names = [c["name"] for c in circles]
-    window = surge_window(D, circle_timing(spec.get("timing", {}), {})["final_days"])
-    sigma = [surge_share(D, t, window) if "source" not in c else [0.0] * D
-             for t, c in zip(timings, circles)]
+    D, goal, phi, f, circles, rewards, weights, names = _settings(spec)
+    dyn, window, sigma = _fitted(spec)
     totals = np.zeros(sims)
     for sim in range(sims):
         appeal = math.exp(dyn["appeal_sd"] * rng.standard_normal() - dyn["appeal_sd"] ** 2 / 2)
@@ -467,3 +483,159 @@ def to_toml(spec: dict) -> str:
             lines.insert(0, f"{key} = {_toml_value(value)}")
         lines.append("")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- vectorised
+
+@dataclass(frozen=True)
+class Runs:
+    """What ``simulate_many_reference`` gives: per simulated campaign, the gross
+    ``gross`` (sims,), the money pledged each day ``daily`` (sims, D) and the pledgers of
+    each circle ``pledgers`` (sims, C), in the order of the file."""
+
+    gross: np.ndarray
+    daily: np.ndarray
+    pledgers: np.ndarray
+
+
+def _amounts(rng: np.random.Generator, count: np.ndarray, rewards, pledge) -> np.ndarray:
+    """The money of ``count[s]`` pledgers of one circle in simulation s, shape (sims,):
+    each picks a reward tier by its share, or gives a fixed or lognormal amount
+    (rounded to whole units, at least 1)."""
+    if pledge is None:
+        shares = np.array([r["share"] for r in rewards], dtype=float)
+        amounts = np.array([r["amount"] for r in rewards], dtype=float)
+        return rng.multinomial(count, shares / shares.sum()) @ amounts
+    if isinstance(pledge, (int, float)):
+        return count * float(pledge)
+    mean, sd = pledge["mean"], pledge["sd"]
+    if sd == 0:
+        return count * float(mean)
+    sigma = math.sqrt(math.log1p((sd / mean) ** 2))
+    values = np.maximum(np.rint(rng.lognormal(math.log(mean) - sigma**2 / 2, sigma,
+                                              size=int(count.sum()))), 1.0)
+    total = np.zeros(count.size)
+    some = count > 0
+    if values.size:
+        total[some] = np.add.reduceat(values, (np.cumsum(count) - count)[some])
+    return total
+
+
+def _conversions(rng: np.random.Generator, conversion, sims: int) -> np.ndarray:
+    if isinstance(conversion, (int, float)):
+        return np.full(sims, float(conversion))
+    if "low" in conversion:
+        return rng.uniform(conversion["low"], conversion["high"], size=sims)
+    if conversion["sd"] == 0:
+        return np.full(sims, float(conversion["mean"]))
+    return rng.beta(*beta_parameters(conversion["mean"], conversion["sd"]), size=sims)
+
+
+def _kind(circle: dict) -> str:
+    if "source" in circle:
+        return "source"
+    if "daily_reach" in circle or "budget" in circle:
+        return "flow"
+    return "stock"
+
+
+def _flow_reach(circle: dict, weights: np.ndarray, D: int) -> np.ndarray:
+    """People a flow reaches each day, before any boost, shape (D,)."""
+    start, end = circle.get("start_day", 0), min(circle.get("end_day", D - 1), D - 1)
+    active = np.zeros(D, dtype=bool)
+    active[start:end + 1] = True
+    if "budget" in circle:
+        clicks = circle["budget"] / circle["cost_per_click"]
+        return np.where(active, clicks * weights / weights[active].sum(), 0.0)
+    return np.where(active, circle["daily_reach"] * D * weights, 0.0)
+
+
+def simulate_many_reference(spec: dict, sims: int, seed: int) -> Runs:
+    """The model of docs/model.md simulated day by day, vectorised over simulations
+    only (a loop over days and circles), independently of the engine's design (no
+    would-be pledgers, no inversion, no thresholds crossed in order): what happens on
+    each day follows from the days before it.
+
+    Each campaign draws its appeal A = exp(σ Z - σ²/2), which multiplies every
+    conversion p (capped at 1). Each day, circles in source order: a stock circle's
+    pledgers of the day (its Binomial(size, p * fade) pledgers spread over the days by
+    w, drawn at the start);
+    a flow's Poisson(reach_t * p * boost), the boost from the day after its
+    featured_at * goal is reached; a source circle's pledgers planned for the day.
+    On a day t of the final window, a stock or flow circle's pledgers are each kept
+    with probability 1 - σ(t) (1 - s(x)), x the running total over the goal when the
+    window opened. Then, after the goal day, each is kept with probability post_goal_factor; a
+    source circle's size caps its pledgers; each pledger of the day gives its amount
+    and, for each circle sourced from it, brings Poisson(reach_per_pledger * p)
+    pledgers after a geometric lag (0, 1, … days; lost past the deadline).
+    Commitments are added on their day. The goal day and featured days are read from
+    the running total at the end of each day.
+
+    To add a mechanism, change ``count`` (the day's pledgers of a circle) where it
+    acts, or the end-of-day state (goal and featured days), and say so here.
+    """
+    rng = np.random.default_rng(seed)
+    D, goal, phi, f, circles, rewards, weights, names = _settings(spec)
+    dyn, window, sigma = _fitted(spec)
+    C = len(circles)
+    order, placed = [], set()
+    while len(order) < C:                       # each source after its source
+        for i, c in enumerate(circles):
+            if i not in placed and ("source" not in c or names.index(c["source"]) in placed):
+                order.append(i)
+                placed.add(i)
+    sd = dyn["appeal_sd"]
+    appeal = np.exp(sd * rng.standard_normal(sims) - sd * sd / 2)
+    p = [np.minimum(_conversions(rng, c["conversion"], sims) * appeal, 1.0) for c in circles]
+    strength = np.ones(sims)
+    planned = np.zeros((C, sims, D + 1), dtype=np.int64)   # column D: past the deadline
+    for i, c in enumerate(circles):
+        if _kind(c) == "stock":
+            planned[i, :, :D] = rng.multinomial(rng.binomial(c["size"], p[i] * f),
+                                                weights[i])
+    reach = {i: _flow_reach(c, weights[i], D) for i, c in enumerate(circles)
+             if _kind(c) == "flow"}
+    running = np.zeros(sims)
+    daily = np.zeros((sims, D))
+    pledgers = np.zeros((sims, C), dtype=np.int64)
+    goal_day = np.full(sims, D)                 # D: not reached
+    featured_day = {i: np.full(sims, D) for i, c in enumerate(circles)
+                    if c.get("featured_at") is not None}
+    for day in range(D):
+        if day == window and dyn["surge_half_progress"] > 0:
+            strength = np.array([surge_strength(x, dyn["surge_half_progress"],
+                                                dyn["surge_steepness"])
+                                 for x in running / goal])
+        for m in spec.get("commitment", []):
+            if m.get("day", 0) == day:
+                daily[:, day] += m["amount"] * (rng.random(sims) < m.get("probability", 1.0))
+        for i in order:
+            c = circles[i]
+            if _kind(c) == "flow":
+                boost = np.ones(sims)
+                if i in featured_day:
+                    boost = np.where(day > featured_day[i], c.get("featured_boost", 1.0), 1.0)
+                count = rng.poisson(reach[i][day] * p[i] * boost)
+            else:
+                count = planned[i, :, day]
+            if sigma[i][day] > 0 and dyn["surge_half_progress"] > 0:
+                count = rng.binomial(count, 1 - sigma[i][day] * (1 - strength))
+            after = day > goal_day
+            count = np.where(after, rng.binomial(count, phi), count)
+            if _kind(c) == "source" and c.get("size") is not None:
+                count = np.minimum(count, c["size"] - pledgers[:, i])
+            pledgers[:, i] += count
+            daily[:, day] += _amounts(rng, count, rewards, c.get("pledge"))
+            for j, other in enumerate(circles):
+                if other.get("source") == c["name"]:
+                    heard = rng.poisson(other["reach_per_pledger"] * p[j] * count)
+                    q = lag_q(other.get("lag_days", 2.0))
+                    lags = (1 - q) * q ** np.arange(D - day)
+                    lags = np.append(lags, max(0.0, 1.0 - lags.sum()))
+                    planned[j, :, day:] += rng.multinomial(heard, lags / lags.sum())
+        running += daily[:, day]
+        goal_day = np.where((goal_day == D) & (running >= goal), day, goal_day)
+        for i in featured_day:
+            crossed = (featured_day[i] == D) & (running >= circles[i]["featured_at"] * goal)
+            featured_day[i] = np.where(crossed, day, featured_day[i])
+    return Runs(gross=running, daily=daily, pledgers=pledgers)

@@ -336,7 +336,8 @@ def test_what_is_handled_by_assumption_is_reported_with_its_row(tmp_path):
     assert any("row 15, column F (Intérêt): 'enthousiaste'" in w for w in warnings)
     assert frame["relation"].iloc[2] == "other" and frame["interest"].iloc[13] == "none"
     names = [c["name"] for c in made.commitments]
-    assert names == [rows[13][0], f"{rows[13][0]} (row 16)"]  # two of the same name
+    one_line = 'Nord "Inc." sur deux lignes'  # names are one line of text
+    assert names == [one_line, f"{one_line} (row 16)"]  # two of the same name
     scenario = forecast.Scenario.from_dict(tomllib.loads(C.scenario_text(made, goal=1000)))
     assert len(scenario.commitments) == 2
 
