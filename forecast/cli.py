@@ -14,7 +14,8 @@ import click
 from .engine import cores
 from .i18n import Labels, default_language
 from .io import atomic_path
-from .sweep import recommend, sensitivity, sweep as run_sweep
+from .advice import FACTORS, PLAUSIBLE, Advice, advise, recommend, recommended_goal
+from .sweep import goal_range, sensitivity, sweep as run_sweep
 from .result import Result, package_version, simulate
 from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -254,7 +255,9 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 @main.command(name="sweep")
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--goals", callback=_goals, default=None, metavar="START:STOP:STEP|A,B,..",
-              help="Goals to try [default: 50 % to 150 % of the scenario's goal, by 5 %].")
+              help="Goals to try [default: about 25 round goals from the one reached 97 % "
+                   "of the time to the one reached 10 % of the time]. The goal that "
+                   "covers the need is always added.")
 @click.option("--days", callback=_days, default=None, metavar="A,B,..|START:STOP:STEP",
               help="Durations in days to try [default: the scenario's].")
 @click.option("--target", type=click.FloatRange(0, 1, min_open=True), default=0.8,
@@ -283,11 +286,15 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
     _check_durations(loaded, days)
     if csv_path is not None:
         _check_writable(csv_path)
-    if goals is None:
-        goals = [loaded.goal * k / 20 for k in range(10, 31)]
+    used_seed = _seed(seed)
+    covering = recommended_goal(loaded)
+    include = [] if covering is None or not math.isfinite(covering) else [covering]
     with _Progress("Simulating") as progress:
         try:
-            frame = run_sweep(loaded, goals, days, sims=sims, rng=_seed(seed),
+            if goals is None:
+                goals = goal_range(loaded, include=[loaded.goal, *include],
+                                   sims=min(sims, 20_000), rng=used_seed, workers=workers)
+            frame = run_sweep(loaded, [*goals, *include], days, sims=sims, rng=used_seed,
                               progress=progress, workers=workers)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
@@ -299,7 +306,7 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
         a = frame.attrs
         click.echo(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
                           "version": a["version"], "sims": a["sims"], "target": target,
-                          "cover": advice.attrs["cover"], "need": loaded.need,
+                          "need": loaded.need,
                           "rows": _records(frame), "recommendations": _records(advice)}))
     else:
         click.echo(format_sweep(frame, advice, loaded))
@@ -323,22 +330,155 @@ def format_sweep(frame: Any, advice: Any, scenario: Scenario) -> str:
     for goal, row in table.iterrows():
         lines.append(f"{money(goal):>{width}}  " + "  ".join(f"{100 * p:7.1f}" for p in row))
     target = advice.attrs["target"]
-    lines += ["", "The goal to pick (swept goals only):",
-              f"  at {target:.0%}: the highest goal with at least {target:.0%} probability",
-              "  payout: the goal with the largest expected payout (net after fees and "
-              "reward costs, 0 if missed)"]
+    lines += ["", "The goal to pick:",
+              f"  at {target:.0%}: the highest goal tried with at least {target:.0%} "
+              "probability"]
     if scenario.need is not None:
-        lines.append(f"  need: the lowest goal at which {advice.attrs['cover']:.0%} of the "
-                     f"successful campaigns net at least the need, {money(scenario.need)}")
+        lines.append(f"  need: the smallest round goal that covers the need of "
+                     f"{money(scenario.need)} when it is reached exactly, after fees and "
+                     "reward costs (the recommended goal; `forecast advise` says what "
+                     "would raise its odds)")
     lines.append("")
     for _, r in advice.iterrows():
         text = (f"  {int(r['duration_days']):>3} days  at {target:.0%}: "
-                f"{money(r['target_goal'])} ({pct(r['target_probability'])})   payout: "
-                f"{money(r['payout_goal'])} → {money(r['payout_expected'])} expected "
-                f"({pct(r['payout_probability'])})")
+                f"{money(r['target_goal'])} ({pct(r['target_probability'])})")
         if scenario.need is not None:
-            text += f"   need: {money(r['need_goal'])} ({pct(r['need_goal_probability'])})"
+            text += (f"   need: {money(r['recommended_goal'])} "
+                     f"({pct(r['recommended_probability'])})")
         lines.append(text)
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- advise
+
+@main.command(name="advise")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.8, show_default=True,
+              help="Probability of success to aim for.")
+@click.option("--sims", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Simulated campaigns per run.")
+@seed_option
+@workers_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def advise_command(scenario: str, target: float, sims: int, seed: int | None,
+                   workers: int, as_json: bool) -> None:
+    """The goal to pick, its odds, and what it would take to raise them.
+
+    With a need in the scenario, the recommended goal is the smallest round goal that
+    still covers the need when it is reached exactly, after fees and reward costs:
+    a lower goal could succeed without the money to deliver the rewards. Without a
+    need, it is the largest goal reached with the target probability. Then, for
+    each lever (a list's size, sharing, an ad budget, a daily reach, conversion),
+    the value it would need, the others as planned, to reach the target at that
+    goal, and whether that is plausible.
+
+    \b
+    Example:
+      forecast advise models/la-ruche-lunch-box.toml --seed 42
+      forecast advise models/seed-1000-friends.toml --target 0.9 --json
+    """
+    loaded = _load(scenario)
+    progress = _StageProgress()
+    try:
+        found = advise(loaded, target, sims=sims, rng=_seed(seed), progress=progress,
+                       workers=workers)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        progress.close()
+    if as_json:
+        click.echo(_dump({"scenario": loaded.name, "file": loaded.path, "seed": found.seed,
+                          "version": found.version, "sims": found.sims,
+                          "duration_days": loaded.duration_days, "need": loaded.need,
+                          "target": found.target, "goal": found.goal, "basis": found.basis,
+                          "probability": found.probability, "ci95": list(found.ci95),
+                          "net_at_goal": found.net_at_goal,
+                          "need_goal": None if math.isnan(found.need_goal)
+                          else found.need_goal,
+                          "target_goal": None if math.isnan(found.target_goal)
+                          else found.target_goal,
+                          "levers": _records(found.levers)}))
+    else:
+        click.echo(format_advice(found))
+
+
+#: How ``format_advice`` writes each lever's unit.
+_UNITS = {"people": "people", "people per pledger": "people reached per pledger",
+          "people per day": "people a day"}
+
+
+def _lever_value(value: float, unit: str, currency: str) -> str:
+    if math.isnan(value):
+        return "—"
+    if unit == "factor":
+        return f"×{value:.2f}"
+    if unit == "people":
+        return f"{value:,.0f}"
+    if unit in _UNITS:
+        return f"{value:,.1f}"
+    return _money(value, currency)
+
+
+def format_advice(found: Advice) -> str:
+    """The readable text of ``forecast advise``."""
+    s = found.scenario
+    money = lambda v: _money(v, s.currency)  # noqa: E731
+    low, high = found.ci95
+    target = f"{found.target:.0%}"
+    lines = [
+        f"{s.name}: {s.duration_days} days on {s.platform}"
+        + ("" if s.need is None else f", need {money(s.need)}"),
+        f"{found.sims:,} simulated campaigns per run, seed {found.seed} (the same for every "
+        f"run), forecast {found.version}",
+        "",
+        f"Recommended goal: {money(found.goal)}, reached in {found.probability:.1%} of the "
+        f"simulated campaigns (95% interval {low:.1%} – {high:.1%}).",
+    ]
+    if found.basis == "need":
+        lines.append(
+            f"It is the smallest round goal that covers the need: a campaign that collects "
+            f"exactly {money(found.goal)} keeps {money(found.net_at_goal)} after fees and "
+            f"reward costs (the exact minimum is {money(math.ceil(found.need_goal))}). A "
+            "lower goal could succeed without the money to deliver the rewards; a higher "
+            "one only lowers the odds"
+            + ("." if math.isnan(found.target_goal) or found.target_goal < found.goal else
+               f" (the largest goal reached {target} of the time is "
+               f"{money(found.target_goal)})."))
+        if not found.reaches_target:
+            lines.append(
+                f"Its odds are below the {target} target"
+                + ("" if math.isnan(found.target_goal) else
+                   f" (with {target} odds the campaign reaches {money(found.target_goal)}, "
+                   "which does not cover the need)")
+                + ": the answer is to raise the odds, not to lower the goal.")
+    elif math.isnan(found.target_goal):
+        lines.append(f"No goal tried is reached {target} of the time; this is the plan's "
+                     "own goal. Give the scenario a need to have the goal that covers it.")
+    else:
+        lines.append(f"It is the largest goal reached {target} of the time. The scenario "
+                     "gives no need: add `need` (what you must receive, net) to have the "
+                     "goal that covers it.")
+    lines.append("")
+    if found.reaches_target:
+        lines.append(f"Its odds already reach the {target} target: no lever needs to move.")
+        return "\n".join(lines)
+    levers = found.levers
+    lines += [f"What it would take to reach {target} at {money(found.goal)}, each lever "
+              "alone, the others as planned:", ""]
+    rows = [(r["lever"], _lever_value(r["current"], r["unit"], s.currency),
+             _lever_value(r["required"], r["unit"], s.currency),
+             "" if math.isnan(r["probability"]) else f"{r['probability']:.1%}",
+             r["plausibility"]) for _, r in levers.iterrows()]
+    head = ("lever", "now", "needed", "P", "plausibility")
+    widths = [max(len(row[k]) for row in [head, *rows]) for k in range(5)]
+    for row in [head, *rows]:
+        lines.append("  " + "  ".join([row[0].ljust(widths[0]), *(
+            row[k].rjust(widths[k]) for k in (1, 2, 3)), row[4]]))
+    lines += ["", f"plausible: at most +{PLAUSIBLE - 1:.0%} (conversion: every uncertain "
+              "rate within its own 95% bound); stretch: up to double; unlikely: more; out "
+              f"of reach: not even ×{FACTORS[-1]:g}. Conversion multiplies every circle's "
+              "rate. Sizes are people, reaches people a day or per pledger."]
     return "\n".join(lines)
 
 
@@ -403,7 +543,8 @@ class _StageProgress:
     """``progress(stage, done, total)`` of ``build_report``: a bar per stage."""
 
     NAMES = {"simulate": "Simulating the plan", "sweep": "Goals x durations",
-             "sensitivity": "What matters most", "pages": "Drawing the pages"}
+             "sensitivity": "What matters most", "pages": "Drawing the pages",
+             "levers": "What it would take"}
 
     def __init__(self) -> None:
         self.stage, self.bar = None, None

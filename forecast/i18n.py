@@ -43,16 +43,20 @@ TEXT: dict[str, dict[str, str]] = {
         "probability_interval": "95 % interval: {low} to {high}, from {sims} simulated "
                                 "campaigns",
         "recommended_heading": "Recommended goal",
-        "recommended_line": "{goal}: the largest goal reached in at least {target} of "
-                            "the simulated campaigns of {days}.",
+        "recommended_need": "{p} of the simulated campaigns of {days} reach it. It is the "
+                            "smallest round goal that covers the need of {need}: reaching "
+                            "exactly {goal} leaves {net} after fees and reward costs. A "
+                            "lower goal could succeed without the money to deliver the "
+                            "rewards; a higher one only lowers the odds.",
+        "recommended_target": "The largest goal reached in at least {target} of the simulated "
+                              "campaigns of {days} ({p}). The scenario gives no need: with "
+                              "one, the report gives the goal that covers it.",
         "recommended_none": "No goal from {low} up is reached in {target} of the simulated "
-                            "campaigns of {days}.",
-        "best_payout_line": "The goal that gives the most money on average is {goal} "
-                            "({payout} expected, counting failures as 0).",
-        "need_goal_line": "The smallest goal whose successes cover the need of {need} after "
-                          "fees and rewards, nine times in ten, is {goal}.",
-        "need_goal_none": "No goal in the range tried covers the need of {need} after fees "
-                          "and rewards.",
+                            "campaigns of {days}; the plan's goal is shown.",
+        "recommended_short": "Its odds are below the {target} target: the answer is to raise "
+                             "them, not to lower the goal. The page “{page}” says what each "
+                             "lever would need.",
+        "recommended_above": "With {target} odds the campaign reaches up to {goal}.",
         "receive_heading": "What the owner receives if the goal is reached",
         "contents_heading": "In this report",
         "the_circle": "the circle “{name}”",
@@ -148,6 +152,29 @@ TEXT: dict[str, dict[str, str]] = {
         "declines": "declines",
         "commits": "commits",
         # (f) sensitivity
+        # what it would take
+        "levers_title": "What would it take",
+        "levers_note": "To reach {target} at {goal} in {days}, today {p}: the value each "
+                       "lever would need, alone, the others as planned ({sims} simulated "
+                       "campaigns per try, the same seed for every try). Plausible: at most "
+                       "+25 % (conversion: every uncertain rate within the owner's own 95 % "
+                       "range); a stretch: up to double; unlikely: more; out of reach: not "
+                       "even ×{largest}.",
+        "col_lever": "Lever",
+        "col_now": "In the plan",
+        "col_needed": "Needed",
+        "col_p_needed": "Probability then",
+        "col_plausibility": "Plausible?",
+        "plaus_reached": "already there",
+        "plaus_plausible": "plausible",
+        "plaus_stretch": "a stretch",
+        "plaus_unlikely": "unlikely",
+        "plaus_out of reach": "out of reach",
+        "lever_size": "{circle}: people reached (size)",
+        "lever_reach_per_pledger": "{circle}: people each pledger reaches",
+        "lever_budget": "{circle}: ad budget",
+        "lever_daily_reach": "{circle}: people reached a day",
+        "lever_conversion": "Conversion of every circle (factor)",
         "tornado_title": "What matters most",
         "tornado_note": "Each input is moved from its low to its high value, the others kept "
                         "as planned; the bar shows how far the probability of reaching the "
@@ -246,17 +273,22 @@ TEXT: dict[str, dict[str, str]] = {
         "probability_interval": "Intervalle à 95 % : de {low} à {high}, sur {sims} campagnes "
                                 "simulées",
         "recommended_heading": "Objectif recommandé",
-        "recommended_line": "{goal} : le plus grand objectif atteint par au moins {target} "
-                            "des campagnes simulées de {days}.",
+        "recommended_need": "{p} des campagnes simulées de {days} l'atteignent. C'est le "
+                            "plus petit objectif rond qui couvre le besoin de {need} : "
+                            "atteindre tout juste {goal} laisse {net} après frais et coût "
+                            "des contreparties. Un objectif plus bas pourrait réussir sans "
+                            "l'argent pour livrer les contreparties ; un plus haut ne fait "
+                            "que baisser les chances.",
+        "recommended_target": "Le plus grand objectif atteint par au moins {target} des "
+                              "campagnes simulées de {days} ({p}). Le scénario ne donne pas "
+                              "de besoin : avec un besoin, le rapport donne l'objectif qui "
+                              "le couvre.",
         "recommended_none": "Aucun objectif à partir de {low} n'est atteint par {target} des "
-                            "campagnes simulées de {days}.",
-        "best_payout_line": "L'objectif qui rapporte le plus en moyenne est {goal} "
-                            "({payout} espérés, en comptant les échecs pour 0).",
-        "need_goal_line": "Le plus petit objectif dont les réussites couvrent le besoin de "
-                          "{need} après frais et contreparties, neuf fois sur dix, est "
-                          "{goal}.",
-        "need_goal_none": "Aucun objectif essayé ne couvre le besoin de {need} après frais "
-                          "et contreparties.",
+                            "campagnes simulées de {days} ; l'objectif du plan est montré.",
+        "recommended_short": "Ses chances sont sous la cible de {target} : la réponse est de "
+                             "les augmenter, pas de baisser l'objectif. La page « {page} » "
+                             "dit ce qu'il faudrait à chaque levier.",
+        "recommended_above": "Avec {target} de chances, la campagne atteint jusqu'à {goal}.",
         "receive_heading": "Ce que reçoit le porteur si l'objectif est atteint",
         "contents_heading": "Dans ce rapport",
         "the_circle": "le cercle « {name} »",
@@ -349,6 +381,29 @@ TEXT: dict[str, dict[str, str]] = {
         "in_fees": "Frais (plateforme et paiement)",
         "declines": "refuse",
         "commits": "s'engage",
+        # ce qu'il faudrait
+        "levers_title": "Ce qu'il faudrait",
+        "levers_note": "Pour atteindre {target} à {goal} en {days}, aujourd'hui {p} : la "
+                       "valeur qu'il faudrait à chaque levier, seul, les autres comme prévu "
+                       "({sims} campagnes simulées par essai, la même graine pour tous). "
+                       "Plausible : au plus +25 % (conversion : chaque taux incertain dans "
+                       "sa propre fourchette à 95 % du porteur) ; un effort : jusqu'au "
+                       "double ; peu probable : plus ; hors d'atteinte : pas même ×{largest}.",
+        "col_lever": "Levier",
+        "col_now": "Dans le plan",
+        "col_needed": "Il faudrait",
+        "col_p_needed": "Probabilité alors",
+        "col_plausibility": "Plausible ?",
+        "plaus_reached": "déjà atteint",
+        "plaus_plausible": "plausible",
+        "plaus_stretch": "un effort",
+        "plaus_unlikely": "peu probable",
+        "plaus_out of reach": "hors d'atteinte",
+        "lever_size": "{circle} : personnes jointes (taille)",
+        "lever_reach_per_pledger": "{circle} : personnes jointes par contributeur",
+        "lever_budget": "{circle} : budget publicitaire",
+        "lever_daily_reach": "{circle} : personnes jointes par jour",
+        "lever_conversion": "Conversion de tous les cercles (facteur)",
         "tornado_title": "Ce qui compte le plus",
         "tornado_note": "Chaque donnée passe de sa valeur basse à sa valeur haute, les autres "
                         "restant au plan; la barre montre de combien varie la probabilité "

@@ -35,7 +35,8 @@ from .i18n import LANGUAGES, Labels, default_language
 from .io import atomic_path
 from .result import Result, normalize_seed, package_version, seed_label, simulate
 from .scenario import Scenario
-from .sweep import recommend, sensitivity, sweep
+from .advice import FACTORS, recommend, recommended_goal, what_it_takes, net_at_goal
+from .sweep import nice_step, sensitivity, sweep
 
 __all__ = ["build_report", "compute", "render", "default_goals", "default_durations",
            "launch_effect", "ReportData", "DEFAULT_SIMS"]
@@ -55,20 +56,11 @@ Progress = Callable[[str, int, int], Any]
 
 # ----------------------------------------------------------------------------- arguments
 
-def _nice_step(raw: float) -> float:
-    """The 1, 2, 2.5 or 5 × 10^k nearest above ``raw``."""
-    power = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
-        if m * power >= raw * 0.999:
-            return m * power
-    return 10 * power
-
-
 def default_goals(scenario: Scenario, steps: int = 24) -> np.ndarray:
     """About 25 goals from 40 % to 160 % of the scenario's, on a round step, the
     scenario's own goal among them."""
     goal = scenario.goal
-    step = _nice_step(1.2 * goal / steps)
+    step = nice_step(1.2 * goal / steps)
     k = np.arange(-math.floor(0.6 * goal / step), math.floor(0.6 * goal / step) + 1)
     goals = goal + k * step
     return goals[goals > 0]
@@ -94,6 +86,7 @@ class ReportData:
     result: Result
     sweep: pd.DataFrame
     recommend: pd.DataFrame
+    levers: pd.DataFrame
     sensitivity: pd.DataFrame
     target: float
     seed: Any
@@ -116,7 +109,11 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
     """
     seed = normalize_seed(rng)
     goals = default_goals(scenario) if goals is None else np.asarray(goals, dtype=float)
-    goals = np.union1d(goals, [scenario.goal])
+    covering = recommended_goal(scenario)
+    if covering is not None and not math.isfinite(covering):
+        raise ValueError(f"need = {scenario.need:g} cannot be covered: fees and reward "
+                         "costs take every pledged dollar, whatever the goal")
+    goals = np.union1d(goals, [scenario.goal] + ([] if covering is None else [covering]))
     durations = sorted(set(default_durations(scenario) if durations is None else
                            [int(d) for d in durations]) | {scenario.duration_days})
 
@@ -133,6 +130,10 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
     swept = sweep(scenario, goals, durations, sims=sims, rng=seed, progress=step("sweep"),
                   workers=workers)
     recommended = recommend(swept, scenario, target=target)
+    plan = recommended[recommended["duration_days"] == scenario.duration_days].iloc[0]
+    at = plan["recommended_goal"] if np.isfinite(plan["recommended_goal"]) else scenario.goal
+    levers = what_it_takes(scenario, float(at), target, sims=sims, rng=seed,
+                           progress=step("levers"), workers=workers)
     effects = sensitivity(scenario, sims=sims, rng=seed, progress=step("sensitivity"),
                           workers=workers)
     text = sha = None
@@ -140,7 +141,7 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
         text = Path(scenario.path).read_text(encoding="utf-8")
         sha = file_sha256(scenario.path)
     return ReportData(scenario=scenario, result=result, sweep=swept, recommend=recommended,
-                      sensitivity=effects, target=target, seed=seed_label(seed),
+                      levers=levers, sensitivity=effects, target=target, seed=seed_label(seed),
                       sims=int(sims), text=text, sha256=sha,
                       date=datetime.date.today().isoformat(), version=package_version())
 
@@ -315,24 +316,27 @@ def _summary_page(data: ReportData, labels: Labels, footer: str,
     plan = _plan_row(data)
     y = _heading(fig, x, y - 0.035, labels["recommended_heading"], width)
     target = labels.percent(data.target, 0)
-    if np.isfinite(plan["target_goal"]):
-        fig.text(x, y + 0.005, labels.money(plan["target_goal"]), fontsize=24,
-                 fontweight="bold", va="top", color=plots.MAIN)
-        y = _wrapped(fig, x, y - 0.055, labels("recommended_line", goal=labels.money(
-            plan["target_goal"]), target=target, days=days), width)
+    goal = plan["recommended_goal"]
+    if np.isfinite(goal):
+        fig.text(x, y + 0.005, labels.money(goal), fontsize=24, fontweight="bold", va="top",
+                 color=plots.MAIN)
+        p_goal = labels.percent(plan["recommended_probability"])
+        text = (labels("recommended_need", goal=labels.money(goal), p=p_goal, days=days,
+                       need=labels.money(s.need), net=labels.money(net_at_goal(s, goal)))
+                if plan["basis"] == "need" else
+                labels("recommended_target", target=target, days=days, p=p_goal))
+        y = _wrapped(fig, x, y - 0.055, text, width)
+        if plan["basis"] == "need" and plan["recommended_probability"] < data.target:
+            y = _wrapped(fig, x, y - 0.008, labels("recommended_short", target=target,
+                                                    page=labels["levers_title"]), width)
+        elif (plan["basis"] == "need" and np.isfinite(plan["target_goal"])
+              and plan["target_goal"] > goal):
+            y = _wrapped(fig, x, y - 0.008, labels("recommended_above", target=target,
+                                                    goal=labels.money(plan["target_goal"])),
+                         width)
     else:
         y = _wrapped(fig, x, y, labels("recommended_none", low=labels.money(
             data.sweep["goal"].min()), target=target, days=days), width)
-    y = _wrapped(fig, x, y - 0.01, labels("best_payout_line",
-                                          goal=labels.money(plan["payout_goal"]),
-                                          payout=labels.money(plan["payout_expected"])),
-                 width)
-    if s.need is not None:
-        text = (labels("need_goal_line", need=labels.money(s.need),
-                       goal=labels.money(plan["need_goal"]))
-                if np.isfinite(plan["need_goal"]) else
-                labels("need_goal_none", need=labels.money(s.need)))
-        y = _wrapped(fig, x, y - 0.01, text, width)
 
     if contents:
         y = _heading(fig, x, y - 0.035, labels["contents_heading"], width, fontsize=12)
@@ -421,7 +425,7 @@ def _curves_page(data: ReportData, labels: Labels, footer: str) -> Figure:
     page = _Page(labels["curves_title"], labels["curves_note"], footer)
     plan = _plan_row(data)
     ax = page.axes(0.09, 0.1, 0.87, page.top - 0.14)
-    plots.plot_probability_curves(ax, data.sweep, data.target, plan["target_goal"], labels,
+    plots.plot_probability_curves(ax, data.sweep, data.target, plan["recommended_goal"], labels,
                                   planned_days=data.scenario.duration_days,
                                   goal=data.scenario.goal)
     return page.figure
@@ -482,6 +486,41 @@ def _money_page(data: ReportData, labels: Labels, footer: str) -> Figure:
     _wrapped(fig, 0.64, bottom - 0.015, labels["budget_note"], 0.32, fontsize=8,
              color="#333333")
     return fig
+
+
+def _lever_value(value: float, unit: str, labels: Labels) -> str:
+    if not np.isfinite(value):
+        return "—"
+    if unit == "factor":
+        return f"×{labels.number(value, 2)}"
+    if unit == "people":
+        return labels.number(value)
+    if unit in ("people per day", "people per pledger"):
+        return labels.number(value, 1)
+    return labels.money(value)
+
+
+def _levers_page(data: ReportData, labels: Labels, footer: str) -> Figure:
+    levers, s = data.levers, data.scenario
+    a = levers.attrs
+    page = _Page(labels["levers_title"], labels(
+        "levers_note", target=labels.percent(a["target"], 0), goal=labels.money(a["goal"]),
+        days=labels.days(s.duration_days), p=labels.percent(a["probability"]),
+        sims=labels.number(a["sims"]), largest=labels.number(FACTORS[-1])), footer)
+    rows = []
+    for _, r in levers.iterrows():
+        name = (labels["lever_conversion"] if r["key"] == "conversion" else
+                labels(f"lever_{r['key']}", circle=r["circle"]))
+        rows.append([name, _lever_value(r["current"], r["unit"], labels),
+                     _lever_value(r["required"], r["unit"], labels),
+                     labels.percent(r["probability"]) if np.isfinite(r["probability"])
+                     else "—", labels[f"plaus_{r['plausibility']}"]])
+    _table(page, 0.04, page.top - 0.02, 0.92,
+           [labels["col_lever"], labels["col_now"], labels["col_needed"],
+            labels["col_p_needed"], labels["col_plausibility"]], rows,
+           widths=[0.40, 0.14, 0.14, 0.14, 0.18], align=["left"] + ["right"] * 3 + ["left"],
+           fontsize=9.5)
+    return page.figure
 
 
 def _tornado_page(data: ReportData, labels: Labels, footer: str) -> Figure:
@@ -585,6 +624,8 @@ def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None
         (labels["curves_title"], lambda f: _curves_page(data, labels, f)),
         (labels["heatmap_title"], lambda f: _heatmap_page(data, labels, f)),
         (labels["money_title"], lambda f: _money_page(data, labels, f)),
+        *([(labels["levers_title"], lambda f: _levers_page(data, labels, f))]
+          if data.levers.attrs["probability"] < data.target else []),
         (labels["tornado_title"], lambda f: _tornado_page(data, labels, f)),
         *_assumption_pages(data, labels, str(path)),
     ]

@@ -1,8 +1,8 @@
-"""Goals x durations: the sweep, the goal to pick, and what matters most.
+"""Goals x durations, and what matters most.
 
-``sweep`` simulates a scenario for every candidate goal and duration, ``recommend``
-reads the goal to pick off the sweep, and ``sensitivity`` measures how much each
-input the owner controls or is unsure of moves the probability of success.
+``sweep`` simulates a scenario for every candidate goal and duration (the goal to
+pick is read off it by ``advice.recommend``), and ``sensitivity`` measures how much
+each input the owner controls or is unsure of moves the probability of success.
 
 Common random numbers. Every cell of a sweep, and both ends of every sensitivity
 input, is simulated with the *same* seed, so that differences between cells come
@@ -25,16 +25,11 @@ from .result import (Result, check_whole, normalize_seed, package_version, seed_
                      wilson_interval)
 from .scenario import Scenario, ScenarioError
 
-__all__ = ["sweep", "recommend", "sensitivity", "SWEEP_COLUMNS", "RECOMMEND_COLUMNS",
-           "SENSITIVITY_COLUMNS"]
+__all__ = ["sweep", "sensitivity", "SWEEP_COLUMNS", "SENSITIVITY_COLUMNS"]
 
 #: Columns of ``sweep``, in order.
 SWEEP_COLUMNS = ["goal", "duration_days", "probability", "ci_low", "ci_high", "gross_p50",
                  "expected_payout", "need_probability"]
-#: Columns of ``recommend``, in order.
-RECOMMEND_COLUMNS = ["duration_days", "target_goal", "target_probability", "payout_goal",
-                     "payout_expected", "payout_probability", "need_goal",
-                     "need_goal_probability", "need_goal_covered"]
 #: Columns of ``sensitivity``, in order.
 SENSITIVITY_COLUMNS = ["input", "low", "high", "probability_low", "probability_high",
                        "effect_pp"]
@@ -200,99 +195,55 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
 GOAL_BATCH_BYTES = 400 * 2**20
 
 
-# ----------------------------------------------------------------------------- recommend
+# ----------------------------------------------------------------------------- goals to try
 
-def recommend(frame: pd.DataFrame, scenario: Scenario, target: float = 0.80, *,
-              cover: float = 0.90) -> pd.DataFrame:
-    """The goal to pick, for each duration of a sweep.
+def nice_step(raw: float) -> float:
+    """The 1, 2, 2.5 or 5 x 10^k nearest above ``raw`` (> 0)."""
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * 0.999)
 
-    For each duration d of ``frame`` (the output of ``sweep``):
 
-    - ``target_goal``: the largest swept goal whose probability of success is at
-      least ``target``, and ``target_probability``, its probability;
-    - ``payout_goal``: the swept goal with the largest expected payout (the smallest
-      such goal on a tie), ``payout_expected`` that payout and ``payout_probability``
-      its probability of success;
-    - ``need_goal``: the smallest swept goal g at which success covers the owner's
-      ``need``, defined as: among the simulated campaigns that reach g, at least a
-      share ``cover`` (0.9 by default) have a net (gross minus fees and reward costs)
-      of at least ``need``. With ``cover = 0.9`` this says the 10th percentile of the
-      net of the successful campaigns covers the need ("nine successes in ten pay
-      for the project"); ``cover = 0.5`` asks only for their median. It is read off the
-      sweep exactly: P(net >= need | gross >= g) = need_probability / probability
-      (when need > 0). ``need_goal_probability`` is its probability of success and
-      ``need_goal_covered`` its ``need_probability``, P(payout >= need).
+#: Where the goals tried by default start and stop: the goals reached with these
+#: probabilities, read off a first run.
+RANGE_PROBABILITIES = (0.97, 0.10)
+#: How far the goals tried by default reach beyond those (a share of the range).
+RANGE_MARGIN = 0.15
 
-    Each is NaN where no swept goal qualifies (and ``need_goal`` when the scenario
-    has no ``need``).
 
-    Parameters
-    ----------
-    frame : DataFrame
-        The output of ``sweep`` for this scenario.
-    scenario : Scenario
-        The scenario swept (its ``need`` is used).
-    target : float
-        The probability of success to reach, in (0, 1].
-    cover : float
-        The share of successful campaigns whose net must cover the need, in (0, 1].
+def goal_range(scenario: Scenario, *, steps: int = 24, include: Iterable[float] = (),
+               sims: int = 20_000, rng: Any = None, workers: int = 1) -> np.ndarray:
+    """About ``steps`` round goals spanning where the probability of success crosses
+    the usual targets, whatever the scenario's own goal.
+
+    One run of ``sims`` campaigns at the scenario's goal and duration gives the gross
+    totals; the goal reached with probability p is their (1 - p) quantile. The goals
+    go from the one reached 97 % of the time to the one reached 10 % of the time
+    (``RANGE_PROBABILITIES``), widened by ``RANGE_MARGIN`` of that span on each side
+    (where the goal changes the campaigns, momentum and the post-goal factor, the
+    run at the scenario's goal only approximates the others), on a round step
+    (``nice_step``), and take in ``include`` (the plan's goal, the goal that covers
+    the need). So the range always holds the goals where the odds cross 95 %, 80 %
+    and 50 %, and a $60,000 plan far beyond the audience still gets goals it can
+    reach.
 
     Returns
     -------
-    DataFrame
-        A row per duration with the columns of ``RECOMMEND_COLUMNS``; ``attrs`` holds
-        ``target``, ``cover`` and ``need`` (and the sweep's ``seed``, ``sims``,
-        ``version``).
+    ndarray
+        Sorted goals > 0.
     """
-    missing = [c for c in SWEEP_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks the column {missing[0]!r}; expected the output "
-                         "of forecast.sweep")
-    for name, value in (("target", target), ("cover", cover)):
-        if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
-                or not 0 < value <= 1):
-            raise ValueError(f"{name} = {value!r} is not valid; expected a probability "
-                             "in (0, 1]")
-    need = scenario.need
-    nan = math.nan
-    rows = []
-    for days, cells in frame.groupby("duration_days", sort=True):
-        cells = cells.sort_values("goal", kind="stable")
-        goal = cells["goal"].to_numpy(float)
-        probability = cells["probability"].to_numpy(float)
-        payout = cells["expected_payout"].to_numpy(float)
-        row: dict[str, float] = {"duration_days": int(days)}
-
-        reachable = np.flatnonzero(probability >= target)
-        k = reachable[-1] if reachable.size else None
-        row["target_goal"] = goal[k] if k is not None else nan
-        row["target_probability"] = probability[k] if k is not None else nan
-
-        k = int(np.argmax(payout))
-        row.update(payout_goal=goal[k], payout_expected=payout[k],
-                   payout_probability=probability[k])
-
-        row.update(need_goal=nan, need_goal_probability=nan, need_goal_covered=nan)
-        if need is not None:
-            covered = cells["need_probability"].to_numpy(float)
-            # P(success and net >= need); payout 0 >= need also counts failures when
-            # need <= 0, so take them out.
-            both = covered - (1.0 - probability) * (need <= 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(probability > 0, both / probability, 0.0)
-            # a small tolerance: both and probability are counts over the same sims
-            ok = np.flatnonzero((probability > 0) & (share >= cover - 1e-12))
-            if ok.size:
-                k = ok[0]
-                row.update(need_goal=goal[k], need_goal_probability=probability[k],
-                           need_goal_covered=covered[k])
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=RECOMMEND_COLUMNS)
-    out["duration_days"] = out["duration_days"].astype(int)
-    out.attrs.update({k: v for k, v in frame.attrs.items()
-                      if k in ("seed", "sims", "version", "scenario")})
-    out.attrs.update(target=float(target), cover=float(cover), need=need)
-    return out
+    check_whole("sims", sims)
+    seed = normalize_seed(rng)
+    job = engine.Job(scenario, [scenario.goal], int(sims), seed, keep_paths=False)
+    with closing(engine.run_jobs([job], workers=workers)) as runs:
+        (outcome,), = list(runs)
+    sure, hard = (float(np.quantile(outcome.gross, 1 - p)) for p in RANGE_PROBABILITIES)
+    extra = [float(g) for g in include if math.isfinite(g) and g > 0]
+    low, high = min([sure, *extra]), max([hard, *extra])
+    margin = RANGE_MARGIN * max(high - low, 0.05 * high, 1.0)
+    low, high = max(low - margin, 0.0), high + margin
+    step = nice_step((high - low) / steps)
+    goals = np.arange(math.floor(low / step), math.ceil(high / step) + 1) * step
+    return np.union1d(goals[goals > 0], extra)
 
 
 # ----------------------------------------------------------------------------- sensitivity

@@ -13,11 +13,12 @@ from click.testing import CliRunner
 
 import forecast
 from forecast.cli import main
-from forecast.sweep import (RECOMMEND_COLUMNS, SENSITIVITY_COLUMNS, SWEEP_COLUMNS,
-                            recommend, sensitivity, sweep)
+from forecast.advice import RECOMMEND_COLUMNS, recommend
+from forecast.sweep import SENSITIVITY_COLUMNS, SWEEP_COLUMNS, sensitivity, sweep
 
 # the module (``forecast.sweep`` is also the name of the function in the package)
 sweeping = importlib.import_module("forecast.sweep")
+advising = importlib.import_module("forecast.advice")
 
 ROOT = Path(__file__).resolve().parent.parent
 LA_RUCHE = ROOT / "models" / "la-ruche-lunch-box.toml"
@@ -153,34 +154,27 @@ def test_recommendations_consistent_with_table(sweeps, path):
         assert rec["target_goal"] == above.max()
         assert rec["target_probability"] == cells.loc[rec["target_goal"], "probability"]
         assert (cells.loc[cells.index > rec["target_goal"], "probability"] < target).all()
-        # the largest expected payout
-        assert rec["payout_expected"] == cells["expected_payout"].max()
-        assert cells.loc[rec["payout_goal"], "expected_payout"] == rec["payout_expected"]
-        assert rec["payout_probability"] == cells.loc[rec["payout_goal"], "probability"]
-        # the smallest goal at which 90 % of the successes cover the need
-        if scenario.need is None:
-            assert math.isnan(rec["need_goal"])
+        if scenario.need is None:  # the target goal is the recommendation
+            assert math.isnan(rec["need_goal"]) and rec["basis"] == "target"
+            assert rec["recommended_goal"] == rec["target_goal"]
+            assert rec["recommended_probability"] == rec["target_probability"]
             continue
-        share = cells["need_probability"] / cells["probability"]
-        assert share[rec["need_goal"]] >= 0.9
-        assert (share[cells.index < rec["need_goal"]] < 0.9).all()
-        assert rec["need_goal_probability"] == cells.loc[rec["need_goal"], "probability"]
-        assert rec["need_goal_covered"] == cells.loc[rec["need_goal"], "need_probability"]
+        # the goal that covers the need, whatever its odds (not swept here: no odds)
+        assert rec["basis"] == "need"
+        assert rec["need_goal"] == advising.need_goal(scenario)
+        assert rec["recommended_goal"] == advising.recommended_goal(scenario)
+        assert (rec["recommended_goal"] in cells.index) != math.isnan(
+            rec["recommended_probability"])
 
 
-def test_recommend_need_goal_matches_the_simulated_nets():
-    """need_goal, read off the frame, is what the nets of the successes say."""
+def test_recommend_reads_the_odds_of_the_need_goal_when_swept():
     scenario = forecast.load_scenario(LA_RUCHE)
-    goals = [12000.0, 16000.0, 20000.0, 24000.0]
-    frame = sweep(scenario, goals, [45], sims=1500, rng=2)
-    expected = math.nan
-    for goal in goals:
-        one = forecast.simulate(scenario.with_(goal=goal), 1500, rng=2)
-        net = one.net[one.totals >= goal]
-        if net.size and np.mean(net >= scenario.need) >= 0.9:
-            expected = goal
-            break
-    assert recommend(frame, scenario).loc[0, "need_goal"] == expected
+    goal = advising.recommended_goal(scenario)
+    frame = sweep(scenario, [goal - 1000, goal, goal + 1000], [45], sims=500, rng=2)
+    row = recommend(frame, scenario).iloc[0]
+    assert row["recommended_goal"] == goal
+    assert row["recommended_probability"] == frame.loc[frame["goal"] == goal,
+                                                       "probability"].item()
 
 
 def test_recommend_none_reach_target_and_bad_target(sweeps):
@@ -253,7 +247,10 @@ def test_cli_sweep_csv_and_json(tmp_path):
                                        "--csv", str(target), "--json"])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(target)
-    assert list(frame.columns) == SWEEP_COLUMNS and len(frame) == 2
+    # the two goals asked for, and the goal that covers the need, always added
+    covering = advising.recommended_goal(forecast.load_scenario(LA_RUCHE))
+    assert list(frame.columns) == SWEEP_COLUMNS
+    assert frame["goal"].tolist() == sorted([15000.0, 20000.0, covering])
     assert [p.name for p in tmp_path.iterdir()] == ["sweep.csv"]  # no temporary left
     umask = os.umask(0)
     os.umask(umask)
