@@ -162,7 +162,7 @@ def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
     target : float
         The probability to reach, drawn as a horizontal line.
     recommended : float or None
-        The recommended goal (``recommend``'s ``target_goal`` at the planned
+        The recommended goal (``recommend``'s ``recommended_goal`` at the planned
         duration), marked with a vertical line and its label; None (or NaN) when no
         goal reaches the target.
     planned_days, goal : optional
@@ -176,8 +176,17 @@ def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
         name = labels.days(days)
         ax.fill_between(cells["goal"], cells["ci_low"], cells["ci_high"],
                         color=colours[days], alpha=0.18, linewidth=0)
+        # few goals: a line through one point draws nothing, so mark each goal and
+        # its interval
+        few = len(cells) < 3
+        if few:
+            ax.errorbar(cells["goal"], cells["probability"],
+                        yerr=[cells["probability"] - cells["ci_low"],
+                              cells["ci_high"] - cells["probability"]],
+                        fmt="none", ecolor=colours[days], capsize=4, zorder=3)
         ax.plot(cells["goal"], cells["probability"], color=colours[days],
                 lw=2.6 if planned else 1.4, zorder=4 if planned else 3,
+                marker="o" if few else None,
                 label=labels("planned", days=name) if planned else name)
     ax.axhline(target, color=GOAL, lw=1, ls="--")
     ax.text(0.995, target, labels("target_line", p=labels.percent(target, 0)),
@@ -201,7 +210,10 @@ def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
                     textcoords="offset points", rotation=90, ha="right", va="bottom",
                     fontsize=8.5, color=MAIN)
     ax.set_ylim(0, 1.02)
-    ax.set_xlim(sweep_frame["goal"].min(), sweep_frame["goal"].max())
+    low, high = sweep_frame["goal"].min(), sweep_frame["goal"].max()
+    if high <= low:  # one goal: a range around it, not a singular axis
+        low, high = 0.9 * low, 1.1 * high
+    ax.set_xlim(low, high)
     ax.set_xlabel(labels["axis_goal"])
     ax.set_ylabel(labels["axis_probability"])
     money_axis(ax.xaxis, labels)
@@ -221,6 +233,16 @@ def _duration_colours(durations: Sequence[int], planned: int | None) -> dict:
     if planned in colours:
         colours[planned] = MAIN
     return colours
+
+
+def _cell_edges(centres: np.ndarray, half: float) -> np.ndarray:
+    """Edges of cells around sorted ``centres``: midway between neighbours, and
+    ``half`` beyond a lone centre (pcolormesh cannot guess a lone cell's size)."""
+    if centres.size == 1:
+        return np.array([centres[0] - half, centres[0] + half])
+    middle = (centres[1:] + centres[:-1]) / 2
+    return np.concatenate([[2 * centres[0] - middle[0]], middle,
+                           [2 * centres[-1] - middle[-1]]])
 
 
 def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels, *,
@@ -243,8 +265,9 @@ def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels, *,
     goals = grid.columns.to_numpy(float)
     durations = grid.index.to_numpy(int)
     values = grid.to_numpy(float)
-    mesh = ax.pcolormesh(goals, durations, values, shading="nearest", cmap="RdYlGn",
-                         vmin=0, vmax=1)
+    mesh = ax.pcolormesh(_cell_edges(goals, 0.05 * goals[0]),
+                         _cell_edges(durations.astype(float), 3.5), values,
+                         shading="flat", cmap="RdYlGn", vmin=0, vmax=1)
     if len(goals) >= 2 and len(durations) >= 2:
         contours = ax.contour(goals, durations, values, levels=sorted(levels), colors="k",
                               linewidths=1.3)

@@ -36,9 +36,9 @@ from .io import atomic_path
 from .result import Result, normalize_seed, package_version, seed_label, simulate
 from .scenario import Scenario
 from .advice import FACTORS, recommend, recommended_goal, what_it_takes, net_at_goal
-from .sweep import nice_step, sensitivity, sweep
+from .sweep import goal_range, sensitivity, sweep
 
-__all__ = ["build_report", "compute", "render", "default_goals", "default_durations",
+__all__ = ["build_report", "compute", "render", "default_durations",
            "launch_effect", "ReportData", "DEFAULT_SIMS"]
 
 #: Simulated campaigns per cell by default: about 20 seconds for the La Ruche example
@@ -56,22 +56,13 @@ Progress = Callable[[str, int, int], Any]
 
 # ----------------------------------------------------------------------------- arguments
 
-def default_goals(scenario: Scenario, steps: int = 24) -> np.ndarray:
-    """About 25 goals from 40 % to 160 % of the scenario's, on a round step, the
-    scenario's own goal among them."""
-    goal = scenario.goal
-    step = nice_step(1.2 * goal / steps)
-    k = np.arange(-math.floor(0.6 * goal / step), math.floor(0.6 * goal / step) + 1)
-    goals = goal + k * step
-    return goals[goals > 0]
-
-
 def default_durations(scenario: Scenario) -> list[int]:
     """The scenario's duration, one and two weeks shorter and longer, within the
-    platform's rules."""
+    platform's rules and long enough to hold every commitment's day."""
     rules = scenario.platform_rules
     high = rules.max_days if rules.max_days is not None else 10**6
-    days = {min(max(scenario.duration_days + d, rules.min_days), high)
+    low = max([rules.min_days] + [c.day + 1 for c in scenario.commitments])
+    days = {min(max(scenario.duration_days + d, low), high)
             for d in (-14, -7, 0, 7, 14)}
     return sorted(days)
 
@@ -91,6 +82,8 @@ class ReportData:
     target: float
     seed: Any
     sims: int
+    #: True when the goals were given (--goals), False when ``goal_range`` chose them
+    goals_given: bool
     text: str | None
     sha256: str | None
     date: str
@@ -108,12 +101,15 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
     plan is exactly ``simulate(scenario, sims, rng=seed)``).
     """
     seed = normalize_seed(rng)
-    goals = default_goals(scenario) if goals is None else np.asarray(goals, dtype=float)
     covering = recommended_goal(scenario)
     if covering is not None and not math.isfinite(covering):
         raise ValueError(f"need = {scenario.need:g} cannot be covered: fees and reward "
                          "costs take every pledged dollar, whatever the goal")
-    goals = np.union1d(goals, [scenario.goal] + ([] if covering is None else [covering]))
+    include = [scenario.goal] + ([] if covering is None else [covering])
+    goals_given = goals is not None
+    goals = (goal_range(scenario, include=include, sims=min(int(sims), 20_000), rng=seed,
+                        workers=workers)
+             if goals is None else np.union1d(np.asarray(goals, dtype=float), include))
     durations = sorted(set(default_durations(scenario) if durations is None else
                            [int(d) for d in durations]) | {scenario.duration_days})
 
@@ -141,7 +137,7 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
         text = Path(scenario.path).read_text(encoding="utf-8")
         sha = file_sha256(scenario.path)
     return ReportData(scenario=scenario, result=result, sweep=swept, recommend=recommended,
-                      levers=levers, sensitivity=effects, target=target, seed=seed_label(seed),
+                      levers=levers, sensitivity=effects, goals_given=goals_given, target=target, seed=seed_label(seed),
                       sims=int(sims), text=text, sha256=sha,
                       date=datetime.date.today().isoformat(), version=package_version())
 
@@ -549,7 +545,7 @@ def _assumption_pages(data: ReportData, labels: Labels, output: str
     command = (f"forecast report {s.path} -o {output} --lang {labels.lang} "
                f"--sims {data.sims} --seed {data.seed}")
     goals = np.sort(data.sweep["goal"].unique())
-    if not np.array_equal(goals, np.union1d(default_goals(s), [s.goal])):
+    if data.goals_given:
         steps = np.diff(goals)
         command += " --goals " + (f"{goals[0]:g}:{goals[-1]:g}:{steps[0]:g}"
                                   if len(goals) > 2 and np.allclose(steps, steps[0])
@@ -681,7 +677,8 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
     rng : None, int, SeedSequence or Generator
         The seed, normalised once; it is printed on every page.
     goals, durations : optional
-        Candidate goals and durations (``default_goals``, ``default_durations``);
+        Candidate goals and durations (by default ``sweep.goal_range``, where the
+        odds cross 97 % to 10 %, and ``default_durations``);
         the plan's goal and duration are always added.
     target : float
         The probability of success the recommended goal must reach.

@@ -303,9 +303,16 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
                        average * up, rewards))
 
     t = scenario.timing
+    raw_circles = scenario.raw.get("circle", []) if scenario.raw is not None else []
     for key, other in (("launch_share", "final_share"), ("final_share", "launch_share")):
         value = getattr(t, key)
-        low, high = value * down, _scaled(value, up, 1.0 - getattr(t, other))
+        # the circles that take the campaign's share add it to their own other share:
+        # the sum stays at most 1 for each of them
+        inherit = [c for c, table in zip(scenario.circles, raw_circles)
+                   if key not in table and key not in table.get("timing", {})]
+        room = min([1.0 - getattr(t, other)] +
+                   [1.0 - getattr(c.timing, other) for c in inherit])
+        low, high = value * down, _scaled(value, up, room)
         inputs.append((f"timing: {key}", low, high, setter(("timing", key), low, high)))
 
     for m, commitment in enumerate(scenario.commitments):
@@ -348,8 +355,9 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
       unchanged (``low``/``high`` report the average pledge); for a circle with its own
       ``pledge``, its mean and sd x (1 -/+ relative) (same shape, scaled);
     - the campaign's timing shares ``launch_share`` and ``final_share`` x (1 -/+
-      relative), the high end capped so that they sum to at most 1 (circles that set
-      their own share keep it);
+      relative), the high end capped so that they sum to at most 1, for the campaign
+      and for every circle that takes the campaign's share (circles that set their own
+      share keep it);
     - each commitment's probability: 0 (the partner declines) and 1 (commits);
     - fees: platform and payment rates and the per-pledge fee x (1 -/+ relative). Fees
       never change success (gross >= goal), so their effect is 0: they are listed so

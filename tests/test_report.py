@@ -1,6 +1,7 @@
 """The advisor's report: words, comments, plots (through their artists) and the PDF."""
 from __future__ import annotations
 
+import copy
 import re
 import string
 from pathlib import Path
@@ -409,14 +410,16 @@ def test_an_interrupted_write_leaves_no_file_and_keeps_the_old_one(data, tmp_pat
     assert [p.name for p in tmp_path.iterdir()] == ["old.pdf"]
 
 
-def test_default_goals_and_durations():
+def test_default_durations():
     scenario = forecast.load_scenario(LUNCH_BOX)
-    goals = report.default_goals(scenario)
-    assert 20 <= len(goals) <= 30 and 20000 in goals
-    assert goals.min() >= 0.4 * 20000 - 1e-9 and goals.max() <= 1.6 * 20000 + 1e-9
     assert report.default_durations(scenario) == [31, 38, 45, 52, 59]
     short = scenario.with_(duration_days=30)
     assert report.default_durations(short) == [30, 37, 44]     # La Ruche: 30 days at least
+    # a commitment on day 40: no duration too short to hold it
+    raw = copy.deepcopy(dict(scenario.raw))
+    raw["commitment"][1]["day"] = 40
+    late = forecast.Scenario.from_dict(raw)
+    assert report.default_durations(late) == [41, 45, 52, 59]
 
 
 def test_cli_report_writes_the_pdf(tmp_path):
@@ -438,3 +441,21 @@ def test_cli_report_errors_are_one_sentence(tmp_path):
                                "-o", str(tmp_path / "x.pdf")])
     assert_clean_failure(bad, "--days 200", "duration_days")
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_one_goal_one_duration_report_draws_without_warnings(tmp_path):
+    """One goal: the curve is a marked point with its interval, the heatmap one cell,
+    and matplotlib says nothing (issue 16)."""
+    import warnings
+    scenario = forecast.load_scenario(LUNCH_BOX).with_(need=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = report.compute(scenario, sims=300, rng=1, goals=[20000], durations=[45])
+        report.render(data, tmp_path / "one.pdf", lang="en")
+    assert data.sweep["goal"].tolist() == [20000.0]
+    fig = Figure()
+    ax = plots.plot_probability_curves(fig.add_subplot(), data.sweep, 0.8, np.nan,
+                                       Labels("en"), planned_days=45)
+    assert ax.get_xlim()[0] < 20000 < ax.get_xlim()[1]
+    assert any(len(line.get_xdata()) == 1 and line.get_marker() == "o"
+               for line in ax.get_lines())

@@ -310,3 +310,29 @@ def test_cli_help_has_an_example(command):
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0 and "Example:" in result.output
     assert f"forecast {command} models/" in result.output
+
+
+def test_goal_range_spans_the_targets_whatever_the_goal():
+    """A plan far beyond the audience still gets goals reached 97 % of the time, and
+    a plan far below it goals reached at most 10 % (one run, the same seed: exact)."""
+    scenario = forecast.load_scenario(FRIENDS)  # the goal does not change the path
+    for goal in (2000, 25000, 60000):
+        at = scenario.with_(goal=goal)
+        goals = sweeping.goal_range(at, include=[goal], sims=SIMS, rng=4)
+        assert goal in goals and 10 <= len(goals) <= 60 and (goals > 0).all()
+        p = sweep(at, goals, sims=SIMS, rng=4)["probability"]
+        assert p.max() >= 0.97 and p.min() <= 0.10
+
+
+def test_sensitivity_keeps_every_circles_shares_valid():
+    """A circle with launch_share = 0.8 that takes the campaign's final_share: the
+    high end of final_share stops at 0.2 instead of breaking that circle (issue 16)."""
+    spec = {"campaign": {"name": "café", "goal": 3000, "duration_days": 40,
+                         "platform": "la-ruche"},
+            "reward": [{"amount": 30, "share": 1.0}],
+            "circle": [{"name": "friends", "size": 300, "conversion": 0.2,
+                        "launch_share": 0.8}]}
+    scenario = forecast.Scenario.from_dict(spec)
+    frame = sensitivity(scenario, sims=200, rng=1).set_index("input")
+    assert frame.loc["timing: final_share", "high"] == pytest.approx(0.2)
+    assert frame.loc["timing: launch_share", "high"] == pytest.approx(0.3 * 1.25)
