@@ -520,21 +520,48 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int
                           "probability": a["probability"], "relative": relative,
                           "rows": _records(frame)}))
         return
-    width = max(len(name) for name in frame["input"])
+    click.echo(format_sensitivity(frame, loaded))
+
+
+def _sensitivity_value(value: float, unit: str, currency: str) -> str:
+    if unit in ("rate", "share of pledges", "probability"):
+        return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
+    if unit == "people":
+        return f"{value:,.0f}"
+    if unit == currency:
+        return Labels("en", currency).money(value)
+    return f"{value:,.1f}"
+
+
+def format_sensitivity(frame: Any, scenario: Scenario) -> str:
+    """The readable text of ``forecast sensitivity``, every range stated."""
+    a = frame.attrs
+    swing = {"relative": f"±{a['relative']:.0%}", "quantiles": "5%–95% quantiles",
+             "decision": "declines / commits"}
+    rows = [(r["input"], r["unit"], swing[r["swing"]],
+             _sensitivity_value(r["low"], r["unit"], scenario.currency),
+             _sensitivity_value(r["high"], r["unit"], scenario.currency),
+             f"{r['probability_low']:.1%}", f"{r['probability_high']:.1%}",
+             f"{r['effect_pp']:+.1f} pp") for _, r in frame.iterrows()]
+    head = ("input", "unit", "range", "low", "high", "P low", "P high", "effect")
+    widths = [max(len(row[k]) for row in [head, *rows]) for k in range(len(head))]
     lines = [
-        f"{loaded.name}: what moves P(reaching {_money(loaded.goal, loaded.currency)} in "
-        f"{loaded.duration_days} days) = {a['probability']:.1%}",
+        f"{scenario.name}: what moves P(reaching {_money(scenario.goal, scenario.currency)} "
+        f"in {scenario.duration_days} days) = {a['probability']:.1%}",
         f"{a['sims']:,} simulated campaigns per run, seed {a['seed']} (the same for every "
         f"run), forecast {a['version']}",
+        f"Each input from its low to its high value, the others as planned: ±"
+        f"{a['relative']:.0%} for what the owner sets (sizes, reaches, budget, reward "
+        "prices, timing shares, a sure rate); the 5% and 95% quantiles of an uncertain "
+        "rate, Beta or uniform alike; a commitment declined or made. Fees are left out: "
+        "they never change success.",
         "",
-        f"{'input':<{width}}  {'low':>10}  {'high':>10}  {'P low':>7}  {'P high':>7}  "
-        f"{'effect':>9}",
     ]
-    for _, r in frame.iterrows():
-        lines.append(f"{r['input']:<{width}}  {r['low']:>10.4g}  {r['high']:>10.4g}  "
-                     f"{r['probability_low']:7.1%}  {r['probability_high']:7.1%}  "
-                     f"{r['effect_pp']:+7.1f} pp")
-    click.echo("\n".join(lines))
+    for row in [head, *rows]:
+        lines.append("  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                                row[2].ljust(widths[2]),
+                                *(row[k].rjust(widths[k]) for k in range(3, 8))]))
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- report

@@ -148,7 +148,6 @@ TEXT: dict[str, dict[str, str]] = {
         "in_launch_share": "Share of pledges in the launch spike",
         "in_final_share": "Share of pledges in the final surge",
         "in_commitment": "{name}: commits or not",
-        "in_fees": "Fees (platform and payment)",
         "declines": "declines",
         "commits": "commits",
         # (f) sensitivity
@@ -178,8 +177,11 @@ TEXT: dict[str, dict[str, str]] = {
         "tornado_title": "What matters most",
         "tornado_note": "Each input is moved from its low to its high value, the others kept "
                         "as planned; the bar shows how far the probability of reaching the "
-                        "goal moves. The longest bars are where better information or more "
-                        "effort pays most.",
+                        "goal moves, and each end is labelled with its value. Ranges: "
+                        "±{relative} for what the owner sets (sizes, reaches, ad budget, "
+                        "reward prices, timing shares, a sure rate); the 5 % and 95 % "
+                        "quantiles of each uncertain conversion rate; a commitment declined "
+                        "or made. Fees are left out: they never change success.",
         "tornado_low": "Input at its low value",
         "tornado_high": "Input at its high value",
         "tornado_base": "Plan: {p}",
@@ -378,7 +380,6 @@ TEXT: dict[str, dict[str, str]] = {
         "in_launch_share": "Part des contributions au pic du lancement",
         "in_final_share": "Part des contributions au sprint final",
         "in_commitment": "{name} : s'engage ou non",
-        "in_fees": "Frais (plateforme et paiement)",
         "declines": "refuse",
         "commits": "s'engage",
         # ce qu'il faudrait
@@ -406,9 +407,13 @@ TEXT: dict[str, dict[str, str]] = {
         "lever_conversion": "Conversion de tous les cercles (facteur)",
         "tornado_title": "Ce qui compte le plus",
         "tornado_note": "Chaque donnée passe de sa valeur basse à sa valeur haute, les autres "
-                        "restant au plan; la barre montre de combien varie la probabilité "
-                        "d'atteindre l'objectif. Les plus longues barres indiquent où mieux "
-                        "s'informer ou faire plus d'efforts rapporte le plus.",
+                        "restant au plan ; la barre montre de combien varie la probabilité "
+                        "d'atteindre l'objectif, et chaque bout porte sa valeur. Plages : "
+                        "±{relative} pour ce que le porteur fixe (tailles, portées, budget "
+                        "publicitaire, prix des contreparties, parts du calendrier, un taux "
+                        "sûr) ; les quantiles à 5 % et 95 % de chaque taux de conversion "
+                        "incertain ; un engagement refusé ou tenu. Les frais sont exclus : "
+                        "ils ne changent jamais la réussite.",
         "tornado_low": "Donnée à sa valeur basse",
         "tornado_high": "Donnée à sa valeur haute",
         "tornado_base": "Plan : {p}",

@@ -186,8 +186,6 @@ def _input_texts(frame: pd.DataFrame, labels: Labels) -> pd.DataFrame:
             rows.append((labels["in_average_pledge"], money(low), money(high)))
         elif owner == "timing" and what in ("launch_share", "final_share"):
             rows.append((labels[f"in_{what}"], pct(low), pct(high)))
-        elif owner == "fees":
-            rows.append((labels["in_fees"], pct(low), pct(high)))
         elif what.startswith("probability"):
             rows.append((labels("in_commitment", name=owner), labels["declines"],
                          labels["commits"]))
@@ -520,7 +518,9 @@ def _levers_page(data: ReportData, labels: Labels, footer: str) -> Figure:
 
 
 def _tornado_page(data: ReportData, labels: Labels, footer: str) -> Figure:
-    page = _Page(labels["tornado_title"], labels["tornado_note"], footer)
+    page = _Page(labels["tornado_title"], labels(
+        "tornado_note", relative=labels.percent(data.sensitivity.attrs["relative"], 0)),
+        footer)
     frame = _input_texts(data.sensitivity.head(TORNADO_ROWS), labels)
     frame.attrs = dict(data.sensitivity.attrs)
     ax = page.axes(0.33, 0.1, 0.63, page.top - 0.15)

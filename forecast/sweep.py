@@ -25,14 +25,15 @@ from .result import (Result, check_whole, normalize_seed, package_version, seed_
                      wilson_interval)
 from .scenario import Scenario, ScenarioError
 
-__all__ = ["sweep", "sensitivity", "SWEEP_COLUMNS", "SENSITIVITY_COLUMNS"]
+__all__ = ["sweep", "sensitivity", "goal_range", "nice_step", "SWEEP_COLUMNS",
+           "SENSITIVITY_COLUMNS", "SWINGS"]
 
 #: Columns of ``sweep``, in order.
 SWEEP_COLUMNS = ["goal", "duration_days", "probability", "ci_low", "ci_high", "gross_p50",
                  "expected_payout", "need_probability"]
 #: Columns of ``sensitivity``, in order.
-SENSITIVITY_COLUMNS = ["input", "low", "high", "probability_low", "probability_high",
-                       "effect_pp"]
+SENSITIVITY_COLUMNS = ["input", "unit", "swing", "low", "high", "probability_low",
+                       "probability_high", "effect_pp"]
 
 Progress = Callable[[int, int], Any]
 
@@ -253,11 +254,21 @@ def _scaled(value: float, factor: float, high: float | None = None) -> float:
     return scaled if high is None else min(scaled, high)
 
 
+#: Sensitivity's ``swing`` of each input: how its low and high ends are set.
+SWINGS = {
+    "relative": "x (1 -/+ relative): an input the owner sets",
+    "quantiles": "the 5 % and 95 % quantiles of an uncertain rate (Beta or uniform)",
+    "decision": "0 and 1: the partner declines or commits",
+}
+
+
 def _sensitivity_inputs(scenario: Scenario, relative: float
-                        ) -> list[tuple[str, float, float, Callable[[dict, str], None]]]:
-    """Each input as (name, low value, high value, edit(raw, "low" | "high"))."""
+                        ) -> list[tuple[str, str, str, float, float,
+                                        Callable[[dict, str], None]]]:
+    """Each input as (name, unit, swing, low value, high value, edit(raw, "low" |
+    "high"))."""
     down, up = 1.0 - relative, 1.0 + relative
-    inputs: list[tuple[str, float, float, Callable[[dict, str], None]]] = []
+    inputs: list[tuple[str, str, str, float, float, Callable[[dict, str], None]]] = []
 
     def setter(path: tuple, low: Any, high: Any) -> Callable[[dict, str], None]:
         def edit(raw: dict, end: str) -> None:
@@ -267,29 +278,36 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
             table[path[-1]] = low if end == "low" else high
         return edit
 
+    units = {"daily_reach": "people per day", "budget": scenario.currency,
+             "reach_per_pledger": "people per pledger"}
     for i, c in enumerate(scenario.circles):
         where = ("circle", i)
         if c.size is not None:
             low, high = int(round(c.size * down)), int(round(c.size * up))
-            inputs.append((f"{c.name}: size", low, high, setter(where + ("size",), low, high)))
+            inputs.append((f"{c.name}: size", "people", "relative", low, high,
+                           setter(where + ("size",), low, high)))
         for key in ("daily_reach", "budget", "reach_per_pledger"):
             value = getattr(c, key)
             if value is not None and (key != "reach_per_pledger" or c.kind == "source"):
                 low, high = value * down, value * up
-                inputs.append((f"{c.name}: {key}", low, high,
+                inputs.append((f"{c.name}: {key}", units[key], "relative", low, high,
                                setter(where + (key,), low, high)))
         conv = c.conversion
         if conv.kind == "fixed":
-            low, high = conv.mean * down, _scaled(conv.mean, up, 1.0)
+            low, high, swing = conv.mean * down, _scaled(conv.mean, up, 1.0), "relative"
+        elif conv.kind == "uniform":  # its 5 % and 95 % quantiles, as for a Beta
+            width = conv.high - conv.low
+            low, high, swing = conv.low + 0.05 * width, conv.low + 0.95 * width, "quantiles"
         else:
-            low, high = conv.bounds
-        inputs.append((f"{c.name}: conversion", low, high,
+            (low, high), swing = conv.bounds, "quantiles"
+        inputs.append((f"{c.name}: conversion", "rate", swing, low, high,
                        setter(where + ("conversion",), float(low), float(high))))
         if c.pledge is not None:
             p = c.pledge
             ends = {"low": {"mean": p.mean * down, "sd": p.sd * down},
                     "high": {"mean": p.mean * up, "sd": p.sd * up}}
-            inputs.append((f"{c.name}: pledge mean", p.mean * down, p.mean * up,
+            inputs.append((f"{c.name}: pledge mean", scenario.currency, "relative",
+                           p.mean * down, p.mean * up,
                            setter(where + ("pledge",), ends["low"], ends["high"])))
 
     if scenario.rewards:
@@ -299,8 +317,8 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
             factor = down if end == "low" else up
             for tier in raw["reward"]:
                 tier["amount"] = tier["amount"] * factor
-        inputs.append(("rewards: average pledge (all amounts)", average * down,
-                       average * up, rewards))
+        inputs.append(("rewards: average pledge (all amounts)", scenario.currency,
+                       "relative", average * down, average * up, rewards))
 
     t = scenario.timing
     raw_circles = scenario.raw.get("circle", []) if scenario.raw is not None else []
@@ -313,22 +331,12 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
         room = min([1.0 - getattr(t, other)] +
                    [1.0 - getattr(c.timing, other) for c in inherit])
         low, high = value * down, _scaled(value, up, room)
-        inputs.append((f"timing: {key}", low, high, setter(("timing", key), low, high)))
+        inputs.append((f"timing: {key}", "share of pledges", "relative", low, high,
+                       setter(("timing", key), low, high)))
 
     for m, commitment in enumerate(scenario.commitments):
-        inputs.append((f"{commitment.name}: probability",
+        inputs.append((f"{commitment.name}: probability", "probability", "decision",
                        0.0, 1.0, setter(("commitment", m, "probability"), 0.0, 1.0)))
-
-    f = scenario.fees
-    rate = f.platform_rate + f.payment_rate
-    cap = 1.0 / rate if rate > 0 else math.inf
-
-    def fees(raw: dict, end: str) -> None:
-        factor = down if end == "low" else min(up, cap)
-        raw["fees"] = {"platform_rate": f.platform_rate * factor,
-                       "payment_rate": f.payment_rate * factor,
-                       "per_pledge": f.per_pledge * factor}
-    inputs.append(("fees: platform + payment rate", rate * down, rate * min(up, cap), fees))
     return inputs
 
 
@@ -347,10 +355,10 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
     - each circle's ``size`` (stock circles, and the cap of a source circle),
       ``daily_reach`` or ``budget`` (flow) and ``reach_per_pledger`` (source):
       x (1 -/+ relative), sizes rounded to whole people;
-    - each circle's conversion: the 5 % and 95 % quantiles of a Beta
-      (``Conversion.bounds``), the low and high of a uniform, x (1 -/+ relative) of a
-      fixed rate (at most 1). The uncertain rate is replaced by a *fixed* rate at that
-      end: "what if I knew the rate is this low / this high";
+    - each circle's conversion: the 5 % and 95 % quantiles of its uncertainty, a
+      Beta's and a uniform's alike, x (1 -/+ relative) of a fixed rate (at most 1).
+      The uncertain rate is replaced by a *fixed* rate at that end: "what if I knew
+      the rate is this low / this high";
     - the average pledge: every reward tier's amount x (1 -/+ relative), unit costs
       unchanged (``low``/``high`` report the average pledge); for a circle with its own
       ``pledge``, its mean and sd x (1 -/+ relative) (same shape, scaled);
@@ -358,10 +366,13 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
       relative), the high end capped so that they sum to at most 1, for the campaign
       and for every circle that takes the campaign's share (circles that set their own
       share keep it);
-    - each commitment's probability: 0 (the partner declines) and 1 (commits);
-    - fees: platform and payment rates and the per-pledge fee x (1 -/+ relative). Fees
-      never change success (gross >= goal), so their effect is 0: they are listed so
-      that the table says so.
+    - each commitment's probability: 0 (the partner declines) and 1 (commits).
+
+    Fees are not an input: they never change success (gross >= goal), so their row
+    would be zero by construction. Each row says its ``unit`` ("people", "people per
+    day", "people per pledger", the currency, "rate", "share of pledges",
+    "probability") and its ``swing`` (a key of ``SWINGS``: "relative", "quantiles",
+    "decision"), so that every range is stated wherever it is shown.
 
     Parameters
     ----------
@@ -417,9 +428,10 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
                 progress(len(probabilities), len(changed))
     base = probabilities[0]
     rows = []
-    for k, (name, low, high, _) in enumerate(inputs):
+    for k, (name, unit, swing, low, high, _) in enumerate(inputs):
         p_low, p_high = probabilities[1 + 2 * k], probabilities[2 + 2 * k]
-        rows.append({"input": name, "low": float(low), "high": float(high),
+        rows.append({"input": name, "unit": unit, "swing": swing,
+                     "low": float(low), "high": float(high),
                      "probability_low": p_low, "probability_high": p_high,
                      "effect_pp": 100.0 * (p_high - p_low)})
     frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from click.testing import CliRunner
 
 import forecast
@@ -206,8 +207,11 @@ def test_sensitivity_known_signs(sensitivities, path):
     # a larger entourage, or more of it pledging, never lowers the odds
     assert frame.loc["entourage: size", "effect_pp"] > noise
     assert frame.loc["entourage: conversion", "effect_pp"] > noise
-    # fees never change success, and the seed is the same at both ends: exactly 0
-    assert frame.loc["fees: platform + payment rate", "effect_pp"] == 0.0
+    # fees never change success: no row that is zero by construction
+    assert not any(name.startswith("fees") for name in frame.index)
+    # every row states its unit and how its ends were set
+    assert set(frame["swing"]) <= set(sweeping.SWINGS)
+    assert frame.loc["entourage: size", "unit"] == "people"
     row = frame.loc["entourage: size"]
     assert row["effect_pp"] == pytest.approx(
         100 * (row["probability_high"] - row["probability_low"]))
@@ -221,9 +225,17 @@ def test_sensitivity_ends_are_validated_scenarios():
     frame = sensitivity(scenario.with_(duration_days=30), sims=300, rng=1)
     row = frame.set_index("input").loc["entourage: conversion"]
     assert (row["low"], row["high"]) == pytest.approx(entourage.conversion.bounds)
+    assert row["swing"] == "quantiles"
+    # a uniform rate is swung like a Beta: its 5 % and 95 % quantiles
+    news = scenario.circle("infolettre").conversion
+    row = frame.set_index("input").loc["infolettre: conversion"]
+    expected = stats.uniform(news.low, news.high - news.low).ppf([0.05, 0.95])
+    assert (row["low"], row["high"]) == pytest.approx(tuple(expected))
+    assert row["swing"] == "quantiles"
     commitment = frame.set_index("input").loc[
         "Épicerie zéro déchet (partenaire B2B): probability"]
     assert (commitment["low"], commitment["high"]) == (0.0, 1.0)
+    assert commitment["swing"] == "decision"
     with pytest.raises(ValueError, match="relative"):
         sensitivity(scenario, sims=10, relative=1.5)
 
@@ -298,6 +310,9 @@ def test_cli_sensitivity():
     text = runner.invoke(main, ["sensitivity", str(FRIENDS), "--sims", "300", "--seed", "5"])
     assert text.exit_code == 0, text.output
     assert "entourage: conversion" in text.output and " pp" in text.output
+    # the ranges are stated: the relative swing, and the quantiles of uncertain rates
+    assert "±25%" in text.output and "5%–95% quantiles" in text.output
+    assert "people" in text.output and "fees" not in text.output.split("\n", 4)[-1]
     result = runner.invoke(main, ["sensitivity", str(FRIENDS), "--sims", "300", "--seed", "5",
                                   "--json"])
     data = json.loads(result.stdout)
