@@ -1,23 +1,29 @@
 """The ``forecast`` command: thin click commands over the library."""
 from __future__ import annotations
 
-import json
 import math
 import os
-import secrets
 import sys
-import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .engine import cores
 from .i18n import Labels, default_language
 from .io import atomic_path
-from .advice import FACTORS, PLAUSIBLE, Advice, advise, recommend, recommended_goal
-from .sweep import goal_range, sensitivity, sweep as run_sweep
-from .result import Result, package_version, simulate
 from .scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from .advice import Advice
+    from .result import Result
+
+# The library's modules are imported inside the commands that use them, so that
+# ``forecast --help`` does not pay for NumPy, pandas and SciPy
+# (benchmarks/startup.py measures it).
+
+
+def _cores() -> int:
+    from .engine import cores
+    return cores()
 
 
 def _load(path: str, goal: float | None = None, days: int | None = None) -> Scenario:
@@ -46,6 +52,8 @@ def _check_durations(scenario: Scenario, days: list[int] | None) -> None:
 def _check_writable(path: str) -> None:
     """Make ``path``'s folder if missing; fail before any simulation when it cannot
     take a new file."""
+    import tempfile
+
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -58,6 +66,8 @@ def _check_writable(path: str) -> None:
 
 def _seed(seed: int | None) -> int:
     """The seed to use: the one given, or a fresh one that is then reported."""
+    import secrets
+
     return secrets.randbelow(2**32) if seed is None else seed
 
 
@@ -67,6 +77,8 @@ def _money(value: float | None, currency: str) -> str:
 
 
 def _dump(data: Any) -> str:
+    import json
+
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
@@ -77,12 +89,12 @@ seed_option = click.option("--seed", type=click.IntRange(min=0), default=None,
 
 
 workers_option = click.option(
-    "--workers", type=click.IntRange(min=1), default=cores, show_default="all cores",
+    "--workers", type=click.IntRange(min=1), default=_cores, show_default="all cores",
     help="Processes sharing the simulations; the numbers are the same with any count.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_version(), prog_name="forecast")
+@click.version_option(package_name="forecast", prog_name="forecast")
 def main() -> None:
     """Monte Carlo odds for an all-or-nothing crowdfunding campaign.
 
@@ -111,8 +123,12 @@ def run(scenario: str, sims: int, seed: int | None, workers: int, goal: float | 
       forecast run models/la-ruche-lunch-box.toml --sims 200000 --seed 7
       forecast run models/seed-1000-friends.toml --goal 20000 --days 30 --json
     """
+    from .result import simulate
+
     loaded = _load(scenario, goal, days)
-    result = simulate(loaded, sims, rng=_seed(seed), workers=workers)
+    with _Progress("Simulating") as progress:
+        result = simulate(loaded, sims, rng=_seed(seed), workers=workers,
+                          progress=progress)
     summary = result.summary()
     click.echo(_dump(summary) if as_json else format_summary(result, summary))
 
@@ -130,11 +146,11 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
         f"forecast {summary['version']}",
         "",
         f"Probability of reaching the goal: {summary['probability']:.1%} "
-        f"(95 % interval {low:.1%} – {high:.1%})",
+        f"(95% interval {low:.1%} – {high:.1%})",
         "",
         "Gross pledges:   " + "   ".join(
             f"{k} {money(g[k])}" for k in ("p10", "p25", "p50", "p75", "p90")),
-        f"Backers:         median {summary['backers']['p50']:,.0f} "
+        f"Pledgers:        median {summary['backers']['p50']:,.0f} "
         f"(p10 {summary['backers']['p10']:,.0f}, p90 {summary['backers']['p90']:,.0f})",
         "Net if success:  " + ("no simulated campaign reached the goal"
                                if n["mean"] is None else "   ".join(
@@ -155,7 +171,7 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
     lines += ["", "Milestones (share of goal: probability, median day reached, day 0 = launch):"]
     for key, row in summary["milestones"].items():
         day = "—" if row["median_day"] is None else f"day {row['median_day']}"
-        lines.append(f"  {key:>3} %  {row['probability']:6.1%}  {day}")
+        lines.append(f"  {key:>3}%  {row['probability']:6.1%}  {day}")
     return "\n".join(lines)
 
 
@@ -255,8 +271,8 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 @main.command(name="sweep")
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--goals", callback=_goals, default=None, metavar="START:STOP:STEP|A,B,..",
-              help="Goals to try [default: about 25 round goals from the one reached 97 % "
-                   "of the time to the one reached 10 % of the time]. The goal that "
+              help="Goals to try [default: about 25 round goals from the one reached 97% "
+                   "of the time to the one reached 10% of the time]. The goal that "
                    "covers the need is always added.")
 @click.option("--days", callback=_days, default=None, metavar="A,B,..|START:STOP:STEP",
               help="Durations in days to try [default: the scenario's].")
@@ -282,6 +298,9 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
           --days 30,45,60,90 --seed 42
       forecast sweep models/seed-1000-friends.toml --goals 15000,20000,25000 --csv sweep.csv
     """
+    from .advice import recommend, recommended_goal
+    from .sweep import goal_range, sweep as run_sweep
+
     loaded = _load(scenario)
     _check_durations(loaded, days)
     if csv_path is not None:
@@ -378,6 +397,8 @@ def advise_command(scenario: str, target: float, sims: int, seed: int | None,
       forecast advise models/la-ruche-lunch-box.toml --seed 42
       forecast advise models/seed-1000-friends.toml --target 0.9 --json
     """
+    from .advice import advise
+
     loaded = _load(scenario)
     progress = _StageProgress()
     try:
@@ -422,6 +443,8 @@ def _lever_value(value: float, unit: str, currency: str) -> str:
 
 def format_advice(found: Advice) -> str:
     """The readable text of ``forecast advise``."""
+    from .advice import FACTORS, PLAUSIBLE
+
     s = found.scenario
     money = lambda v: _money(v, s.currency)  # noqa: E731
     low, high = found.ci95
@@ -497,7 +520,7 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int
     """What matters most: how far each input moves the probability of success.
 
     Each input the owner controls or is unsure of goes from low to high (its
-    uncertainty bounds, or -/+ 25 %) with the same seed at both ends; the effect is the
+    5% and 95% quantiles, or -/+ 25%) with the same seed at both ends; the effect is the
     change in probability, in percentage points, largest first.
 
     \b
@@ -505,6 +528,8 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int
       forecast sensitivity models/la-ruche-lunch-box.toml --seed 42
       forecast sensitivity models/seed-1000-friends.toml --sims 50000 --json
     """
+    from .sweep import sensitivity
+
     loaded = _load(scenario)
     try:
         with _Progress("Simulating") as progress:
@@ -600,7 +625,9 @@ class _StageProgress:
 @seed_option
 @workers_option
 @click.option("--goals", callback=_goals, default=None, metavar="START:STOP:STEP|A,B,..",
-              help="Goals to try [default: 40 % to 160 % of the scenario's, ~25 steps].")
+              help="Goals to try [default: about 25 round goals from the one reached 97% "
+                   "of the time to the one reached 10% of the time]. The plan's goal and "
+                   "the goal that covers the need are always added.")
 @click.option("--days", callback=_days, default=None, metavar="A,B,..|START:STOP:STEP",
               help="Durations to try [default: the scenario's, and one and two weeks "
                    "shorter and longer, within the platform's rules].")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -64,7 +64,8 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[f
 
 
 def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
-             chunk_size: int = engine.SEED_BLOCK, workers: int = 1) -> "Result":
+             chunk_size: int = engine.SEED_BLOCK, workers: int = 1,
+             progress: Callable[[int, int], Any] | None = None) -> "Result":
     """Simulate ``sims`` campaigns of ``scenario``.
 
     Parameters
@@ -80,14 +81,17 @@ def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
         numbers.
     workers : int
         Processes sharing the chunks (1: this one only); never changes the numbers.
+    progress : callable, optional
+        Called as ``progress(simulations_done, sims)`` after each chunk.
     """
     with closing(simulate_many([scenario], sims, rng=rng, chunk_size=chunk_size,
-                               workers=workers)) as results:
+                               workers=workers, progress=progress)) as results:
         return next(results)
 
 
 def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: Any = None,
-                  chunk_size: int = engine.SEED_BLOCK, workers: int = 1
+                  chunk_size: int = engine.SEED_BLOCK, workers: int = 1,
+                  progress: Callable[[int, int], Any] | None = None
                   ) -> Iterator["Result"]:
     """``simulate`` of each scenario with the same seed, yielded in order.
 
@@ -95,7 +99,8 @@ def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: An
     processes, so that many small runs (a sensitivity analysis) gain as much as one
     large run. Each result is exactly ``simulate(scenario, sims, rng=rng)``.
     The worker processes live until the last result is taken or the iterator is
-    closed: to stop early, wrap it in ``contextlib.closing``.
+    closed: to stop early, wrap it in ``contextlib.closing``. ``progress`` is called
+    as ``progress(simulations_done, simulations_total)`` over all the scenarios.
     """
     scenarios = list(scenarios)
     if not all(isinstance(s, Scenario) for s in scenarios):
@@ -103,13 +108,14 @@ def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: An
     for name, value in (("sims", sims), ("chunk_size", chunk_size), ("workers", workers)):
         check_whole(name, value)
     return _results(scenarios, int(sims), normalize_seed(rng), int(chunk_size),
-                    int(workers))
+                    int(workers), progress)
 
 
 def _results(scenarios: list[Scenario], sims: int, seed: np.random.SeedSequence,
-             chunk_size: int, workers: int) -> Iterator["Result"]:
+             chunk_size: int, workers: int,
+             progress: Callable[[int, int], Any] | None = None) -> Iterator["Result"]:
     jobs = [engine.Job(s, [s.goal], sims, seed) for s in scenarios]
-    with closing(engine.run_jobs(jobs, chunk_size, workers)) as runs:
+    with closing(engine.run_jobs(jobs, chunk_size, workers, progress)) as runs:
         for scenario, outcomes in zip(scenarios, runs):
             yield Result(scenario=scenario, sims=sims, seed=seed, outcome=outcomes[0],
                          workers=workers)
