@@ -12,7 +12,8 @@ from typing import Any
 
 __all__ = ["Result", "Scenario", "ScenarioError", "load_scenario", "simulate",
            "simulate_many", "sweep", "recommend", "advise", "what_it_takes", "sensitivity",
-           "__version__"]
+           "plot_fan", "plot_daily", "plot_probability_curves", "plot_heatmap",
+           "plot_tornado", "plot_circles", "__version__"]
 
 #: Where each public name lives.
 _HOME = {
@@ -20,6 +21,8 @@ _HOME = {
     "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
     "sweep": "sweep", "sensitivity": "sweep",
     "recommend": "advice", "advise": "advice", "what_it_takes": "advice",
+    **{name: "plots" for name in ("plot_fan", "plot_daily", "plot_probability_curves",
+                                  "plot_heatmap", "plot_tornado", "plot_circles")},
 }
 
 

@@ -498,6 +498,13 @@ class Advice:
     def reaches_target(self) -> bool:
         return self.probability >= self.target
 
+    def __repr__(self) -> str:
+        low, high = self.ci95
+        return (f"<Advice {self.scenario.name!r}: goal {self.goal:,.0f} ({self.basis}), "
+                f"P = {self.probability:.1%} [95% {low:.1%}–{high:.1%}], target "
+                f"{self.target:.0%}{'' if self.reaches_target else ' not reached'}; "
+                f"{len(self.levers)} levers, {self.sims:,} sims, seed {self.seed}>")
+
 
 def advise(scenario: Scenario, target: float = 0.80, *, sims: int = 10_000,
            rng: Any = None, progress: Callable[[str, int, int], Any] | None = None,

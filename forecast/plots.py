@@ -3,7 +3,11 @@
 Every function draws on the ``Axes`` it is given, from data already computed
 (frames of ``Result``, ``sweep``, ``recommend``, ``sensitivity``), and never
 samples. ``labels`` (``forecast.i18n.Labels``) gives the words and the number
-formats of the reader's language, so that no English is left on a French page.
+formats of the reader's language, so that no English is left on a French page;
+without it, English with "$". In a notebook::
+
+    fig, ax = plt.subplots()
+    forecast.plot_fan(ax, result.daily(), result.scenario.goal, milestones=result.milestones())
 """
 from __future__ import annotations
 
@@ -64,7 +68,7 @@ def _percent(p: float, labels: Labels) -> str:
     return labels.percent(p, digits)
 
 
-def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels,
+def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels | None = None,
              milestones: dict | None = None) -> Axes:
     """Cumulative pledges day by day: median, 10–90 % band, goal line, milestones.
 
@@ -80,6 +84,7 @@ def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels,
         ``probability`` of reaching it and the ``median_day`` it is reached; each is
         marked at (median day, share of goal) with its label.
     """
+    labels = labels or Labels()
     day = daily_frame["day"].to_numpy()
     ax.fill_between(day, daily_frame["cumulative_p10"], daily_frame["cumulative_p90"],
                     color=BAND, alpha=0.6, linewidth=0, label=labels["band_10_90"])
@@ -115,7 +120,7 @@ def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels,
     return ax
 
 
-def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels) -> Axes:
+def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels | None = None) -> Axes:
     """Mean money pledged each day, stacked by circle: the U-curve.
 
     Parameters
@@ -125,6 +130,7 @@ def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels) -> Axes:
         per circle. What ``pledges_mean`` holds beyond the circles (pre-campaign
         commitments) is drawn as one more layer.
     """
+    labels = labels or Labels()
     day = daily_frame["day"].to_numpy()
     columns = [c for c in daily_frame.columns if c.startswith("circle:")]
     bottom = np.zeros(len(day))
@@ -149,7 +155,7 @@ def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels) -> Axes:
 
 
 def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
-                            recommended: float | None, labels: Labels, *,
+                            recommended: float | None, labels: Labels | None = None, *,
                             planned_days: int | None = None,
                             goal: float | None = None) -> Axes:
     """P(success) against the goal, one curve per duration, with its 95 % band.
@@ -168,6 +174,7 @@ def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
     planned_days, goal : optional
         The plan's duration (its curve is drawn bolder) and goal (a dotted line).
     """
+    labels = labels or Labels()
     durations = sorted(sweep_frame["duration_days"].unique())
     colours = _duration_colours(durations, planned_days)
     for days in durations:
@@ -245,7 +252,7 @@ def _cell_edges(centres: np.ndarray, half: float) -> np.ndarray:
                            [2 * centres[-1] - middle[-1]]])
 
 
-def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels, *,
+def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels | None = None, *,
                  levels: Sequence[float] = (0.5, 0.8, 0.95),
                  planned: tuple[float, int] | None = None, annotate: bool = True) -> Axes:
     """P(success) for every goal (across) and duration (down), with contour lines.
@@ -261,6 +268,7 @@ def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels, *,
     annotate : bool
         Write each cell's probability (whole percent) in it.
     """
+    labels = labels or Labels()
     grid = sweep_frame.pivot(index="duration_days", columns="goal", values="probability")
     goals = grid.columns.to_numpy(float)
     durations = grid.index.to_numpy(int)
@@ -300,7 +308,7 @@ def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels, *,
     return ax
 
 
-def plot_tornado(ax: Axes, sensitivity_frame: pd.DataFrame, labels: Labels, *,
+def plot_tornado(ax: Axes, sensitivity_frame: pd.DataFrame, labels: Labels | None = None, *,
                  base: float | None = None) -> Axes:
     """What matters most: how far P(success) moves as each input goes low to high.
 
@@ -315,6 +323,7 @@ def plot_tornado(ax: Axes, sensitivity_frame: pd.DataFrame, labels: Labels, *,
         The plan's probability, where the bars start; by default
         ``sensitivity_frame.attrs["probability"]``.
     """
+    labels = labels or Labels()
     frame = sensitivity_frame.reset_index(drop=True)
     if base is None:
         base = float(frame.attrs.get("probability", np.nan))
@@ -359,7 +368,7 @@ def plot_tornado(ax: Axes, sensitivity_frame: pd.DataFrame, labels: Labels, *,
     return ax
 
 
-def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels) -> Axes:
+def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels | None = None) -> Axes:
     """Mean money from each circle and commitment, as horizontal bars.
 
     ``circle_frame`` is ``Result.by_circle()`` (``name``, ``kind``,
@@ -367,6 +376,7 @@ def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels) -> Axes:
     amount, its share of the total and its pledgers (for a commitment, the
     probability that it comes).
     """
+    labels = labels or Labels()
     frame = circle_frame.reset_index(drop=True)
     y = np.arange(len(frame))[::-1]
     colours = [("#444444" if kind == "commitment" else PALETTE[k % len(PALETTE)])

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
+from .i18n import Labels
 from .scenario import Scenario
 
 __all__ = ["simulate", "simulate_many", "Result", "normalize_seed", "wilson_interval",
@@ -152,6 +153,41 @@ class Result:
     outcome: engine.Outcome = field(repr=False)
     workers: int = field(default=1, repr=False, compare=False)  # for other goals
     _other_goals: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """One line: the scenario, the goal, the probability and its interval."""
+        s = self.scenario
+        low, high = self.ci95()
+        return (f"<Result {s.name!r}: P(reaching {Labels('en', s.currency).money(s.goal)} in "
+                f"{s.duration_days} days) = {self.probability():.1%} "
+                f"[95% {low:.1%}–{high:.1%}], {self.sims:,} sims, "
+                f"seed {seed_label(self.seed)}>")
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks: probability, gross and net if success."""
+        from html import escape
+
+        s, summary = self.scenario, self.summary()
+        low, high = summary["ci95"]
+        labels = Labels("en", s.currency)
+        money = lambda v: "—" if v is None else escape(labels.money(v, 0))  # noqa: E731
+        gross, net = summary["gross"], summary["net_if_success"]
+        rows = [
+            ("Probability of reaching the goal",
+             f"<b>{summary['probability']:.1%}</b> (95% interval {low:.1%} – {high:.1%})"),
+            ("Gross pledges, median (10%–90%)",
+             f"{money(gross['p50'])} ({money(gross['p10'])} – {money(gross['p90'])})"),
+            ("Net if success, median", money(net["p50"])),
+            ("Expected payout", money(summary["expected_payout"])),
+        ]
+        if s.need is not None:
+            rows.append((f"Need of {money(s.need)} covered",
+                         f"{summary['need_probability']:.1%}"))
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>"
+                       for k, v in rows)
+        return (f"<p><b>{escape(s.name)}</b>: goal {money(s.goal)} in {s.duration_days} "
+                f"days on {escape(s.platform)}; {self.sims:,} simulated campaigns, seed "
+                f"{seed_label(self.seed)}, forecast {self.version}</p><table>{body}</table>")
 
     @property
     def totals(self) -> np.ndarray:
