@@ -472,7 +472,7 @@ def format_advice(found: Advice) -> str:
             lines.append(
                 f"Its odds are below the {target} target"
                 + ("" if math.isnan(found.target_goal) else
-                   f" (with {target} odds the campaign reaches {money(found.target_goal)}, "
+                   f" (with {target} odds the campaign reaches at most {money(found.target_goal)}, "
                    "which does not cover the need)")
                 + ": the answer is to raise the odds, not to lower the goal.")
     elif math.isnan(found.target_goal):
