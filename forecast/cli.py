@@ -141,7 +141,8 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
     low, high = summary["ci95"]
     g, n = summary["gross"], summary["net_if_success"]
     lines = [
-        f"{s.name} — goal {money(s.goal)} in {s.duration_days} days on {s.platform}",
+        f"{s.name} — goal {money(s.goal)} in {s.duration_days} days on "
+        f"{Labels('en').platform(s.platform)}",
         f"{summary['sims']:,} simulated campaigns, seed {summary['seed']}, "
         f"forecast {summary['version']}",
         "",
@@ -340,7 +341,8 @@ def format_sweep(frame: Any, advice: Any, scenario: Scenario) -> str:
     table = frame.pivot(index="goal", columns="duration_days", values="probability")
     width = max(len(money(g)) for g in table.index)
     lines = [
-        f"{scenario.name} on {scenario.platform}: probability of reaching each goal (%)",
+        f"{scenario.name} on {Labels('en').platform(scenario.platform)}: probability of "
+        "reaching each goal (%)",
         f"{a['sims']:,} simulated campaigns per cell, seed {a['seed']} (the same for every "
         f"cell), forecast {a['version']}",
         "",
@@ -450,7 +452,7 @@ def format_advice(found: Advice) -> str:
     low, high = found.ci95
     target = f"{found.target:.0%}"
     lines = [
-        f"{s.name}: {s.duration_days} days on {s.platform}"
+        f"{s.name}: {s.duration_days} days on {Labels('en').platform(s.platform)}"
         + ("" if s.need is None else f", need {money(s.need)}"),
         f"{found.sims:,} simulated campaigns per run, seed {found.seed} (the same for every "
         f"run), forecast {found.version}",

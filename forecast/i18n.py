@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["TEXT", "LANGUAGES", "Labels", "default_language"]
+__all__ = ["TEXT", "LANGUAGES", "PLATFORM_NAMES", "Labels", "default_language"]
 
 LANGUAGES = ("en", "fr")
+#: Each preset platform's name as it writes it.
+PLATFORM_NAMES = {"la-ruche": "La Ruche", "kickstarter": "Kickstarter", "ulule": "Ulule"}
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -188,13 +190,14 @@ TEXT: dict[str, dict[str, str]] = {
         # (g) assumptions
         "assumptions_title": "Assumptions",
         "assumptions_continued": "Assumptions (continued)",
-        "assumptions_note": "Every input of the scenario file, with its uncertainty and the "
-                            "comment written beside it in the file. A dash: the value is "
-                            "taken as known.",
+        "assumptions_note": "Every input of the scenario file, with its uncertainty, and "
+                            "each part of the scenario with the description its author "
+                            "wrote for this report. A dash: the value is taken as known.",
         "col_input": "Input",
         "col_value": "Value",
         "col_uncertainty": "Uncertainty",
-        "col_comment": "Comment from the scenario file",
+        "col_note": "Description",
+        "platform_custom": "a platform of its own",
         "beta": "mean {mean}, sd {sd}; 90 % between {low} and {high}",
         "uniform": "anywhere from {low} to {high}",
         "chance": "happens with probability {p}",
@@ -210,7 +213,6 @@ TEXT: dict[str, dict[str, str]] = {
         "command": "Command",
         "goals_tried": "Goals tried",
         "durations_tried": "Durations tried",
-        "section_file": "About this scenario",
         "section_campaign": "Campaign",
         "section_fees": "Fees",
         "section_timing": "Timing of pledges (U-curve)",
@@ -419,13 +421,15 @@ TEXT: dict[str, dict[str, str]] = {
         "tornado_base": "Plan : {p}",
         "assumptions_title": "Hypothèses",
         "assumptions_continued": "Hypothèses (suite)",
-        "assumptions_note": "Toutes les données du fichier de scénario, avec leur incertitude "
-                            "et le commentaire écrit à côté dans le fichier. Un tiret : la "
-                            "valeur est considérée comme connue.",
+        "assumptions_note": "Toutes les données du fichier de scénario, avec leur incertitude, "
+                            "et chaque partie du scénario avec la description que son "
+                            "auteur a écrite pour ce rapport. Un tiret : la valeur est "
+                            "considérée comme connue.",
         "col_input": "Donnée",
         "col_value": "Valeur",
         "col_uncertainty": "Incertitude",
-        "col_comment": "Commentaire du fichier de scénario",
+        "col_note": "Description",
+        "platform_custom": "une plateforme à part",
         "beta": "moyenne {mean}, écart-type {sd}; 90 % entre {low} et {high}",
         "uniform": "n'importe où de {low} à {high}",
         "chance": "se réalise avec une probabilité de {p}",
@@ -441,7 +445,6 @@ TEXT: dict[str, dict[str, str]] = {
         "command": "Commande",
         "goals_tried": "Objectifs essayés",
         "durations_tried": "Durées essayées",
-        "section_file": "À propos de ce scénario",
         "section_campaign": "Campagne",
         "section_fees": "Frais",
         "section_timing": "Rythme des contributions (courbe en U)",
@@ -552,6 +555,10 @@ class Labels:
         digits = 0 if float(n).is_integer() else 1
         key = "days" if abs(n) >= 2 or (self.lang == "en" and n != 1) else "days_one"
         return self(key, n=self.number(n, digits))
+
+    def platform(self, key: str) -> str:
+        """A platform's display name: ``La Ruche`` for ``la-ruche``."""
+        return PLATFORM_NAMES.get(key) or self["platform_custom"]
 
     def day(self, n: int) -> str:
         """``day 5`` / ``jour 5`` (day 0 is launch day)."""

@@ -6,8 +6,9 @@ from one seed, then assembles the pages with matplotlib's ``PdfPages``:
 
 (a) summary, (b) the campaign day by day, (c) probability against the goal,
 (d) goals × durations, (e) where the money comes from, (f) what matters most,
-(g) assumptions (every input, its uncertainty, the file's comment, and what
-reproduces the figures: seed, version, date, SHA-256 of the scenario file).
+(g) assumptions (every input, its uncertainty, the descriptions written for the
+report in its language, and what reproduces the figures: seed, version, date,
+SHA-256 of the scenario file).
 
 Each page is a ``matplotlib.figure.Figure`` drawn without pyplot, so nothing
 needs a display. The PDF is written to a temporary file beside the target and
@@ -84,7 +85,6 @@ class ReportData:
     sims: int
     #: True when the goals were given (--goals), False when ``goal_range`` chose them
     goals_given: bool
-    text: str | None
     sha256: str | None
     date: str
     version: str
@@ -132,13 +132,11 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
                            progress=step("levers"), workers=workers)
     effects = sensitivity(scenario, sims=sims, rng=seed, progress=step("sensitivity"),
                           workers=workers)
-    text = sha = None
-    if scenario.path and Path(scenario.path).is_file():
-        text = Path(scenario.path).read_text(encoding="utf-8")
-        sha = file_sha256(scenario.path)
+    sha = (file_sha256(scenario.path) if scenario.path and Path(scenario.path).is_file()
+           else None)
     return ReportData(scenario=scenario, result=result, sweep=swept, recommend=recommended,
-                      levers=levers, sensitivity=effects, goals_given=goals_given, target=target, seed=seed_label(seed),
-                      sims=int(sims), text=text, sha256=sha,
+                      levers=levers, sensitivity=effects, goals_given=goals_given,
+                      target=target, seed=seed_label(seed), sims=int(sims), sha256=sha,
                       date=datetime.date.today().isoformat(), version=package_version())
 
 
@@ -293,7 +291,7 @@ def _summary_page(data: ReportData, labels: Labels, footer: str,
                   contents: Sequence[str] = ()) -> Figure:
     s, result = data.scenario, data.result
     days = labels.days(s.duration_days)
-    platform = "La Ruche" if s.platform == "la-ruche" else s.platform.title()
+    platform = labels.platform(s.platform)
     page = _Page(labels["summary_title"], labels("summary_lead", goal=labels.money(s.goal),
                                                  days=days, platform=platform), footer)
     fig = page.figure
@@ -534,11 +532,11 @@ _ASSUMPTION_WIDTHS = [0.24, 0.13, 0.21, 0.42]
 def _assumption_pages(data: ReportData, labels: Labels, output: str
                       ) -> list[tuple[str, Callable]]:
     """The assumption pages, paginated: (title, draw(footer) -> Figure) each."""
-    rows = assumption_rows(data.scenario, data.text, labels)
-    cells = [[r["input"], r["value"], r["uncertainty"], r["comment"]] for r in rows]
+    rows = assumption_rows(data.scenario, labels)
+    cells = [[r["input"], r["value"], r["uncertainty"], r["note"]] for r in rows]
     styles = ["section" if r["kind"] == "section" else None for r in rows]
     columns = [labels["col_input"], labels["col_value"], labels["col_uncertainty"],
-               labels["col_comment"]]
+               labels["col_note"]]
     width_pt = 0.92 * PAGE[0] * 72
     fontsize = 7.5
     s = data.scenario
@@ -667,7 +665,7 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
     ----------
     scenario : Scenario
         A validated scenario (``load_scenario``); its file, when it has one, is read
-        for the comments and the SHA-256 of the assumptions page.
+        for the SHA-256 of the assumptions page.
     path : path-like
         The PDF to write; its folder is created if needed. Written atomically.
     lang : "fr" or "en", optional

@@ -261,13 +261,29 @@ def load_scenario(path: str | Path) -> Scenario:
 # ----------------------------------------------------------------------------- parsing
 
 _TOP_KEYS = {"campaign", "fees", "timing", "dynamics", "reward", "circle", "commitment"}
-_CAMPAIGN_KEYS = {"name", "goal", "duration_days", "platform", "need", "currency"}
+_CAMPAIGN_KEYS = {"name", "goal", "duration_days", "platform", "need", "currency",
+                  "description"}
 _TIMING_KEYS = {f.name for f in dataclasses.fields(Timing)}
 _CIRCLE_KEYS = {
     "name", "size", "conversion", "pledge", "source", "reach_per_pledger", "lag_days",
     "daily_reach", "budget", "cost_per_click", "start_day", "end_day", "featured_at",
-    "featured_boost", "timing",
+    "featured_boost", "timing", "description",
 } | _TIMING_KEYS
+#: Languages a ``description`` may be written in (the report's languages).
+DESCRIPTION_LANGUAGES = ("en", "fr")
+
+
+def _description(path: str, key: str, value: Any) -> None:
+    """Check a ``description``: a text, or a table of texts by language
+    ({ en = "…", fr = "…" }), shown by the report in its own language."""
+    if isinstance(value, str) and value.strip():
+        return
+    if (isinstance(value, Mapping) and value
+            and set(value) <= set(DESCRIPTION_LANGUAGES)
+            and all(isinstance(v, str) and v.strip() for v in value.values())):
+        return
+    raise ScenarioError(f"{path}: {key} = {value!r} is not valid; expected a text, or a "
+                        "table of texts by language such as { en = \"…\", fr = \"…\" }")
 
 
 def _thaw(value: Any) -> Any:
@@ -356,6 +372,8 @@ def _parse(data: Mapping[str, Any], path: str) -> Scenario:
     need = campaign.number("need", None, low=0, low_open=True)
     name = campaign.string("name", Path(path).stem if path != "<scenario>" else "scenario")
     currency = campaign.string("currency", platform.currency)
+    if "description" in campaign.table:
+        _description(path, "campaign.description", campaign.table["description"])
 
     fees_table = _Checker(path, data.get("fees", {}), "fees",
                           {"platform_rate", "payment_rate", "per_pledge"})
@@ -425,7 +443,10 @@ def _timing(path: str, table: Any, where: str, base: Timing) -> Timing:
 
 
 def _reward(path: str, table: Any, index: int) -> Reward:
-    check = _Checker(path, table, f"reward[{index}]", {"amount", "share", "unit_cost", "name"})
+    check = _Checker(path, table, f"reward[{index}]",
+                     {"amount", "share", "unit_cost", "name", "description"})
+    if "description" in table:
+        _description(path, f"reward[{index}].description", table["description"])
     return Reward(
         amount=check.number("amount", low=0, low_open=True),
         share=check.number("share", low=0, high=1),
@@ -478,6 +499,8 @@ def _circle(path: str, table: Any, index: int, campaign_timing: Timing) -> Circl
         raise ScenarioError(f"{path}: missing key '{where}.conversion' "
                             "(a rate from 0 to 1, {mean, sd} or {low, high})")
     conversion = _conversion(path, where, table["conversion"])
+    if "description" in table:
+        _description(path, f"{where}.description", table["description"])
 
     flat = {k: table[k] for k in _TIMING_KEYS if k in table}
     nested = table.get("timing", {})
@@ -592,7 +615,9 @@ def _check_circles(path: str, circles: tuple[Circle, ...], rewards: tuple[Reward
 
 def _commitment(path: str, table: Any, index: int, duration: int) -> Commitment:
     check = _Checker(path, table, f"commitment[{index}]",
-                     {"name", "amount", "probability", "day", "unit_cost"})
+                     {"name", "amount", "probability", "day", "unit_cost", "description"})
+    if "description" in table:
+        _description(path, f"commitment[{index}].description", table["description"])
     name = check.string("name", f"commitment {index + 1}")
     return Commitment(
         name=name,

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 import forecast
 from forecast import plots, report
-from forecast.assumptions import assumption_rows, toml_comments
+from forecast.assumptions import assumption_rows, description
 from forecast.cli import main
 from forecast.i18n import LANGUAGES, TEXT, Labels, default_language
 
@@ -71,63 +71,27 @@ def test_wrapping_never_splits_an_amount_from_its_unit():
             assert not re.search(r"\d$", line), (width, lines)
 
 
-# ----------------------------------------------------------------------------- comments
+# ----------------------------------------------------------------------------- descriptions
 
-COMMENTED = '''# A file about a campaign.
-# Second line of the header.
-
-[campaign]
-name = "Le # n'est pas un commentaire"   # the name
-# above the goal
-goal = 20000            # inline too
-duration_days = 45
-
-# a free comment, followed by a blank line
-
-need = 9000
-list = [
-  1,  # inside an array: skipped
-  2,
-]
-after = 3   # after the array
-
-# Circle 1
-[[circle]]              # first circle
-name = 'a # b'
-size = 420              # people
-[circle.timing]
-launch_share = 0.4      # nested table of the last circle
-
-[[circle]]
-conversion = { mean = 0.2, sd = 0.05 }   # inline table
-'''
-
-
-def test_comments_are_found_beside_and_above_their_key():
-    found = toml_comments(COMMENTED)
-    assert found[""] == "A file about a campaign. Second line of the header."
-    assert found["campaign.name"] == "the name"
-    assert found["campaign.goal"] == "above the goal inline too"
-    assert "campaign.duration_days" not in found
-    assert "campaign.need" not in found          # a blank line separates it from the comment
-    assert "campaign.list" not in found
-    assert found["campaign.after"] == "after the array"
-    assert found["circle[0]"] == "Circle 1 first circle"
-    assert found["circle[0].size"] == "people"
-    assert found["circle[0].timing.launch_share"] == "nested table of the last circle"
-    assert found["circle[1].conversion"] == "inline table"
-    assert not any("skipped" in v for v in found.values())
-
-
-def test_every_input_of_the_example_is_listed_with_its_comment():
+def test_every_input_of_the_example_is_listed_with_descriptions_in_the_language():
+    """Sections carry the description written for the report, in its language, never
+    the file's comments (issue 16)."""
     scenario = forecast.load_scenario(LUNCH_BOX)
-    text = LUNCH_BOX.read_text(encoding="utf-8")
-    rows = assumption_rows(scenario, text, Labels("fr"))
+    rows = assumption_rows(scenario, Labels("fr"))
     inputs = [r for r in rows if r["kind"] == "input"]
-    comment = {r["comment"] for r in inputs}
-    assert "sticker and postage" in comment
+    notes = " ".join(r["note"] for r in rows)
+    assert "sticker and postage" not in notes and "MODEL.md" not in notes
+    entourage = next(r for r in rows if r["kind"] == "section" and "entourage" in r["input"])
+    assert entourage["note"] == scenario.raw["circle"][0]["description"]["fr"]
+    english = assumption_rows(scenario, Labels("en"))
+    assert next(r for r in english if r["kind"] == "section" and "entourage" in r["input"]
+                )["note"] == scenario.raw["circle"][0]["description"]["en"]
+    assert description({"en": "x"}, "fr") == "" and description("x", "fr") == "x"
     goal = next(r for r in inputs if r["input"] == TEXT["fr"]["key_goal"])
-    assert goal["value"] == "20 000 $" and goal["comment"].startswith("the gap below")
+    assert goal["value"] == "20 000 $"
+    platform = next(r for r in inputs if r["input"] == TEXT["fr"]["key_platform"])
+    assert platform["value"] == "La Ruche"
+    assert not any(r["input"] == "description" for r in inputs)
     conversions = [r for r in inputs if r["input"] == TEXT["fr"]["key_conversion"]]
     assert len(conversions) == len(scenario.circles)
     assert conversions[1]["uncertainty"] == "n'importe où de 1,0 % à 4,0 %"
@@ -288,7 +252,7 @@ KEY_LABELS = {   # page -> keys of TEXT whose text the page must show
         "col_mean_success", "tiers_total"],
     5: ["tornado_title", "tornado_low", "tornado_high", "axis_probability"],
     6: ["assumptions_title", "reproduce_heading", "seed", "sha256", "col_input",
-        "col_uncertainty", "col_comment", "section_campaign"],
+        "col_uncertainty", "col_note", "section_campaign"],
 }
 
 
@@ -356,11 +320,13 @@ def test_french_numbers_and_words(pdfs):
 
 
 def test_no_english_label_on_the_french_pages(pdfs):
-    """No fragment of an English string of the table appears in the French report
-    (the scenario file's own comments excepted: they are quoted as written)."""
-    french = " ".join(pdfs["fr"]["texts"][:6])      # the pages without file comments
-    assumptions = " ".join(pdfs["fr"]["texts"][6:])
-    comments = " ".join(toml_comments(LUNCH_BOX.read_text(encoding="utf-8")).values())
+    """No fragment of an English string of the table, nor of the scenario's English
+    descriptions, appears anywhere in the French report (issue 16: the file's
+    comments are no longer quoted)."""
+    french = " ".join(pdfs["fr"]["texts"])
+    scenario = forecast.load_scenario(LUNCH_BOX)
+    english_descriptions = [t["description"]["en"] for t in
+                            [scenario.raw["campaign"], *scenario.raw["circle"]]]
     checked = 0
     for key, english in TEXT["en"].items():
         if english == TEXT["fr"][key]:
@@ -371,9 +337,10 @@ def test_no_english_label_on_the_french_pages(pdfs):
                 continue
             checked += 1
             assert fragment not in french, (key, fragment)
-            if fragment not in comments:
-                assert fragment not in assumptions, (key, fragment)
     assert checked > 100
+    for text in english_descriptions:
+        assert text[:40] not in " ".join(french.split()), text
+    assert "sticker and postage" not in french
 
 
 def test_metadata_names_the_seed(pdfs):
@@ -389,7 +356,7 @@ def test_assumptions_show_what_reproduces_the_figures(pdfs, data):
     assert data.sha256 in text and len(data.sha256) == 64
     assert forecast.__version__ in text
     assert "--seed 7" in text and "--sims 2000" in text
-    assert "sticker and postage" in text                       # a comment of the file
+    assert "Abonnés de l'infolettre" in " ".join(text.split())  # a description, in French
 
 
 def test_an_interrupted_write_leaves_no_file_and_keeps_the_old_one(data, tmp_path,
