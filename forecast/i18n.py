@@ -94,8 +94,11 @@ TEXT: dict[str, dict[str, str]] = {
         "median_campaign": "Median campaign",
         "band_10_90": "10 % to 90 % of campaigns",
         "goal_line": "Goal ({goal})",
-        "milestone_label": "{pct} of goal: {day} · {p} reach it",
-        "milestone_legend": "Milestone (median day it is reached)",
+        "milestone_label": "{pct} of goal by {day} (median of the {p} of campaigns that "
+                           "get there)",
+        "milestone_goal": "Goal reached by {day} (median of the {p} of campaigns that "
+                          "succeed)",
+        "milestone_legend": "Milestone: the median day, among the campaigns that get there",
         "commitments": "Pre-campaign commitments",
         # (c) probability against the goal
         "curves_title": "Probability against the goal",
@@ -114,6 +117,7 @@ TEXT: dict[str, dict[str, str]] = {
                         "duration (down). The lines join the cells at 50 %, 80 % and 95 %. "
                         "The framed cell is the plan.",
         "axis_duration": "Duration of the campaign",
+        "contour_level": "{p} line",
         # (e) money
         "money_title": "Where the money comes from",
         "money_note": "Circles and reward tiers: averages over all simulated campaigns. "
@@ -328,8 +332,11 @@ TEXT: dict[str, dict[str, str]] = {
         "median_campaign": "Campagne médiane",
         "band_10_90": "De 10 % à 90 % des campagnes",
         "goal_line": "Objectif ({goal})",
-        "milestone_label": "{pct} de l'objectif : {day} · {p} l'atteignent",
-        "milestone_legend": "Palier (jour médian où il est atteint)",
+        "milestone_label": "{pct} de l'objectif au {day} (médiane des {p} de campagnes qui "
+                           "y arrivent)",
+        "milestone_goal": "Objectif atteint au {day} (médiane des {p} de campagnes qui "
+                          "réussissent)",
+        "milestone_legend": "Palier : le jour médian, parmi les campagnes qui y arrivent",
         "commitments": "Engagements de précampagne",
         "curves_title": "Probabilité selon l'objectif",
         "curves_note": "Chaque courbe est une durée de campagne; sa bande ombrée est "
@@ -347,6 +354,7 @@ TEXT: dict[str, dict[str, str]] = {
                         "l'horizontale) en une durée (à la verticale). Les lignes relient les "
                         "cases à 50 %, 80 % et 95 %. La case encadrée est le plan.",
         "axis_duration": "Durée de la campagne",
+        "contour_level": "ligne des {p}",
         "money_title": "D'où vient l'argent",
         "money_note": "Cercles et paliers : moyennes sur l'ensemble des campagnes simulées. "
                       "Budget : seulement les campagnes qui atteignent l'objectif, les "

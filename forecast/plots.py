@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -102,8 +103,9 @@ def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels | 
         ax.plot([median_day], [fraction * goal], "o", color=GOAL, ms=6, zorder=5,
                 label=labels["milestone_legend"] if first_marker else None)
         first_marker = False
-        text = labels("milestone_label", pct=labels.percent(fraction, 0),
-                      day=labels.day(median_day), p=_percent(found["probability"], labels))
+        text = labels("milestone_goal" if fraction == 1 else "milestone_label",
+                      pct=labels.percent(fraction, 0), day=labels.day(median_day),
+                      p=_percent(found["probability"], labels))
         right = median_day <= 0.55 * last
         ax.annotate(text, (median_day, fraction * goal),
                     xytext=(10 if right else -10, -4), textcoords="offset points",
@@ -242,6 +244,27 @@ def _duration_colours(durations: Sequence[int], planned: int | None) -> dict:
     return colours
 
 
+def _regular_columns(goals: np.ndarray, keep: float | None) -> list[float]:
+    """The goals whose columns are wide enough to write in: a goal closer than 0.6
+    of the usual step to the last one kept (a goal added off the grid, such as the
+    one that covers the need) is left to the curves page; ``keep`` always stays."""
+    if goals.size < 3:
+        return list(goals)
+    step = float(np.median(np.diff(goals)))
+    kept: list[float] = []
+    for goal in goals:
+        if kept and goal - kept[-1] < 0.6 * step:
+            if goal == keep:
+                kept[-1] = goal
+            continue
+        kept.append(goal)
+    return kept
+
+
+#: Line styles of the heatmap's contour levels, lowest level first.
+_LEVEL_STYLES = (":", "--", "-")
+
+
 def _cell_edges(centres: np.ndarray, half: float) -> np.ndarray:
     """Edges of cells around sorted ``centres``: midway between neighbours, and
     ``half`` beyond a lone centre (pcolormesh cannot guess a lone cell's size)."""
@@ -265,11 +288,16 @@ def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels | None = No
         Probabilities joined by contour lines (50, 80, 95 % by default).
     planned : (goal, duration_days), optional
         The plan's cell, framed.
+
+    Columns are goals; a goal added off the regular step, too close to its neighbour
+    to write in (the goal that covers the need, say), is not drawn here.
     annotate : bool
         Write each cell's probability (whole percent) in it.
     """
     labels = labels or Labels()
     grid = sweep_frame.pivot(index="duration_days", columns="goal", values="probability")
+    grid = grid[_regular_columns(grid.columns.to_numpy(float),
+                                 None if planned is None else planned[0])]
     goals = grid.columns.to_numpy(float)
     durations = grid.index.to_numpy(int)
     values = grid.to_numpy(float)
@@ -277,11 +305,17 @@ def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels | None = No
                          _cell_edges(durations.astype(float), 3.5), values,
                          shading="flat", cmap="RdYlGn", vmin=0, vmax=1)
     if len(goals) >= 2 and len(durations) >= 2:
-        contours = ax.contour(goals, durations, values, levels=sorted(levels), colors="k",
-                              linewidths=1.3)
-        for text in ax.clabel(contours, fmt=lambda v: labels.percent(v, 0), fontsize=9,
-                              inline_spacing=2):
-            text.set_bbox(dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
+        # each level its own line style, named in a legend above the cells: a label on
+        # the line would cover a cell's value
+        levels = sorted(levels)
+        styles = [_LEVEL_STYLES[k % len(_LEVEL_STYLES)] for k in range(len(levels))]
+        ax.contour(goals, durations, values, levels=levels, colors="k", linewidths=1.4,
+                   linestyles=styles)
+        ax.legend(handles=[Line2D([], [], color="k", lw=1.4, ls=style,
+                                  label=labels("contour_level", p=labels.percent(level, 0)))
+                           for level, style in zip(levels, styles)],
+                  loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(levels),
+                  fontsize=9, frameon=False)
     if annotate:
         size = 7 if len(goals) > 15 else 8.5
         for i, days in enumerate(durations):
@@ -300,8 +334,11 @@ def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels | None = No
     ax.set_yticklabels([labels.days(d) for d in durations])
     ax.set_xlabel(labels["axis_goal"])
     ax.set_ylabel(labels["axis_duration"])
-    money_axis(ax.xaxis, labels)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=10, steps=[1, 2, 2.5, 5, 10]))
+    # every column's goal, upright enough to read; every other one past 30 columns
+    shown = goals[::2] if len(goals) > 30 else goals
+    ax.set_xticks(shown)
+    ax.set_xticklabels([labels.money(g) for g in shown], rotation=90,
+                       fontsize=7 if len(shown) > 15 else 9)
     bar = ax.figure.colorbar(mesh, ax=ax, fraction=0.04, pad=0.02)
     bar.set_label(labels["axis_probability"])
     percent_axis(bar.ax.yaxis, labels)
@@ -388,8 +425,11 @@ def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels | None = N
         share = _percent(float(frame["share"].iloc[k]), labels)
         pledgers = float(frame["pledgers_mean"].iloc[k])
         if frame["kind"].iloc[k] == "commitment":   # one pledger, who may not come
+            # the probability as given (80 %), not its simulated frequency (79 %)
+            given = (frame["probability"].iloc[k] if "probability" in frame
+                     else pledgers)
             text = labels("commitment_bar", amount=amount, share=share,
-                          p=_percent(pledgers, labels))
+                          p=_percent(float(given), labels))
         else:
             text = labels("circle_bar", amount=amount, share=share,
                           pledgers=labels.number(pledgers))

@@ -604,10 +604,12 @@ def _assumption_pages(data: ReportData, labels: Labels, output: str
 
 # ----------------------------------------------------------------------------- writing
 
-def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None) -> list[str]:
+def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None,
+           progress: Callable[[int, int], Any] | None = None) -> list[str]:
     """Draw the pages of ``data`` into the PDF ``path``, atomically.
 
-    Returns the title of each page, in order.
+    ``progress``, if given, is called as ``progress(pages_drawn, pages)`` after each
+    page. Returns the title of each page, in order.
     """
     s = data.scenario
     labels = Labels(lang or default_language(s.platform), s.currency)
@@ -638,6 +640,8 @@ def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None
             for number, (_, build) in enumerate(builders, start=1):
                 figure = build(_footer(data, labels, number, len(builders)))
                 pdf.savefig(figure)
+                if progress is not None:
+                    progress(number, len(builders))
     return [title for title, _ in builders]
 
 
@@ -694,9 +698,5 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
         raise ValueError(f"lang = {lang!r} is not valid; expected 'fr' or 'en'")
     data = compute(scenario, sims=sims, rng=rng, goals=goals, durations=durations,
                    target=target, progress=progress, workers=workers)
-    if progress:
-        progress("pages", 0, 1)
-    titles = render(data, path, lang=lang)
-    if progress:
-        progress("pages", 1, 1)
-    return titles
+    return render(data, path, lang=lang, progress=None if progress is None else
+                  (lambda done, pages: progress("pages", done, pages)))

@@ -302,19 +302,23 @@ class Result:
 
     def by_circle(self) -> pd.DataFrame:
         """A row per circle, then per commitment: mean pledgers, mean amount, share
-        of the mean gross total."""
+        of the mean gross total, and a commitment's ``probability`` as given in the
+        scenario (NaN for a circle; its simulated frequency is ``pledgers_mean``)."""
         o, n = self.outcome, self.sims
         mean_gross = float(self.totals.mean())
         rows = []
         for i, c in enumerate(self.scenario.circles):
             amount = o.circle_daily_sum[i].sum() / n
             rows.append({"name": c.name, "kind": c.kind,
-                         "pledgers_mean": o.circle_pledgers_sum[i] / n, "amount_mean": amount})
+                         "pledgers_mean": o.circle_pledgers_sum[i] / n, "amount_mean": amount,
+                         "probability": math.nan})
         for m, c in enumerate(self.scenario.commitments):
             rows.append({"name": c.name, "kind": "commitment",
                          "pledgers_mean": o.commitment_count[m] / n,
-                         "amount_mean": o.commitment_sum[m] / n})
-        frame = pd.DataFrame(rows, columns=["name", "kind", "pledgers_mean", "amount_mean"])
+                         "amount_mean": o.commitment_sum[m] / n,
+                         "probability": c.probability})
+        frame = pd.DataFrame(rows, columns=["name", "kind", "pledgers_mean", "amount_mean",
+                                            "probability"])
         frame["share"] = frame["amount_mean"] / mean_gross if mean_gross > 0 else 0.0
         return frame
 

@@ -147,7 +147,8 @@ def test_plot_fan_draws_median_band_goal_and_milestones():
     goal_line = ax.lines[1]
     assert list(goal_line.get_ydata()) == [1000.0, 1000.0]
     assert [line.get_xydata().tolist() for line in ax.lines[2:]] == [[[3.0, 500.0]]]
-    assert _texts(ax) == ["50 % de l'objectif : jour 3 · 90 % l'atteignent"]
+    assert _texts(ax) == ["50 % de l'objectif au jour 3 (médiane des 90 % de campagnes "
+                          "qui y arrivent)"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Objectif (1 000 $)" in legend and "Campagne médiane" in legend
     assert ax.get_ylim()[1] >= daily["cumulative_p90"].max()
@@ -198,6 +199,12 @@ def test_plot_heatmap_cells_contours_and_the_plan():
                                np.sort(frame["probability"]))
     contour = next(c for c in ax.collections[1:] if hasattr(c, "levels"))
     assert list(contour.levels) == [0.5, 0.8, 0.95]
+    # the levels are named in a legend, never on the lines over the cells' values
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "ligne des 50 %", "ligne des 80 %", "ligne des 95 %"]
+    assert not any(t.endswith("%") for t in _texts(ax))
+    # every column's goal is written under it
+    np.testing.assert_array_equal(ax.get_xticks(), np.sort(frame["goal"].unique()))
     cell_texts = [t for t in _texts(ax) if t.isdigit()]
     assert len(cell_texts) == len(frame)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["30 jours", "45 jours"]
@@ -426,3 +433,32 @@ def test_one_goal_one_duration_report_draws_without_warnings(tmp_path):
     assert ax.get_xlim()[0] < 20000 < ax.get_xlim()[1]
     assert any(len(line.get_xdata()) == 1 and line.get_marker() == "o"
                for line in ax.get_lines())
+
+
+def test_pages_report_progress_as_they_are_drawn(data, tmp_path):
+    calls = []
+    titles = report.render(data, tmp_path / "p.pdf", lang="en",
+                           progress=lambda done, pages: calls.append((done, pages)))
+    assert calls == [(k, len(titles)) for k in range(1, len(titles) + 1)]
+
+
+def test_a_commitment_shows_its_given_probability(data):
+    """80 % as written in the scenario, not the simulated 79.x % (issue 16)."""
+    circles = data.result.by_circle()
+    partner = circles[circles["kind"] == "commitment"].iloc[0]
+    assert partner["probability"] == 0.8 and partner["pledgers_mean"] != 0.8
+    ax = plots.plot_circles(_axes(), circles, Labels("en"))
+    texts = [t.get_text() for t in ax.texts]
+    assert any("probability 80%" in t for t in texts), texts
+
+
+def test_heatmap_leaves_out_a_column_too_narrow_to_read():
+    frame = _sweep()
+    goals = np.sort(frame["goal"].unique())
+    step = goals[1] - goals[0]
+    extra = frame[frame["goal"] == goals[1]].assign(goal=goals[1] + 0.2 * step)
+    ax = plots.plot_heatmap(_axes(), pd.concat([frame, extra]), Labels("en"),
+                            planned=(goals[1] + 0.2 * step, 45))
+    # the plan's goal replaces its narrow neighbour; every other column stays
+    expected = np.sort(np.r_[np.delete(goals, 1), goals[1] + 0.2 * step])
+    np.testing.assert_allclose(ax.get_xticks(), expected)
