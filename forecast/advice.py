@@ -28,7 +28,8 @@ from .result import check_whole, normalize_seed, package_version, seed_label
 from .scenario import Scenario
 from .sweep import SWEEP_COLUMNS, goal_range, nice_step, sweep
 
-__all__ = ["advise", "Advice", "need_goal", "net_at_goal", "recommended_goal", "round_up", "recommend",
+__all__ = ["advise", "Advice", "need_goal", "net_at_goal", "recommended_goal", "covered_goal",
+           "round_up", "recommend",
            "what_it_takes", "RECOMMEND_COLUMNS", "LEVER_COLUMNS", "PLAUSIBLE", "STRETCH",
            "FACTORS"]
 
@@ -149,6 +150,24 @@ def recommended_goal(scenario: Scenario) -> float | None:
     return None if goal is None else round_up(goal)
 
 
+def _check_target(target: Any, one: bool = False) -> None:
+    """A probability in (0, 1), or (0, 1] when ``one``; ValueError naming it."""
+    if (isinstance(target, bool) or not isinstance(target, (int, float, np.number))
+            or not (0 < target <= 1 if one else 0 < target < 1)):
+        raise ValueError(f"target = {target!r} is not valid; expected a probability "
+                         f"in (0, 1{']' if one else ')'}")
+
+
+def covered_goal(scenario: Scenario) -> float | None:
+    """``recommended_goal``, or None without a need; ValueError when no goal can
+    cover the need (fees and reward costs take every pledged dollar)."""
+    goal = recommended_goal(scenario)
+    if goal is not None and not math.isfinite(goal):
+        raise ValueError(f"need = {scenario.need:g} cannot be covered: fees and reward "
+                         "costs take every pledged dollar, whatever the goal")
+    return goal
+
+
 # ----------------------------------------------------------------------------- the goal to pick
 
 def recommend(frame: pd.DataFrame, scenario: Scenario, target: float = 0.80
@@ -192,10 +211,7 @@ def recommend(frame: pd.DataFrame, scenario: Scenario, target: float = 0.80
     if missing:
         raise ValueError(f"frame lacks the column {missing[0]!r}; expected the output "
                          "of forecast.sweep")
-    if (isinstance(target, bool) or not isinstance(target, (int, float, np.number))
-            or not 0 < target <= 1):
-        raise ValueError(f"target = {target!r} is not valid; expected a probability "
-                         "in (0, 1]")
+    _check_target(target, one=True)
     nan = math.nan
     covering = need_goal(scenario)
     rounded = recommended_goal(scenario)
@@ -400,10 +416,7 @@ def what_it_takes(scenario: Scenario, goal: float | None = None, target: float =
     if (isinstance(goal, bool) or not isinstance(goal, (int, float, np.number))
             or not math.isfinite(goal) or goal <= 0):
         raise ValueError(f"goal = {goal!r} is not valid; expected a finite amount > 0")
-    if (isinstance(target, bool) or not isinstance(target, (int, float, np.number))
-            or not 0 < target < 1):
-        raise ValueError(f"target = {target!r} is not valid; expected a probability "
-                         "in (0, 1)")
+    _check_target(target)
     check_whole("sims", sims)
     check_whole("workers", workers)
     sims, goal, seed = int(sims), float(goal), normalize_seed(rng)
@@ -535,17 +548,11 @@ def advise(scenario: Scenario, target: float = 0.80, *, sims: int = 10_000,
     -------
     Advice
     """
-    if (isinstance(target, bool) or not isinstance(target, (int, float, np.number))
-            or not 0 < target < 1):
-        raise ValueError(f"target = {target!r} is not valid; expected a probability "
-                         "in (0, 1)")
+    _check_target(target)
     check_whole("sims", sims)
     seed = normalize_seed(rng)
-    rounded = recommended_goal(scenario)
-    if rounded is not None and not math.isfinite(rounded):
-        raise ValueError(f"need = {scenario.need:g} cannot be covered: fees and reward "
-                         "costs take every pledged dollar, whatever the goal")
-    include = [scenario.goal] + ([] if rounded is None else [rounded])
+    covering = covered_goal(scenario)
+    include = [scenario.goal] + ([] if covering is None else [covering])
     goals = goal_range(scenario, include=include, sims=min(int(sims), 20_000), rng=seed,
                        workers=workers)
 

@@ -299,7 +299,7 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
           --days 30,45,60,90 --seed 42
       forecast sweep models/seed-1000-friends.toml --goals 15000,20000,25000 --csv sweep.csv
     """
-    from .advice import recommend, recommended_goal
+    from .advice import covered_goal, recommend
     from .sweep import goal_range, sweep as run_sweep
 
     loaded = _load(scenario)
@@ -307,10 +307,10 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
     if csv_path is not None:
         _check_writable(csv_path)
     used_seed = _seed(seed)
-    covering = recommended_goal(loaded)
-    include = [] if covering is None or not math.isfinite(covering) else [covering]
     with _Progress("Simulating") as progress:
         try:
+            covering = covered_goal(loaded)
+            include = [] if covering is None else [covering]
             if goals is None:
                 goals = goal_range(loaded, include=[loaded.goal, *include],
                                    sims=min(sims, 20_000), rng=used_seed, workers=workers)

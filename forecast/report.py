@@ -18,7 +18,6 @@ report. This module knows nothing of the command line.
 from __future__ import annotations
 
 import datetime
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from .i18n import LANGUAGES, Labels, default_language
 from .io import atomic_path
 from .result import Result, normalize_seed, package_version, seed_label, simulate
 from .scenario import Scenario
-from .advice import FACTORS, recommend, recommended_goal, what_it_takes, net_at_goal
+from .advice import FACTORS, covered_goal, net_at_goal, recommend, what_it_takes
 from .sweep import goal_range, sensitivity, sweep
 
 __all__ = ["build_report", "compute", "render", "default_durations",
@@ -101,10 +100,7 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
     plan is exactly ``simulate(scenario, sims, rng=seed)``).
     """
     seed = normalize_seed(rng)
-    covering = recommended_goal(scenario)
-    if covering is not None and not math.isfinite(covering):
-        raise ValueError(f"need = {scenario.need:g} cannot be covered: fees and reward "
-                         "costs take every pledged dollar, whatever the goal")
+    covering = covered_goal(scenario)
     include = [scenario.goal] + ([] if covering is None else [covering])
     goals_given = goals is not None
     goals = (goal_range(scenario, include=include, sims=min(int(sims), 20_000), rng=seed,
