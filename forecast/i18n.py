@@ -42,7 +42,7 @@ TEXT: dict[str, dict[str, str]] = {
         "summary_lead": "Goal {goal} in {days} on {platform}. Is the goal realistic, where "
                         "will the money come from, what happens if the launch is weak?",
         "probability_heading": "Probability of reaching the goal",
-        "probability_interval": "95 % interval: {low} to {high}, from {sims} simulated "
+        "probability_interval": "95% interval: {low} to {high}, from {sims} simulated "
                                 "campaigns",
         "recommended_heading": "Recommended goal",
         "recommended_need": "{p} of the simulated campaigns of {days} reach it. It is the "
@@ -74,8 +74,8 @@ TEXT: dict[str, dict[str, str]] = {
         "need_line": "Probability of covering the need of {need}: {p}.",
         "facts_heading": "Three facts that matter most",
         "fact_sensitivity": "{input} matters most: between its low value ({low_value}) and "
-                            "its high value ({high_value}), the probability goes from {low} "
-                            "to {high}.",
+                            "its high value ({high_value}), the probability of reaching "
+                            "{goal} goes from {low} to {high}.",
         "fact_launch": "The launch decides. Half of the goal is in by {day} (median). When "
                        "the first {n} days bring less than {amount} (the weakest quarter of "
                        "launches), the probability of success falls to {p}, against {all} "
@@ -85,14 +85,14 @@ TEXT: dict[str, dict[str, str]] = {
         # (b) day by day
         "daily_title": "The campaign day by day",
         "daily_note": "Top: money pledged so far. The line is the median campaign; the band "
-                      "holds 80 % of the simulated campaigns (10 % to 90 %). The points are "
+                      "holds 80% of the simulated campaigns (10% to 90%). The points are "
                       "the milestones. Bottom: money pledged each day, by circle: the launch "
                       "spike, the plateau, the final surge.",
         "axis_day": "Day of the campaign (0 = launch day)",
         "axis_cumulative": "Pledged so far",
         "axis_daily": "Pledged that day (average)",
         "median_campaign": "Median campaign",
-        "band_10_90": "10 % to 90 % of campaigns",
+        "band_10_90": "10% to 90% of campaigns",
         "goal_line": "Goal ({goal})",
         "milestone_label": "{pct} of goal by {day} (median of the {p} of campaigns that "
                            "get there)",
@@ -102,7 +102,7 @@ TEXT: dict[str, dict[str, str]] = {
         "commitments": "Pre-campaign commitments",
         # (c) probability against the goal
         "curves_title": "Probability against the goal",
-        "curves_note": "Each curve is a campaign duration; its shaded band is the 95 % "
+        "curves_note": "Each curve is a campaign duration; its shaded band is the 95% "
                        "interval of the simulation. Read across from the target to find the "
                        "largest goal that is still reached often enough.",
         "axis_goal": "Goal",
@@ -114,7 +114,7 @@ TEXT: dict[str, dict[str, str]] = {
         # (d) heatmap
         "heatmap_title": "Goals and durations",
         "heatmap_note": "Each cell is the probability of reaching a goal (across) in a "
-                        "duration (down). The lines join the cells at 50 %, 80 % and 95 %. "
+                        "duration (down). The lines join the cells at 50%, 80% and 95%. "
                         "The framed cell is the plan.",
         "axis_duration": "Duration of the campaign",
         "contour_level": "{p} line",
@@ -162,7 +162,7 @@ TEXT: dict[str, dict[str, str]] = {
         "levers_note": "To reach {target} at {goal} in {days}, today {p}: the value each "
                        "lever would need, alone, the others as planned ({sims} simulated "
                        "campaigns per try, the same seed for every try). Plausible: at most "
-                       "+25 % (conversion: every uncertain rate within the owner's own 95 % "
+                       "+25% (conversion: every uncertain rate within the owner's own 95% "
                        "range); a stretch: up to double; unlikely: more; out of reach: not "
                        "even ×{largest}.",
         "col_lever": "Lever",
@@ -185,12 +185,13 @@ TEXT: dict[str, dict[str, str]] = {
                         "as planned; the bar shows how far the probability of reaching the "
                         "goal moves, and each end is labelled with its value. Ranges: "
                         "±{relative} for what the owner sets (sizes, reaches, ad budget, "
-                        "reward prices, timing shares, a sure rate); the 5 % and 95 % "
+                        "reward prices, timing shares, a sure rate); the 5% and 95% "
                         "quantiles of each uncertain conversion rate; a commitment declined "
-                        "or made. Fees are left out: they never change success.",
+                        "or made. Fees are left out: they never change success. "
+                        "Probabilities of reaching {goal} in {days}.",
         "tornado_low": "Input at its low value",
         "tornado_high": "Input at its high value",
-        "tornado_base": "Plan: {p}",
+        "tornado_base": "As planned: {p}",
         # (g) assumptions
         "assumptions_title": "Assumptions",
         "assumptions_continued": "Assumptions (continued)",
@@ -202,7 +203,7 @@ TEXT: dict[str, dict[str, str]] = {
         "col_uncertainty": "Uncertainty",
         "col_note": "Description",
         "platform_custom": "a platform of its own",
-        "beta": "mean {mean}, sd {sd}; 90 % between {low} and {high}",
+        "beta": "mean {mean}, sd {sd}; 90% between {low} and {high}",
         "uniform": "anywhere from {low} to {high}",
         "chance": "happens with probability {p}",
         "default": "(default)",
@@ -312,8 +313,8 @@ TEXT: dict[str, dict[str, str]] = {
         "need_line": "Probabilité de couvrir le besoin de {need} : {p}.",
         "facts_heading": "Les trois faits qui comptent le plus",
         "fact_sensitivity": "{input} compte le plus : entre sa valeur basse ({low_value}) et "
-                            "sa valeur haute ({high_value}), la probabilité passe de {low} "
-                            "à {high}.",
+                            "sa valeur haute ({high_value}), la probabilité d'atteindre "
+                            "{goal} passe de {low} à {high}.",
         "fact_launch": "Le lancement est décisif. La moitié de l'objectif est atteinte au "
                        "{day} (médiane). Quand les {n} premiers jours rapportent moins de "
                        "{amount} (le quart des lancements les plus faibles), la probabilité "
@@ -423,10 +424,11 @@ TEXT: dict[str, dict[str, str]] = {
                         "publicitaire, prix des contreparties, parts du calendrier, un taux "
                         "sûr) ; les quantiles à 5 % et 95 % de chaque taux de conversion "
                         "incertain ; un engagement refusé ou tenu. Les frais sont exclus : "
-                        "ils ne changent jamais la réussite.",
+                        "ils ne changent jamais la réussite. Probabilités d'atteindre "
+                        "{goal} en {days}.",
         "tornado_low": "Donnée à sa valeur basse",
         "tornado_high": "Donnée à sa valeur haute",
-        "tornado_base": "Plan : {p}",
+        "tornado_base": "Comme prévu : {p}",
         "assumptions_title": "Hypothèses",
         "assumptions_continued": "Hypothèses (suite)",
         "assumptions_note": "Toutes les données du fichier de scénario, avec leur incertitude, "

@@ -126,8 +126,10 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
     at = plan["recommended_goal"] if np.isfinite(plan["recommended_goal"]) else scenario.goal
     levers = what_it_takes(scenario, float(at), target, sims=sims, rng=seed,
                            progress=step("levers"), workers=workers)
-    effects = sensitivity(scenario, sims=sims, rng=seed, progress=step("sensitivity"),
-                          workers=workers)
+    # what matters most where the answer is open: at the recommended goal (at a plan
+    # far out of reach every input would move a probability of 0)
+    effects = sensitivity(scenario.with_(goal=float(at)), sims=sims, rng=seed,
+                          progress=step("sensitivity"), workers=workers)
     sha = (file_sha256(scenario.path) if scenario.path and Path(scenario.path).is_file()
            else None)
     return ReportData(scenario=scenario, result=result, sweep=swept, recommend=recommended,
@@ -377,6 +379,7 @@ def _facts(data: ReportData, labels: Labels) -> list[str]:
     if len(effects):
         top = effects.iloc[0]
         facts.append(labels("fact_sensitivity", input=top["label"], low_value=top["low_text"],
+                            goal=labels.money(data.sensitivity.attrs["goal"]),
                             high_value=top["high_text"],
                             low=labels.percent(top["probability_low"], 0),
                             high=labels.percent(top["probability_high"], 0)))
@@ -512,9 +515,10 @@ def _levers_page(data: ReportData, labels: Labels, footer: str) -> Figure:
 
 
 def _tornado_page(data: ReportData, labels: Labels, footer: str) -> Figure:
+    a = data.sensitivity.attrs
     page = _Page(labels["tornado_title"], labels(
-        "tornado_note", relative=labels.percent(data.sensitivity.attrs["relative"], 0)),
-        footer)
+        "tornado_note", relative=labels.percent(a["relative"], 0),
+        goal=labels.money(a["goal"]), days=labels.days(a["duration_days"])), footer)
     frame = _input_texts(data.sensitivity.head(TORNADO_ROWS), labels)
     frame.attrs = dict(data.sensitivity.attrs)
     ax = page.axes(0.33, 0.1, 0.63, page.top - 0.15)
