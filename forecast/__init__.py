@@ -1,13 +1,60 @@
-"""forecast: Monte Carlo odds for all-or-nothing crowdfunding campaigns."""
-from .calibration import calibrate, generic_prior
-from .contacts import ContactsError, circles_from_contacts, read_contacts
-from .result import Result, package_version, simulate, simulate_many
-from .scenario import Scenario, ScenarioError, load_scenario
-from .sweep import recommend, sensitivity, sweep
+"""forecast: Monte Carlo odds for all-or-nothing crowdfunding campaigns.
 
-__version__ = package_version()
+The public names are imported on first use (PEP 562), so that ``forecast --help``
+and the scenario checks do not pay for NumPy, pandas and SciPy.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any
 
 __all__ = ["Result", "Scenario", "ScenarioError", "load_scenario", "simulate",
-           "simulate_many", "sweep", "recommend", "sensitivity", "calibrate",
-           "generic_prior", "read_contacts", "circles_from_contacts", "ContactsError",
-           "__version__"]
+           "simulate_many", "sweep", "recommend", "advise", "what_it_takes", "sensitivity",
+           "plot_fan", "plot_daily", "plot_probability_curves", "plot_heatmap",
+           "plot_tornado", "plot_circles", "calibrate", "generic_prior", "read_contacts",
+           "circles_from_contacts", "ContactsError", "__version__"]
+
+#: Where each public name lives.
+_HOME = {
+    "Result": "result", "simulate": "result", "simulate_many": "result",
+    "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+    "sweep": "sweep", "sensitivity": "sweep",
+    "recommend": "advice", "advise": "advice", "what_it_takes": "advice",
+    "calibrate": "calibration", "generic_prior": "calibration",
+    "read_contacts": "contacts", "circles_from_contacts": "contacts",
+    "ContactsError": "contacts",
+    **{name: "plots" for name in ("plot_fan", "plot_daily", "plot_probability_curves",
+                                  "plot_heatmap", "plot_tornado", "plot_circles")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from .result import package_version
+        value = package_version()
+    elif name in _HOME:
+        value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module 'forecast' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package, whose ``sweep`` is the function even once the module
+    ``forecast.sweep`` is imported (the import system then binds the name to the
+    module, which stays in ``sys.modules``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "sweep" and isinstance(value, types.ModuleType):
+            value = value.sweep
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

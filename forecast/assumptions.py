@@ -1,145 +1,21 @@
 """The inputs of a scenario file as the report's assumptions page lists them.
 
-``tomllib`` drops comments, and the comments of a scenario file are where its
-author wrote the source or the reasoning of every number. ``toml_comments`` reads
-them back from the file's text; ``assumption_rows`` pairs every input with its
-value, its uncertainty and its comment.
+``assumption_rows`` pairs every input with its value and its uncertainty, written
+for the report's reader, and each part of the scenario (the campaign, a circle, a
+reward, a commitment) with its ``description`` in the report's language: a key
+written for the report, never the file's comments, which are the author's notes
+(in any language, with references the reader cannot follow).
 """
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 from typing import Any, Mapping
 
 from .i18n import Labels
 from .scenario import Conversion, Scenario
 
-__all__ = ["toml_comments", "assumption_rows", "file_sha256"]
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _split_comment(line: str) -> tuple[str, str | None, int]:
-    """Split a TOML line into (code, comment or None, bracket depth change).
-
-    A ``#`` inside a basic ("…") or literal ('…') string does not start a comment.
-    """
-    depth = 0
-    quote = None
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if quote:
-            if ch == "\\" and quote == '"':
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        elif ch == "#":
-            return line[:i], line[i + 1:].strip(), depth
-        i += 1
-    return line, None, depth
-
-
-def _key_parts(text: str) -> list[str]:
-    """The parts of a dotted key: ``a."b c".d`` -> ["a", "b c", "d"]."""
-    parts, i, text = [], 0, text.strip()
-    while i < len(text):
-        if text[i] in "\"'":
-            end = text.index(text[i], i + 1)
-            parts.append(text[i + 1:end])
-            i = end + 1
-        else:
-            match = _BARE_KEY.match(text, i)
-            if not match:
-                i += 1
-                continue
-            parts.append(match.group())
-            i = match.end()
-        while i < len(text) and text[i] in " \t.":
-            i += 1
-    return parts
-
-
-def toml_comments(text: str) -> dict[str, str]:
-    """The comments of a TOML document, by the key or table they describe.
-
-    A comment describes the key or table header on its line (``goal = 20000  #
-    why``) or, when written on the lines just above it with no blank line between,
-    the key or header below. Comments followed by a blank line describe nothing in
-    particular, except those at the top of the file, before any key or table,
-    which describe the file (key ``""``). Lines of a comment block are joined with
-    spaces.
-
-    Keys are dotted paths, with the index of each array-of-tables element:
-    ``campaign.goal``, ``reward[1].unit_cost``, ``circle[0]`` (the header of the
-    first ``[[circle]]``), ``circle[0].timing.launch_share``.
-
-    Multi-line strings are not supported (scenario files do not use them); a
-    multi-line array is skipped up to its closing bracket.
-    """
-    comments: dict[str, str] = {}
-    counts: dict[str, int] = {}       # path of an array of tables -> elements so far
-    table = ""                        # current table path
-    pending: list[str] = []           # comment lines waiting for their key
-    seen_content = False
-    depth = 0                         # open brackets of a multi-line array
-
-    def resolve(parts: list[str]) -> str:
-        """Path of a table header, with the current index of enclosing arrays."""
-        path = ""
-        for part in parts:
-            path = f"{path}.{part}" if path else part
-            if path in counts:
-                path = f"{path}[{counts[path] - 1}]"
-        return path
-
-    def attach(path: str, inline: str | None) -> None:
-        words = pending + ([inline] if inline else [])
-        if words:
-            comments[path] = " ".join(w for w in words if w)
-
-    for raw_line in text.splitlines():
-        code, comment, change = _split_comment(raw_line)
-        if depth > 0:                      # inside a multi-line array
-            depth += change
-            continue
-        stripped = code.strip()
-        if not stripped:
-            if comment is not None:
-                pending.append(comment)
-            else:                          # a blank line ends a comment block
-                if pending and not seen_content:
-                    comments[""] = " ".join(
-                        ([comments[""]] if "" in comments else []) + pending)
-                pending = []
-            continue
-        seen_content = True
-        if stripped.startswith("[["):
-            parts = _key_parts(stripped[2:stripped.index("]]")])
-            parent = resolve(parts[:-1])
-            path = f"{parent}.{parts[-1]}" if parent else parts[-1]
-            counts[path] = counts.get(path, 0) + 1
-            table = f"{path}[{counts[path] - 1}]"
-            attach(table, comment)
-        elif stripped.startswith("["):
-            table = resolve(_key_parts(stripped[1:stripped.index("]")]))
-            attach(table, comment)
-        elif "=" in stripped:
-            key = _key_parts(stripped.split("=", 1)[0])
-            path = ".".join([table, *key]) if table else ".".join(key)
-            attach(path, comment)
-            depth = max(0, change)
-        pending = []
-    return comments
-
+__all__ = ["assumption_rows", "description", "file_sha256"]
 
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes, in hex."""
@@ -213,26 +89,35 @@ def _uncertainty(key: str, value: Any, labels: Labels) -> str:
     return "—"
 
 
-def assumption_rows(scenario: Scenario, text: str | None, labels: Labels
-                    ) -> list[dict[str, str]]:
+def description(value: Any, lang: str) -> str:
+    """A ``description`` in ``lang``: a plain text as written, a table of texts by
+    language its ``lang`` entry, or "" (never another language's)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return str(value.get(lang, ""))
+    return ""
+
+
+def assumption_rows(scenario: Scenario, labels: Labels) -> list[dict[str, str]]:
     """Every input of ``scenario`` as rows for the assumptions page.
 
     A row is ``{"kind": "section" | "input", "input", "value", "uncertainty",
-    "comment"}``, in the order of the file; section rows carry the comment of the
-    table header. Fees, timing and dynamics the file does not set are listed with
-    their effective value, marked as a default or a platform preset.
+    "note"}``, in the order of the file; a section row's note is the ``description``
+    of its table in the report's language, an input's note says when its value is a
+    default or a platform preset. Fees, timing and dynamics the file does not set
+    are listed with their effective value.
     """
     raw = scenario.raw or {}
-    comments = toml_comments(text) if text else {}
     rows: list[dict[str, str]] = []
 
-    def section(title: str, path: str) -> None:
+    def section(title: str, table: Mapping[str, Any]) -> None:
         rows.append({"kind": "section", "input": title, "value": "", "uncertainty": "",
-                     "comment": comments.get(path, "")})
+                     "note": description(table.get("description"), labels.lang)})
 
     def inputs(table: Mapping[str, Any], path: str, skip: tuple[str, ...] = ()) -> None:
         for key, value in table.items():
-            if key in skip:
+            if key in skip + ("description",):
                 continue
             if isinstance(value, Mapping) and key not in ("conversion", "pledge"):
                 inputs(value, f"{path}.{key}")
@@ -241,36 +126,35 @@ def assumption_rows(scenario: Scenario, text: str | None, labels: Labels
             label = ("key_commitment_cost" if path.startswith("commitment") and
                      key == "unit_cost" else f"key_{key}")
             name = labels.text.get(label, key)
-            rows.append({"kind": "input", "input": name, "value": _value(key, value, labels),
-                         "uncertainty": _uncertainty(key, value, labels),
-                         "comment": comments.get(f"{path}.{key}", "")})
+            shown = labels.platform(value) if key == "platform" else _value(key, value,
+                                                                            labels)
+            rows.append({"kind": "input", "input": name, "value": shown,
+                         "uncertainty": _uncertainty(key, value, labels), "note": ""})
 
     def defaults(values: Mapping[str, Any], given: Mapping[str, Any], note: str) -> None:
         for key, value in values.items():
             if key not in given:
                 rows.append({"kind": "input", "input": labels.text.get(f"key_{key}", key),
                              "value": _value(key, value, labels),
-                             "uncertainty": "—", "comment": note})
+                             "uncertainty": "—", "note": note})
 
-    if comments.get(""):
-        section(labels["section_file"], "")
-    section(labels["section_campaign"], "campaign")
+    section(labels["section_campaign"], raw.get("campaign", {}))
     inputs(raw.get("campaign", {}), "campaign")
 
     f = scenario.fees
-    section(labels["section_fees"], "fees")
+    section(labels["section_fees"], {})
     inputs(raw.get("fees", {}), "fees")
     defaults({"platform_rate": f.platform_rate, "payment_rate": f.payment_rate,
               "per_pledge": f.per_pledge}, raw.get("fees", {}),
-             labels("preset", platform=scenario.platform))
+             labels("preset", platform=labels.platform(scenario.platform)))
 
     t, d = scenario.timing, scenario.dynamics
-    section(labels["section_timing"], "timing")
+    section(labels["section_timing"], {})
     inputs(raw.get("timing", {}), "timing")
     defaults({"launch_share": t.launch_share, "launch_days": t.launch_days,
               "final_share": t.final_share, "final_days": t.final_days},
              raw.get("timing", {}), labels["default"])
-    section(labels["section_dynamics"], "dynamics")
+    section(labels["section_dynamics"], {})
     inputs(raw.get("dynamics", {}), "dynamics")
     defaults({name: getattr(d, name) for name in DYNAMICS_KEYS}, raw.get("dynamics", {}),
              labels["default"])
@@ -279,6 +163,6 @@ def assumption_rows(scenario: Scenario, text: str | None, labels: Labels
                          ("commitment", "section_commitment")):
         for i, table in enumerate(raw.get(array, [])):
             name = table.get("name", f"{i + 1}")
-            section(labels(title, name=name), f"{array}[{i}]")
+            section(labels(title, name=name), table)
             inputs(table, f"{array}[{i}]", skip=("name",))
     return rows

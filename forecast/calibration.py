@@ -27,10 +27,8 @@ then fits the U-curve of the supporters to its tenths and says so.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -698,7 +696,7 @@ def generic_prior(goal: float, duration_days: int, platform: str = "custom",
     source = Path(path) if path is not None else PRIOR_PATH
     base = load_scenario(source)
     meta = _prior_meta(source)
-    spec = _thaw(base.raw)
+    spec = base.to_dict()
     D0, G0 = meta["reference_days"], meta["reference_goal"]
     D = int(duration_days)
     spec["campaign"].update(goal=float(goal), duration_days=D, platform=platform)
@@ -729,11 +727,3 @@ def _prior_meta(path: Path) -> dict[str, float]:
         raise ScenarioError(f"{path}: not a generic prior written by forecast calibrate "
                             f"(no {', '.join(sorted(missing))} in its header)")
     return meta
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, dict) or hasattr(value, "items"):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_thaw(v) for v in value]
-    return value

@@ -1,27 +1,32 @@
 """The ``forecast`` command: thin click commands over the library."""
 from __future__ import annotations
 
-import json
 import math
 import os
-import secrets
 import signal
 import sys
-import tempfile
 import threading
 import tomllib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .contacts import (circles_from_contacts, default_pledge, merge_block, read_contacts,
-                       scenario_text)
-from .engine import cores
 from .i18n import Labels, default_language
 from .io import atomic_path
-from .sweep import recommend, sensitivity, sweep as run_sweep
-from .result import MAX_SIMS, Result, package_version, simulate
-from .scenario import PLATFORMS, Scenario, ScenarioError, load_scenario
+from .scenario import MAX_SIMS, PLATFORMS, Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from .advice import Advice
+    from .result import Result
+
+# The library's modules are imported inside the commands that use them, so that
+# ``forecast --help`` does not pay for NumPy, pandas and SciPy
+# (benchmarks/startup.py measures it).
+
+
+def _cores() -> int:
+    from .engine import cores
+    return cores()
 
 
 def _load(path: str, goal: float | None = None, days: int | None = None) -> Scenario:
@@ -50,6 +55,8 @@ def _check_durations(scenario: Scenario, days: list[int] | None) -> None:
 def _check_writable(path: str) -> None:
     """Make ``path``'s folder if missing; fail before any simulation when it names
     no file or its folder cannot take a new file."""
+    import tempfile
+
     if not os.path.basename(path):
         raise click.ClickException(f"cannot write {path!r}: not a file name (give a path "
                                    "such as reports/plan.pdf)")
@@ -69,6 +76,8 @@ def _check_writable(path: str) -> None:
 
 def _seed(seed: int | None) -> int:
     """The seed to use: the one given, or a fresh one that is then reported."""
+    import secrets
+
     return secrets.randbelow(2**32) if seed is None else seed
 
 
@@ -78,6 +87,8 @@ def _money(value: float | None, currency: str) -> str:
 
 
 def _dump(data: Any) -> str:
+    import json
+
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
@@ -129,13 +140,13 @@ seed_option = click.option("--seed", type=click.IntRange(min=0), default=None,
 
 
 workers_option = click.option(
-    "--workers", type=click.IntRange(min=1), default=cores, show_default="all cores",
+    "--workers", type=click.IntRange(min=1), default=_cores, show_default="all cores",
     help="Processes sharing the simulations, at most the cores this machine has; the "
          "numbers are the same with any count.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_version(), prog_name="forecast")
+@click.version_option(package_name="forecast", prog_name="forecast")
 def main() -> None:
     """Monte Carlo odds for an all-or-nothing crowdfunding campaign.
 
@@ -165,8 +176,12 @@ def run(scenario: str, sims: int, seed: int | None, workers: int, goal: float | 
       forecast run models/la-ruche-lunch-box.toml --sims 200000 --seed 7
       forecast run models/seed-1000-friends.toml --goal 20000 --days 30 --json
     """
+    from .result import simulate
+
     loaded = _load(scenario, goal, days)
-    result = simulate(loaded, sims, rng=_seed(seed), workers=workers)
+    with _Progress("Simulating") as progress:
+        result = simulate(loaded, sims, rng=_seed(seed), workers=workers,
+                          progress=progress)
     summary = result.summary()
     _emit(_dump(summary) if as_json else format_summary(result, summary))
 
@@ -179,16 +194,17 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
     low, high = summary["ci95"]
     g, n = summary["gross"], summary["net_if_success"]
     lines = [
-        f"{s.name} — goal {money(s.goal)} in {s.duration_days} days on {s.platform}",
+        f"{s.name} — goal {money(s.goal)} in {s.duration_days} days on "
+        f"{Labels('en').platform(s.platform)}",
         f"{summary['sims']:,} simulated campaigns, seed {summary['seed']}, "
         f"forecast {summary['version']}",
         "",
         f"Probability of reaching the goal: {summary['probability']:.1%} "
-        f"(95 % interval {low:.1%} – {high:.1%})",
+        f"(95% interval {low:.1%} – {high:.1%})",
         "",
         "Gross pledges:   " + "   ".join(
             f"{k} {money(g[k])}" for k in ("p10", "p25", "p50", "p75", "p90")),
-        f"Backers:         median {summary['backers']['p50']:,.0f} "
+        f"Pledgers:        median {summary['backers']['p50']:,.0f} "
         f"(p10 {summary['backers']['p10']:,.0f}, p90 {summary['backers']['p90']:,.0f})",
         "Net if success:  " + ("no simulated campaign reached the goal"
                                if n["mean"] is None else "   ".join(
@@ -209,7 +225,7 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
     lines += ["", "Milestones (share of goal: probability, median day reached, day 0 = launch):"]
     for key, row in summary["milestones"].items():
         day = "—" if row["median_day"] is None else f"day {row['median_day']}"
-        lines.append(f"  {key:>3} %  {row['probability']:6.1%}  {day}")
+        lines.append(f"  {key:>3}%  {row['probability']:6.1%}  {day}")
     return "\n".join(lines)
 
 
@@ -309,7 +325,9 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 @main.command(name="sweep")
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--goals", callback=_goals, default=None, metavar="START:STOP:STEP|A,B,..",
-              help="Goals to try [default: 50 % to 150 % of the scenario's goal, by 5 %].")
+              help="Goals to try [default: about 25 round goals from the one reached 97% "
+                   "of the time to the one reached 10% of the time]. The goal that "
+                   "covers the need is always added.")
 @click.option("--days", callback=_days, default=None, metavar="A,B,..|START:STOP:STEP",
               help="Durations in days to try [default: the scenario's].")
 @click.option("--target", type=_Finite(0, 1, min_open=True), default=0.8,
@@ -334,15 +352,22 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
           --days 30,45,60,90 --seed 42
       forecast sweep models/seed-1000-friends.toml --goals 15000,20000,25000 --csv sweep.csv
     """
+    from .advice import covered_goal, recommend
+    from .sweep import goal_range, sweep as run_sweep
+
     loaded = _load(scenario)
     _check_durations(loaded, days)
     if csv_path is not None:
         _check_writable(csv_path)
-    if goals is None:
-        goals = [loaded.goal * k / 20 for k in range(10, 31)]
+    used_seed = _seed(seed)
     with _Progress("Simulating") as progress:
         try:
-            frame = run_sweep(loaded, goals, days, sims=sims, rng=_seed(seed),
+            covering = covered_goal(loaded)
+            include = [] if covering is None else [covering]
+            if goals is None:
+                goals = goal_range(loaded, include=[loaded.goal, *include],
+                                   sims=min(sims, 20_000), rng=used_seed, workers=workers)
+            frame = run_sweep(loaded, [*goals, *include], days, sims=sims, rng=used_seed,
                               progress=progress, workers=workers)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
@@ -354,7 +379,7 @@ def sweep_command(scenario: str, goals: list[float] | None, days: list[int] | No
         a = frame.attrs
         _emit(_dump({"scenario": loaded.name, "file": loaded.path, "seed": a["seed"],
                      "version": a["version"], "sims": a["sims"], "target": target,
-                     "cover": advice.attrs["cover"], "need": loaded.need,
+                     "need": loaded.need,
                      "rows": _records(frame), "recommendations": _records(advice)}))
     else:
         _emit(format_sweep(frame, advice, loaded))
@@ -369,7 +394,8 @@ def format_sweep(frame: Any, advice: Any, scenario: Scenario) -> str:
     table = frame.pivot(index="goal", columns="duration_days", values="probability")
     width = max(len(money(g)) for g in table.index)
     lines = [
-        f"{scenario.name} on {scenario.platform}: probability of reaching each goal (%)",
+        f"{scenario.name} on {Labels('en').platform(scenario.platform)}: probability of "
+        "reaching each goal (%)",
         f"{a['sims']:,} simulated campaigns per cell, seed {a['seed']} (the same for every "
         f"cell), forecast {a['version']}",
         "",
@@ -378,22 +404,159 @@ def format_sweep(frame: Any, advice: Any, scenario: Scenario) -> str:
     for goal, row in table.iterrows():
         lines.append(f"{money(goal):>{width}}  " + "  ".join(f"{100 * p:7.1f}" for p in row))
     target = advice.attrs["target"]
-    lines += ["", "The goal to pick (swept goals only):",
-              f"  at {target:.0%}: the highest goal with at least {target:.0%} probability",
-              "  payout: the goal with the largest expected payout (net after fees and "
-              "reward costs, 0 if missed)"]
+    lines += ["", "The goal to pick:",
+              f"  at {target:.0%}: the highest goal tried with at least {target:.0%} "
+              "probability"]
     if scenario.need is not None:
-        lines.append(f"  need: the lowest goal at which {advice.attrs['cover']:.0%} of the "
-                     f"successful campaigns net at least the need, {money(scenario.need)}")
+        lines.append(f"  need: the smallest round goal that covers the need of "
+                     f"{money(scenario.need)} when it is reached exactly, after fees and "
+                     "reward costs (the recommended goal; `forecast advise` says what "
+                     "would raise its odds)")
     lines.append("")
     for _, r in advice.iterrows():
         text = (f"  {int(r['duration_days']):>3} days  at {target:.0%}: "
-                f"{money(r['target_goal'])} ({pct(r['target_probability'])})   payout: "
-                f"{money(r['payout_goal'])} → {money(r['payout_expected'])} expected "
-                f"({pct(r['payout_probability'])})")
+                f"{money(r['target_goal'])} ({pct(r['target_probability'])})")
         if scenario.need is not None:
-            text += f"   need: {money(r['need_goal'])} ({pct(r['need_goal_probability'])})"
+            text += (f"   need: {money(r['recommended_goal'])} "
+                     f"({pct(r['recommended_probability'])})")
         lines.append(text)
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- advise
+
+@main.command(name="advise")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.8, show_default=True,
+              help="Probability of success to aim for.")
+@click.option("--sims", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Simulated campaigns per run.")
+@seed_option
+@workers_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def advise_command(scenario: str, target: float, sims: int, seed: int | None,
+                   workers: int, as_json: bool) -> None:
+    """The goal to pick, its odds, and what it would take to raise them.
+
+    With a need in the scenario, the recommended goal is the smallest round goal that
+    still covers the need when it is reached exactly, after fees and reward costs:
+    a lower goal could succeed without the money to deliver the rewards. Without a
+    need, it is the largest goal reached with the target probability. Then, for
+    each lever (a list's size, sharing, an ad budget, a daily reach, conversion),
+    the value it would need, the others as planned, to reach the target at that
+    goal, and whether that is plausible.
+
+    \b
+    Example:
+      forecast advise models/la-ruche-lunch-box.toml --seed 42
+      forecast advise models/seed-1000-friends.toml --target 0.9 --json
+    """
+    from .advice import advise
+
+    loaded = _load(scenario)
+    progress = _StageProgress()
+    try:
+        found = advise(loaded, target, sims=sims, rng=_seed(seed), progress=progress,
+                       workers=workers)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        progress.close()
+    if as_json:
+        _emit(_dump({"scenario": loaded.name, "file": loaded.path, "seed": found.seed,
+                          "version": found.version, "sims": found.sims,
+                          "duration_days": loaded.duration_days, "need": loaded.need,
+                          "target": found.target, "goal": found.goal, "basis": found.basis,
+                          "probability": found.probability, "ci95": list(found.ci95),
+                          "net_at_goal": found.net_at_goal,
+                          "need_goal": None if math.isnan(found.need_goal)
+                          else found.need_goal,
+                          "target_goal": None if math.isnan(found.target_goal)
+                          else found.target_goal,
+                          "levers": _records(found.levers)}))
+    else:
+        _emit(format_advice(found))
+
+
+#: How ``format_advice`` writes each lever's unit.
+_UNITS = {"people": "people", "people per pledger": "people reached per pledger",
+          "people per day": "people a day"}
+
+
+def _lever_value(value: float, unit: str, currency: str) -> str:
+    if math.isnan(value):
+        return "—"
+    if unit == "factor":
+        return f"×{value:.2f}"
+    if unit == "people":
+        return f"{value:,.0f}"
+    if unit in _UNITS:
+        return f"{value:,.1f}"
+    return _money(value, currency)
+
+
+def format_advice(found: Advice) -> str:
+    """The readable text of ``forecast advise``."""
+    from .advice import FACTORS, PLAUSIBLE
+
+    s = found.scenario
+    money = lambda v: _money(v, s.currency)  # noqa: E731
+    low, high = found.ci95
+    target = f"{found.target:.0%}"
+    lines = [
+        f"{s.name}: {s.duration_days} days on {Labels('en').platform(s.platform)}"
+        + ("" if s.need is None else f", need {money(s.need)}"),
+        f"{found.sims:,} simulated campaigns per run, seed {found.seed} (the same for every "
+        f"run), forecast {found.version}",
+        "",
+        f"Recommended goal: {money(found.goal)}, reached in {found.probability:.1%} of the "
+        f"simulated campaigns (95% interval {low:.1%} – {high:.1%}).",
+    ]
+    if found.basis == "need":
+        lines.append(
+            f"It is the smallest round goal that covers the need: a campaign that collects "
+            f"exactly {money(found.goal)} keeps {money(found.net_at_goal)} after fees and "
+            f"reward costs (the exact minimum is {money(math.ceil(found.need_goal))}). A "
+            "lower goal could succeed without the money to deliver the rewards; a higher "
+            "one only lowers the odds"
+            + ("." if math.isnan(found.target_goal) or found.target_goal < found.goal else
+               f" (the largest goal reached {target} of the time is "
+               f"{money(found.target_goal)})."))
+        if not found.reaches_target:
+            lines.append(
+                f"Its odds are below the {target} target"
+                + ("" if math.isnan(found.target_goal) else
+                   f" (with {target} odds the campaign reaches at most {money(found.target_goal)}, "
+                   "which does not cover the need)")
+                + ": the answer is to raise the odds, not to lower the goal.")
+    elif math.isnan(found.target_goal):
+        lines.append(f"No goal tried is reached {target} of the time; this is the plan's "
+                     "own goal. Give the scenario a need to have the goal that covers it.")
+    else:
+        lines.append(f"It is the largest goal reached {target} of the time. The scenario "
+                     "gives no need: add `need` (what you must receive, net) to have the "
+                     "goal that covers it.")
+    lines.append("")
+    if found.reaches_target:
+        lines.append(f"Its odds already reach the {target} target: no lever needs to move.")
+        return "\n".join(lines)
+    levers = found.levers
+    lines += [f"What it would take to reach {target} at {money(found.goal)}, each lever "
+              "alone, the others as planned:", ""]
+    rows = [(r["lever"], _lever_value(r["current"], r["unit"], s.currency),
+             _lever_value(r["required"], r["unit"], s.currency),
+             "" if math.isnan(r["probability"]) else f"{r['probability']:.1%}",
+             r["plausibility"]) for _, r in levers.iterrows()]
+    head = ("lever", "now", "needed", "P", "plausibility")
+    widths = [max(len(row[k]) for row in [head, *rows]) for k in range(5)]
+    for row in [head, *rows]:
+        lines.append("  " + "  ".join([row[0].ljust(widths[0]), *(
+            row[k].rjust(widths[k]) for k in (1, 2, 3)), row[4]]))
+    lines += ["", f"plausible: at most +{PLAUSIBLE - 1:.0%} (conversion: every uncertain "
+              "rate within its own 95% bound); stretch: up to double; unlikely: more; out "
+              f"of reach: not even ×{FACTORS[-1]:g}. Conversion multiplies every circle's "
+              "rate. Sizes are people, reaches people a day or per pledger."]
     return "\n".join(lines)
 
 
@@ -413,7 +576,7 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int
     """What matters most: how far each input moves the probability of success.
 
     Each input the owner controls or is unsure of goes from low to high (its
-    uncertainty bounds, or -/+ 25 %) with the same seed at both ends; the effect is the
+    5% and 95% quantiles, or -/+ 25%) with the same seed at both ends; the effect is the
     change in probability, in percentage points, largest first.
 
     \b
@@ -421,6 +584,8 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int
       forecast sensitivity models/la-ruche-lunch-box.toml --seed 42
       forecast sensitivity models/seed-1000-friends.toml --sims 50000 --json
     """
+    from .sweep import sensitivity
+
     loaded = _load(scenario)
     try:
         with _Progress("Simulating") as progress:
@@ -436,21 +601,48 @@ def sensitivity_command(scenario: str, sims: int, seed: int | None, workers: int
                      "probability": a["probability"], "relative": relative,
                      "rows": _records(frame)}))
         return
-    width = max(len(name) for name in frame["input"])
+    _emit(format_sensitivity(frame, loaded))
+
+
+def _sensitivity_value(value: float, unit: str, currency: str) -> str:
+    if unit in ("rate", "share of pledges", "probability"):
+        return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
+    if unit == "people":
+        return f"{value:,.0f}"
+    if unit == currency:
+        return Labels("en", currency).money(value)
+    return f"{value:,.1f}"
+
+
+def format_sensitivity(frame: Any, scenario: Scenario) -> str:
+    """The readable text of ``forecast sensitivity``, every range stated."""
+    a = frame.attrs
+    swing = {"relative": f"±{a['relative']:.0%}", "quantiles": "5%–95% quantiles",
+             "decision": "declines / commits"}
+    rows = [(r["input"], r["unit"], swing[r["swing"]],
+             _sensitivity_value(r["low"], r["unit"], scenario.currency),
+             _sensitivity_value(r["high"], r["unit"], scenario.currency),
+             f"{r['probability_low']:.1%}", f"{r['probability_high']:.1%}",
+             f"{r['effect_pp']:+.1f} pp") for _, r in frame.iterrows()]
+    head = ("input", "unit", "range", "low", "high", "P low", "P high", "effect")
+    widths = [max(len(row[k]) for row in [head, *rows]) for k in range(len(head))]
     lines = [
-        f"{loaded.name}: what moves P(reaching {_money(loaded.goal, loaded.currency)} in "
-        f"{loaded.duration_days} days) = {a['probability']:.1%}",
+        f"{scenario.name}: what moves P(reaching {_money(scenario.goal, scenario.currency)} "
+        f"in {scenario.duration_days} days) = {a['probability']:.1%}",
         f"{a['sims']:,} simulated campaigns per run, seed {a['seed']} (the same for every "
         f"run), forecast {a['version']}",
+        f"Each input from its low to its high value, the others as planned: ±"
+        f"{a['relative']:.0%} for what the owner sets (sizes, reaches, budget, reward "
+        "prices, timing shares, a sure rate); the 5% and 95% quantiles of an uncertain "
+        "rate, Beta or uniform alike; a commitment declined or made. Fees are left out: "
+        "they never change success.",
         "",
-        f"{'input':<{width}}  {'low':>10}  {'high':>10}  {'P low':>7}  {'P high':>7}  "
-        f"{'effect':>9}",
     ]
-    for _, r in frame.iterrows():
-        lines.append(f"{r['input']:<{width}}  {r['low']:>10.4g}  {r['high']:>10.4g}  "
-                     f"{r['probability_low']:7.1%}  {r['probability_high']:7.1%}  "
-                     f"{r['effect_pp']:+7.1f} pp")
-    _emit("\n".join(lines))
+    for row in [head, *rows]:
+        lines.append("  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                                row[2].ljust(widths[2]),
+                                *(row[k].rjust(widths[k]) for k in range(3, 8))]))
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- report
@@ -459,7 +651,8 @@ class _StageProgress:
     """``progress(stage, done, total)`` of ``build_report``: a bar per stage."""
 
     NAMES = {"simulate": "Simulating the plan", "sweep": "Goals x durations",
-             "sensitivity": "What matters most", "pages": "Drawing the pages"}
+             "sensitivity": "What matters most", "pages": "Drawing the pages",
+             "levers": "What it would take"}
 
     def __init__(self) -> None:
         self.stage, self.bar = None, None
@@ -489,7 +682,9 @@ class _StageProgress:
 @seed_option
 @workers_option
 @click.option("--goals", callback=_goals, default=None, metavar="START:STOP:STEP|A,B,..",
-              help="Goals to try [default: 40 % to 160 % of the scenario's, ~25 steps].")
+              help="Goals to try [default: about 25 round goals from the one reached 97% "
+                   "of the time to the one reached 10% of the time]. The plan's goal and "
+                   "the goal that covers the need are always added.")
 @click.option("--days", callback=_days, default=None, metavar="A,B,..|START:STOP:STEP",
               help="Durations to try [default: the scenario's, and one and two weeks "
                    "shorter and longer, within the platform's rules].")
@@ -575,7 +770,7 @@ def calibrate_command(trajectories: str, output: str | None, sims: int, seed: in
                            progress=lambda line: click.echo(line, err=True))
     except (CalibrationError, ValueError) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(format_calibration(result))
+    _emit(format_calibration(result))
     if output is not None:
         command = " ".join(["forecast calibrate", os.path.basename(trajectories),
                             f"--sims {sims}", f"--seed {used_seed}",
@@ -586,7 +781,7 @@ def calibrate_command(trajectories: str, output: str | None, sims: int, seed: in
                     handle.write(result.to_toml(command))
         except OSError as error:
             raise click.ClickException(f"cannot write {output}: {error}") from None
-        click.echo(f"Wrote {output}.")
+        _emit(f"Wrote {output}.")
 
 
 def format_calibration(result: Any) -> str:
@@ -665,7 +860,7 @@ def contacts_template(path: str, lang: str | None, platform: str, force: bool) -
             write_template(temporary, lang)
     except OSError as error:
         raise click.ClickException(f"cannot write {path}: {error}") from None
-    click.echo(f"Wrote {path} ({'French' if lang == 'fr' else 'English'} headers): fill "
+    _emit(f"Wrote {path} ({'French' if lang == 'fr' else 'English'} headers): fill "
                "a row a person, then `forecast contacts read " + path + "`.")
 
 
@@ -700,6 +895,9 @@ def contacts_read(path: str, output: str | None, into: str | None, goal: float |
       forecast contacts read contacts.xlsx -o scenario.toml --goal 8000 --days 45
       forecast contacts read contacts.csv --into models/la-ruche-lunch-box.toml -o mine.toml
     """
+    from .contacts import (circles_from_contacts, default_pledge, merge_block,
+                           read_contacts, scenario_text)
+
     target = None
     if into is not None:
         given = [f"--{k}" for k, v in (("goal", goal), ("days", days),
@@ -740,13 +938,13 @@ def contacts_read(path: str, output: str | None, into: str | None, goal: float |
         except (ValueError, tomllib.TOMLDecodeError) as error:
             raise click.ClickException(str(error)) from None
         _check_writable(destination)
-    click.echo(format_contacts(frame, made))
+    _emit(format_contacts(frame, made))
     if text is None:
-        click.echo("\nTo write them: -o scenario.toml --goal AMOUNT (a new scenario) or "
+        _emit("\nTo write them: -o scenario.toml --goal AMOUNT (a new scenario) or "
                    "--into SCENARIO (add them to one).")
     else:
         _write_atomic(destination, text)
-        click.echo(f"\nWrote {destination}: {_count(len(made.circles), 'circle')}, "
+        _emit(f"\nWrote {destination}: {_count(len(made.circles), 'circle')}, "
                    f"{_count(len(made.commitments), 'commitment')}. Next: forecast run "
                    f"{destination}")
 

@@ -45,11 +45,12 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtri
@@ -751,11 +752,14 @@ class Job:
 
 
 def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
-             workers: int = 1) -> Iterator[list[Outcome]]:
+             workers: int = 1, progress: Callable[[int, int], Any] | None = None
+             ) -> Iterator[list[Outcome]]:
     """``run_goals`` of each job, yielded in order as each is complete, the chunks of
     all of them going to one set of ``workers`` processes: many small runs (a
     sensitivity analysis, the durations of a sweep) gain from sharing as much as one
-    large run. Each job's numbers are those of ``run_goals`` alone."""
+    large run. Each job's numbers are those of ``run_goals`` alone. ``progress``, if
+    given, is called as ``progress(simulations_done, simulations_total)`` after each
+    chunk, summed over the jobs."""
     jobs = list(jobs)
     if any(job.sims < 1 for job in jobs):
         raise ValueError("every job needs sims >= 1")
@@ -769,12 +773,16 @@ def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
                   for first in range(0, job.sims, chunk)]
     plans = [(_Plan(job.scenario), job.seed) for job in jobs]
     outs: list[Outcome] = []
+    done, total = 0, sum(job.sims for job in jobs)
     with closing(_map_chunks(plans, tasks, workers)) as pieces_of_chunks:
         for (k, first, stop, *_), pieces in zip(tasks, pieces_of_chunks):
             if first == 0:
                 outs = [_empty(jobs[k]) for _ in jobs[k].goals]
             for out, piece in zip(outs, pieces):
                 _add(out, piece, first)
+            if progress is not None:
+                done += stop - first
+                progress(done, total)
             if stop == jobs[k].sims:
                 yield outs
 

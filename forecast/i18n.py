@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["TEXT", "LANGUAGES", "Labels", "default_language"]
+__all__ = ["TEXT", "LANGUAGES", "PLATFORM_NAMES", "Labels", "default_language"]
 
 LANGUAGES = ("en", "fr")
+#: Each preset platform's name as it writes it.
+PLATFORM_NAMES = {"la-ruche": "La Ruche", "kickstarter": "Kickstarter", "ulule": "Ulule"}
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -40,19 +42,23 @@ TEXT: dict[str, dict[str, str]] = {
         "summary_lead": "Goal {goal} in {days} on {platform}. Is the goal realistic, where "
                         "will the money come from, what happens if the launch is weak?",
         "probability_heading": "Probability of reaching the goal",
-        "probability_interval": "95 % interval: {low} to {high}, from {sims} simulated "
+        "probability_interval": "95% interval: {low} to {high}, from {sims} simulated "
                                 "campaigns",
         "recommended_heading": "Recommended goal",
-        "recommended_line": "{goal}: the largest goal reached in at least {target} of "
-                            "the simulated campaigns of {days}.",
+        "recommended_need": "{p} of the simulated campaigns of {days} reach it. It is the "
+                            "smallest round goal that covers the need of {need}: reaching "
+                            "exactly {goal} leaves {net} after fees and reward costs. A "
+                            "lower goal could succeed without the money to deliver the "
+                            "rewards; a higher one only lowers the odds.",
+        "recommended_target": "The largest goal reached in at least {target} of the simulated "
+                              "campaigns of {days} ({p}). The scenario gives no need: with "
+                              "one, the report gives the goal that covers it.",
         "recommended_none": "No goal from {low} up is reached in {target} of the simulated "
-                            "campaigns of {days}.",
-        "best_payout_line": "The goal that gives the most money on average is {goal} "
-                            "({payout} expected, counting failures as 0).",
-        "need_goal_line": "The smallest goal whose successes cover the need of {need} after "
-                          "fees and rewards, nine times in ten, is {goal}.",
-        "need_goal_none": "No goal in the range tried covers the need of {need} after fees "
-                          "and rewards.",
+                            "campaigns of {days}; the plan's goal is shown.",
+        "recommended_short": "Its odds are below the {target} target: the answer is to raise "
+                             "them, not to lower the goal. The page “{page}” says what each "
+                             "lever would need.",
+        "recommended_above": "With {target} odds the campaign reaches up to {goal}.",
         "receive_heading": "What the owner receives if the goal is reached",
         "contents_heading": "In this report",
         "the_circle": "the circle “{name}”",
@@ -68,8 +74,8 @@ TEXT: dict[str, dict[str, str]] = {
         "need_line": "Probability of covering the need of {need}: {p}.",
         "facts_heading": "Three facts that matter most",
         "fact_sensitivity": "{input} matters most: between its low value ({low_value}) and "
-                            "its high value ({high_value}), the probability goes from {low} "
-                            "to {high}.",
+                            "its high value ({high_value}), the probability of reaching "
+                            "{goal} goes from {low} to {high}.",
         "fact_launch": "The launch decides. Half of the goal is in by {day} (median). When "
                        "the first {n} days bring less than {amount} (the weakest quarter of "
                        "launches), the probability of success falls to {p}, against {all} "
@@ -79,21 +85,24 @@ TEXT: dict[str, dict[str, str]] = {
         # (b) day by day
         "daily_title": "The campaign day by day",
         "daily_note": "Top: money pledged so far. The line is the median campaign; the band "
-                      "holds 80 % of the simulated campaigns (10 % to 90 %). The points are "
+                      "holds 80% of the simulated campaigns (10% to 90%). The points are "
                       "the milestones. Bottom: money pledged each day, by circle: the launch "
                       "spike, the plateau, the final surge.",
         "axis_day": "Day of the campaign (0 = launch day)",
         "axis_cumulative": "Pledged so far",
         "axis_daily": "Pledged that day (average)",
         "median_campaign": "Median campaign",
-        "band_10_90": "10 % to 90 % of campaigns",
+        "band_10_90": "10% to 90% of campaigns",
         "goal_line": "Goal ({goal})",
-        "milestone_label": "{pct} of goal: {day} · {p} reach it",
-        "milestone_legend": "Milestone (median day it is reached)",
+        "milestone_label": "{pct} of goal by {day} (median of the {p} of campaigns that "
+                           "get there)",
+        "milestone_goal": "Goal reached by {day} (median of the {p} of campaigns that "
+                          "succeed)",
+        "milestone_legend": "Milestone: the median day, among the campaigns that get there",
         "commitments": "Pre-campaign commitments",
         # (c) probability against the goal
         "curves_title": "Probability against the goal",
-        "curves_note": "Each curve is a campaign duration; its shaded band is the 95 % "
+        "curves_note": "Each curve is a campaign duration; its shaded band is the 95% "
                        "interval of the simulation. Read across from the target to find the "
                        "largest goal that is still reached often enough.",
         "axis_goal": "Goal",
@@ -105,9 +114,10 @@ TEXT: dict[str, dict[str, str]] = {
         # (d) heatmap
         "heatmap_title": "Goals and durations",
         "heatmap_note": "Each cell is the probability of reaching a goal (across) in a "
-                        "duration (down). The lines join the cells at 50 %, 80 % and 95 %. "
+                        "duration (down). The lines join the cells at 50%, 80% and 95%. "
                         "The framed cell is the plan.",
         "axis_duration": "Duration of the campaign",
+        "contour_level": "{p} line",
         # (e) money
         "money_title": "Where the money comes from",
         "money_note": "Circles and reward tiers: averages over all simulated campaigns. "
@@ -144,29 +154,56 @@ TEXT: dict[str, dict[str, str]] = {
         "in_launch_share": "Share of pledges in the launch spike",
         "in_final_share": "Share of pledges in the final surge",
         "in_commitment": "{name}: commits or not",
-        "in_fees": "Fees (platform and payment)",
         "declines": "declines",
         "commits": "commits",
         # (f) sensitivity
+        # what it would take
+        "levers_title": "What would it take",
+        "levers_note": "To reach {target} at {goal} in {days}, today {p}: the value each "
+                       "lever would need, alone, the others as planned ({sims} simulated "
+                       "campaigns per try, the same seed for every try). Plausible: at most "
+                       "+25% (conversion: every uncertain rate within the owner's own 95% "
+                       "range); a stretch: up to double; unlikely: more; out of reach: not "
+                       "even ×{largest}.",
+        "col_lever": "Lever",
+        "col_now": "In the plan",
+        "col_needed": "Needed",
+        "col_p_needed": "Probability then",
+        "col_plausibility": "Plausible?",
+        "plaus_reached": "already there",
+        "plaus_plausible": "plausible",
+        "plaus_stretch": "a stretch",
+        "plaus_unlikely": "unlikely",
+        "plaus_out of reach": "out of reach",
+        "lever_size": "{circle}: people reached (size)",
+        "lever_reach_per_pledger": "{circle}: people each pledger reaches",
+        "lever_budget": "{circle}: ad budget",
+        "lever_daily_reach": "{circle}: people reached a day",
+        "lever_conversion": "Conversion of every circle (factor)",
         "tornado_title": "What matters most",
         "tornado_note": "Each input is moved from its low to its high value, the others kept "
                         "as planned; the bar shows how far the probability of reaching the "
-                        "goal moves. The longest bars are where better information or more "
-                        "effort pays most.",
+                        "goal moves, and each end is labelled with its value. Ranges: "
+                        "±{relative} for what the owner sets (sizes, reaches, ad budget, "
+                        "reward prices, timing shares, a sure rate); the 5% and 95% "
+                        "quantiles of each uncertain conversion rate; a commitment declined "
+                        "or made. Fees are left out: they never change success. "
+                        "Probabilities of reaching {goal} in {days}.",
         "tornado_low": "Input at its low value",
         "tornado_high": "Input at its high value",
-        "tornado_base": "Plan: {p}",
+        "tornado_base": "As planned: {p}",
         # (g) assumptions
         "assumptions_title": "Assumptions",
         "assumptions_continued": "Assumptions (continued)",
-        "assumptions_note": "Every input of the scenario file, with its uncertainty and the "
-                            "comment written beside it in the file. A dash: the value is "
-                            "taken as known.",
+        "assumptions_note": "Every input of the scenario file, with its uncertainty, and "
+                            "each part of the scenario with the description its author "
+                            "wrote for this report. A dash: the value is taken as known.",
         "col_input": "Input",
         "col_value": "Value",
         "col_uncertainty": "Uncertainty",
-        "col_comment": "Comment from the scenario file",
-        "beta": "mean {mean}, sd {sd}; 90 % between {low} and {high}",
+        "col_note": "Description",
+        "platform_custom": "a platform of its own",
+        "beta": "mean {mean}, sd {sd}; 90% between {low} and {high}",
         "uniform": "anywhere from {low} to {high}",
         "chance": "happens with probability {p}",
         "default": "(default)",
@@ -181,7 +218,6 @@ TEXT: dict[str, dict[str, str]] = {
         "command": "Command",
         "goals_tried": "Goals tried",
         "durations_tried": "Durations tried",
-        "section_file": "About this scenario",
         "section_campaign": "Campaign",
         "section_fees": "Fees",
         "section_timing": "Timing of pledges (U-curve)",
@@ -249,17 +285,22 @@ TEXT: dict[str, dict[str, str]] = {
         "probability_interval": "Intervalle à 95 % : de {low} à {high}, sur {sims} campagnes "
                                 "simulées",
         "recommended_heading": "Objectif recommandé",
-        "recommended_line": "{goal} : le plus grand objectif atteint par au moins {target} "
-                            "des campagnes simulées de {days}.",
+        "recommended_need": "{p} des campagnes simulées de {days} l'atteignent. C'est le "
+                            "plus petit objectif rond qui couvre le besoin de {need} : "
+                            "atteindre tout juste {goal} laisse {net} après frais et coût "
+                            "des contreparties. Un objectif plus bas pourrait réussir sans "
+                            "l'argent pour livrer les contreparties ; un plus haut ne fait "
+                            "que baisser les chances.",
+        "recommended_target": "Le plus grand objectif atteint par au moins {target} des "
+                              "campagnes simulées de {days} ({p}). Le scénario ne donne pas "
+                              "de besoin : avec un besoin, le rapport donne l'objectif qui "
+                              "le couvre.",
         "recommended_none": "Aucun objectif à partir de {low} n'est atteint par {target} des "
-                            "campagnes simulées de {days}.",
-        "best_payout_line": "L'objectif qui rapporte le plus en moyenne est {goal} "
-                            "({payout} espérés, en comptant les échecs pour 0).",
-        "need_goal_line": "Le plus petit objectif dont les réussites couvrent le besoin de "
-                          "{need} après frais et contreparties, neuf fois sur dix, est "
-                          "{goal}.",
-        "need_goal_none": "Aucun objectif essayé ne couvre le besoin de {need} après frais "
-                          "et contreparties.",
+                            "campagnes simulées de {days} ; l'objectif du plan est montré.",
+        "recommended_short": "Ses chances sont sous la cible de {target} : la réponse est de "
+                             "les augmenter, pas de baisser l'objectif. La page « {page} » "
+                             "dit ce qu'il faudrait à chaque levier.",
+        "recommended_above": "Avec {target} de chances, la campagne atteint jusqu'à {goal}.",
         "receive_heading": "Ce que reçoit le porteur si l'objectif est atteint",
         "contents_heading": "Dans ce rapport",
         "the_circle": "le cercle « {name} »",
@@ -275,8 +316,8 @@ TEXT: dict[str, dict[str, str]] = {
         "need_line": "Probabilité de couvrir le besoin de {need} : {p}.",
         "facts_heading": "Les trois faits qui comptent le plus",
         "fact_sensitivity": "{input} compte le plus : entre sa valeur basse ({low_value}) et "
-                            "sa valeur haute ({high_value}), la probabilité passe de {low} "
-                            "à {high}.",
+                            "sa valeur haute ({high_value}), la probabilité d'atteindre "
+                            "{goal} passe de {low} à {high}.",
         "fact_launch": "Le lancement est décisif. La moitié de l'objectif est atteinte au "
                        "{day} (médiane). Quand les {n} premiers jours rapportent moins de "
                        "{amount} (le quart des lancements les plus faibles), la probabilité "
@@ -295,8 +336,11 @@ TEXT: dict[str, dict[str, str]] = {
         "median_campaign": "Campagne médiane",
         "band_10_90": "De 10 % à 90 % des campagnes",
         "goal_line": "Objectif ({goal})",
-        "milestone_label": "{pct} de l'objectif : {day} · {p} l'atteignent",
-        "milestone_legend": "Palier (jour médian où il est atteint)",
+        "milestone_label": "{pct} de l'objectif au {day} (médiane des {p} de campagnes qui "
+                           "y arrivent)",
+        "milestone_goal": "Objectif atteint au {day} (médiane des {p} de campagnes qui "
+                          "réussissent)",
+        "milestone_legend": "Palier : le jour médian, parmi les campagnes qui y arrivent",
         "commitments": "Engagements de précampagne",
         "curves_title": "Probabilité selon l'objectif",
         "curves_note": "Chaque courbe est une durée de campagne; sa bande ombrée est "
@@ -314,6 +358,7 @@ TEXT: dict[str, dict[str, str]] = {
                         "l'horizontale) en une durée (à la verticale). Les lignes relient les "
                         "cases à 50 %, 80 % et 95 %. La case encadrée est le plan.",
         "axis_duration": "Durée de la campagne",
+        "contour_level": "ligne des {p}",
         "money_title": "D'où vient l'argent",
         "money_note": "Cercles et paliers : moyennes sur l'ensemble des campagnes simulées. "
                       "Budget : seulement les campagnes qui atteignent l'objectif, les "
@@ -349,26 +394,55 @@ TEXT: dict[str, dict[str, str]] = {
         "in_launch_share": "Part des contributions au pic du lancement",
         "in_final_share": "Part des contributions au sprint final",
         "in_commitment": "{name} : s'engage ou non",
-        "in_fees": "Frais (plateforme et paiement)",
         "declines": "refuse",
         "commits": "s'engage",
+        # ce qu'il faudrait
+        "levers_title": "Ce qu'il faudrait",
+        "levers_note": "Pour atteindre {target} à {goal} en {days}, aujourd'hui {p} : la "
+                       "valeur qu'il faudrait à chaque levier, seul, les autres comme prévu "
+                       "({sims} campagnes simulées par essai, la même graine pour tous). "
+                       "Plausible : au plus +25 % (conversion : chaque taux incertain dans "
+                       "sa propre fourchette à 95 % du porteur) ; un effort : jusqu'au "
+                       "double ; peu probable : plus ; hors d'atteinte : pas même ×{largest}.",
+        "col_lever": "Levier",
+        "col_now": "Dans le plan",
+        "col_needed": "Il faudrait",
+        "col_p_needed": "Probabilité alors",
+        "col_plausibility": "Plausible ?",
+        "plaus_reached": "déjà atteint",
+        "plaus_plausible": "plausible",
+        "plaus_stretch": "un effort",
+        "plaus_unlikely": "peu probable",
+        "plaus_out of reach": "hors d'atteinte",
+        "lever_size": "{circle} : personnes jointes (taille)",
+        "lever_reach_per_pledger": "{circle} : personnes jointes par contributeur",
+        "lever_budget": "{circle} : budget publicitaire",
+        "lever_daily_reach": "{circle} : personnes jointes par jour",
+        "lever_conversion": "Conversion de tous les cercles (facteur)",
         "tornado_title": "Ce qui compte le plus",
         "tornado_note": "Chaque donnée passe de sa valeur basse à sa valeur haute, les autres "
-                        "restant au plan; la barre montre de combien varie la probabilité "
-                        "d'atteindre l'objectif. Les plus longues barres indiquent où mieux "
-                        "s'informer ou faire plus d'efforts rapporte le plus.",
+                        "restant au plan ; la barre montre de combien varie la probabilité "
+                        "d'atteindre l'objectif, et chaque bout porte sa valeur. Plages : "
+                        "±{relative} pour ce que le porteur fixe (tailles, portées, budget "
+                        "publicitaire, prix des contreparties, parts du calendrier, un taux "
+                        "sûr) ; les quantiles à 5 % et 95 % de chaque taux de conversion "
+                        "incertain ; un engagement refusé ou tenu. Les frais sont exclus : "
+                        "ils ne changent jamais la réussite. Probabilités d'atteindre "
+                        "{goal} en {days}.",
         "tornado_low": "Donnée à sa valeur basse",
         "tornado_high": "Donnée à sa valeur haute",
-        "tornado_base": "Plan : {p}",
+        "tornado_base": "Comme prévu : {p}",
         "assumptions_title": "Hypothèses",
         "assumptions_continued": "Hypothèses (suite)",
-        "assumptions_note": "Toutes les données du fichier de scénario, avec leur incertitude "
-                            "et le commentaire écrit à côté dans le fichier. Un tiret : la "
-                            "valeur est considérée comme connue.",
+        "assumptions_note": "Toutes les données du fichier de scénario, avec leur incertitude, "
+                            "et chaque partie du scénario avec la description que son "
+                            "auteur a écrite pour ce rapport. Un tiret : la valeur est "
+                            "considérée comme connue.",
         "col_input": "Donnée",
         "col_value": "Valeur",
         "col_uncertainty": "Incertitude",
-        "col_comment": "Commentaire du fichier de scénario",
+        "col_note": "Description",
+        "platform_custom": "une plateforme à part",
         "beta": "moyenne {mean}, écart-type {sd}; 90 % entre {low} et {high}",
         "uniform": "n'importe où de {low} à {high}",
         "chance": "se réalise avec une probabilité de {p}",
@@ -384,7 +458,6 @@ TEXT: dict[str, dict[str, str]] = {
         "command": "Commande",
         "goals_tried": "Objectifs essayés",
         "durations_tried": "Durées essayées",
-        "section_file": "À propos de ce scénario",
         "section_campaign": "Campagne",
         "section_fees": "Frais",
         "section_timing": "Rythme des contributions (courbe en U)",
@@ -498,6 +571,10 @@ class Labels:
         digits = 0 if float(n).is_integer() else 1
         key = "days" if abs(n) >= 2 or (self.lang == "en" and n != 1) else "days_one"
         return self(key, n=self.number(n, digits))
+
+    def platform(self, key: str) -> str:
+        """A platform's display name: ``La Ruche`` for ``la-ruche``."""
+        return PLATFORM_NAMES.get(key) or self["platform_custom"]
 
     def day(self, n: int) -> str:
         """``day 5`` / ``jour 5`` (day 0 is launch day)."""

@@ -3,7 +3,11 @@
 Every function draws on the ``Axes`` it is given, from data already computed
 (frames of ``Result``, ``sweep``, ``recommend``, ``sensitivity``), and never
 samples. ``labels`` (``forecast.i18n.Labels``) gives the words and the number
-formats of the reader's language, so that no English is left on a French page.
+formats of the reader's language, so that no English is left on a French page;
+without it, English with "$". In a notebook::
+
+    fig, ax = plt.subplots()
+    forecast.plot_fan(ax, result.daily(), result.scenario.goal, milestones=result.milestones())
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -64,7 +69,7 @@ def _percent(p: float, labels: Labels) -> str:
     return labels.percent(p, digits)
 
 
-def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels,
+def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels | None = None,
              milestones: dict | None = None) -> Axes:
     """Cumulative pledges day by day: median, 10–90 % band, goal line, milestones.
 
@@ -80,6 +85,7 @@ def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels,
         ``probability`` of reaching it and the ``median_day`` it is reached; each is
         marked at (median day, share of goal) with its label.
     """
+    labels = labels or Labels()
     day = daily_frame["day"].to_numpy()
     ax.fill_between(day, daily_frame["cumulative_p10"], daily_frame["cumulative_p90"],
                     color=BAND, alpha=0.6, linewidth=0, label=labels["band_10_90"])
@@ -97,8 +103,9 @@ def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels,
         ax.plot([median_day], [fraction * goal], "o", color=GOAL, ms=6, zorder=5,
                 label=labels["milestone_legend"] if first_marker else None)
         first_marker = False
-        text = labels("milestone_label", pct=labels.percent(fraction, 0),
-                      day=labels.day(median_day), p=_percent(found["probability"], labels))
+        text = labels("milestone_goal" if fraction == 1 else "milestone_label",
+                      pct=labels.percent(fraction, 0), day=labels.day(median_day),
+                      p=_percent(found["probability"], labels))
         right = median_day <= 0.55 * last
         ax.annotate(text, (median_day, fraction * goal),
                     xytext=(10 if right else -10, -4), textcoords="offset points",
@@ -115,7 +122,7 @@ def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels,
     return ax
 
 
-def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels) -> Axes:
+def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels | None = None) -> Axes:
     """Mean money pledged each day, stacked by circle: the U-curve.
 
     Parameters
@@ -125,6 +132,7 @@ def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels) -> Axes:
         per circle. What ``pledges_mean`` holds beyond the circles (pre-campaign
         commitments) is drawn as one more layer.
     """
+    labels = labels or Labels()
     day = daily_frame["day"].to_numpy()
     columns = [c for c in daily_frame.columns if c.startswith("circle:")]
     bottom = np.zeros(len(day))
@@ -149,7 +157,7 @@ def plot_daily(ax: Axes, daily_frame: pd.DataFrame, labels: Labels) -> Axes:
 
 
 def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
-                            recommended: float | None, labels: Labels, *,
+                            recommended: float | None, labels: Labels | None = None, *,
                             planned_days: int | None = None,
                             goal: float | None = None) -> Axes:
     """P(success) against the goal, one curve per duration, with its 95 % band.
@@ -162,12 +170,13 @@ def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
     target : float
         The probability to reach, drawn as a horizontal line.
     recommended : float or None
-        The recommended goal (``recommend``'s ``target_goal`` at the planned
+        The recommended goal (``recommend``'s ``recommended_goal`` at the planned
         duration), marked with a vertical line and its label; None (or NaN) when no
         goal reaches the target.
     planned_days, goal : optional
         The plan's duration (its curve is drawn bolder) and goal (a dotted line).
     """
+    labels = labels or Labels()
     durations = sorted(sweep_frame["duration_days"].unique())
     colours = _duration_colours(durations, planned_days)
     for days in durations:
@@ -176,8 +185,17 @@ def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
         name = labels.days(days)
         ax.fill_between(cells["goal"], cells["ci_low"], cells["ci_high"],
                         color=colours[days], alpha=0.18, linewidth=0)
+        # few goals: a line through one point draws nothing, so mark each goal and
+        # its interval
+        few = len(cells) < 3
+        if few:
+            ax.errorbar(cells["goal"], cells["probability"],
+                        yerr=[cells["probability"] - cells["ci_low"],
+                              cells["ci_high"] - cells["probability"]],
+                        fmt="none", ecolor=colours[days], capsize=4, zorder=3)
         ax.plot(cells["goal"], cells["probability"], color=colours[days],
                 lw=2.6 if planned else 1.4, zorder=4 if planned else 3,
+                marker="o" if few else None,
                 label=labels("planned", days=name) if planned else name)
     ax.axhline(target, color=GOAL, lw=1, ls="--")
     ax.text(0.995, target, labels("target_line", p=labels.percent(target, 0)),
@@ -201,7 +219,10 @@ def plot_probability_curves(ax: Axes, sweep_frame: pd.DataFrame, target: float,
                     textcoords="offset points", rotation=90, ha="right", va="bottom",
                     fontsize=8.5, color=MAIN)
     ax.set_ylim(0, 1.02)
-    ax.set_xlim(sweep_frame["goal"].min(), sweep_frame["goal"].max())
+    low, high = sweep_frame["goal"].min(), sweep_frame["goal"].max()
+    if high <= low:  # one goal: a range around it, not a singular axis
+        low, high = 0.9 * low, 1.1 * high
+    ax.set_xlim(low, high)
     ax.set_xlabel(labels["axis_goal"])
     ax.set_ylabel(labels["axis_probability"])
     money_axis(ax.xaxis, labels)
@@ -223,7 +244,38 @@ def _duration_colours(durations: Sequence[int], planned: int | None) -> dict:
     return colours
 
 
-def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels, *,
+def _regular_columns(goals: np.ndarray, keep: float | None) -> list[float]:
+    """The goals whose columns are wide enough to write in: a goal closer than 0.6
+    of the usual step to the last one kept (a goal added off the grid, such as the
+    one that covers the need) is left to the curves page; ``keep`` always stays."""
+    if goals.size < 3:
+        return list(goals)
+    step = float(np.median(np.diff(goals)))
+    kept: list[float] = []
+    for goal in goals:
+        if kept and goal - kept[-1] < 0.6 * step:
+            if goal == keep:
+                kept[-1] = goal
+            continue
+        kept.append(goal)
+    return kept
+
+
+#: Line styles of the heatmap's contour levels, lowest level first.
+_LEVEL_STYLES = (":", "--", "-")
+
+
+def _cell_edges(centres: np.ndarray, half: float) -> np.ndarray:
+    """Edges of cells around sorted ``centres``: midway between neighbours, and
+    ``half`` beyond a lone centre (pcolormesh cannot guess a lone cell's size)."""
+    if centres.size == 1:
+        return np.array([centres[0] - half, centres[0] + half])
+    middle = (centres[1:] + centres[:-1]) / 2
+    return np.concatenate([[2 * centres[0] - middle[0]], middle,
+                           [2 * centres[-1] - middle[-1]]])
+
+
+def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels | None = None, *,
                  levels: Sequence[float] = (0.5, 0.8, 0.95),
                  planned: tuple[float, int] | None = None, annotate: bool = True) -> Axes:
     """P(success) for every goal (across) and duration (down), with contour lines.
@@ -236,21 +288,34 @@ def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels, *,
         Probabilities joined by contour lines (50, 80, 95 % by default).
     planned : (goal, duration_days), optional
         The plan's cell, framed.
+
+    Columns are goals; a goal added off the regular step, too close to its neighbour
+    to write in (the goal that covers the need, say), is not drawn here.
     annotate : bool
         Write each cell's probability (whole percent) in it.
     """
+    labels = labels or Labels()
     grid = sweep_frame.pivot(index="duration_days", columns="goal", values="probability")
+    grid = grid[_regular_columns(grid.columns.to_numpy(float),
+                                 None if planned is None else planned[0])]
     goals = grid.columns.to_numpy(float)
     durations = grid.index.to_numpy(int)
     values = grid.to_numpy(float)
-    mesh = ax.pcolormesh(goals, durations, values, shading="nearest", cmap="RdYlGn",
-                         vmin=0, vmax=1)
+    mesh = ax.pcolormesh(_cell_edges(goals, 0.05 * goals[0]),
+                         _cell_edges(durations.astype(float), 3.5), values,
+                         shading="flat", cmap="RdYlGn", vmin=0, vmax=1)
     if len(goals) >= 2 and len(durations) >= 2:
-        contours = ax.contour(goals, durations, values, levels=sorted(levels), colors="k",
-                              linewidths=1.3)
-        for text in ax.clabel(contours, fmt=lambda v: labels.percent(v, 0), fontsize=9,
-                              inline_spacing=2):
-            text.set_bbox(dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
+        # each level its own line style, named in a legend above the cells: a label on
+        # the line would cover a cell's value
+        levels = sorted(levels)
+        styles = [_LEVEL_STYLES[k % len(_LEVEL_STYLES)] for k in range(len(levels))]
+        ax.contour(goals, durations, values, levels=levels, colors="k", linewidths=1.4,
+                   linestyles=styles)
+        ax.legend(handles=[Line2D([], [], color="k", lw=1.4, ls=style,
+                                  label=labels("contour_level", p=labels.percent(level, 0)))
+                           for level, style in zip(levels, styles)],
+                  loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(levels),
+                  fontsize=9, frameon=False)
     if annotate:
         size = 7 if len(goals) > 15 else 8.5
         for i, days in enumerate(durations):
@@ -269,15 +334,18 @@ def plot_heatmap(ax: Axes, sweep_frame: pd.DataFrame, labels: Labels, *,
     ax.set_yticklabels([labels.days(d) for d in durations])
     ax.set_xlabel(labels["axis_goal"])
     ax.set_ylabel(labels["axis_duration"])
-    money_axis(ax.xaxis, labels)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=10, steps=[1, 2, 2.5, 5, 10]))
+    # every column's goal, upright enough to read; every other one past 30 columns
+    shown = goals[::2] if len(goals) > 30 else goals
+    ax.set_xticks(shown)
+    ax.set_xticklabels([labels.money(g) for g in shown], rotation=90,
+                       fontsize=7 if len(shown) > 15 else 9)
     bar = ax.figure.colorbar(mesh, ax=ax, fraction=0.04, pad=0.02)
     bar.set_label(labels["axis_probability"])
     percent_axis(bar.ax.yaxis, labels)
     return ax
 
 
-def plot_tornado(ax: Axes, sensitivity_frame: pd.DataFrame, labels: Labels, *,
+def plot_tornado(ax: Axes, sensitivity_frame: pd.DataFrame, labels: Labels | None = None, *,
                  base: float | None = None) -> Axes:
     """What matters most: how far P(success) moves as each input goes low to high.
 
@@ -292,6 +360,7 @@ def plot_tornado(ax: Axes, sensitivity_frame: pd.DataFrame, labels: Labels, *,
         The plan's probability, where the bars start; by default
         ``sensitivity_frame.attrs["probability"]``.
     """
+    labels = labels or Labels()
     frame = sensitivity_frame.reset_index(drop=True)
     if base is None:
         base = float(frame.attrs.get("probability", np.nan))
@@ -336,7 +405,7 @@ def plot_tornado(ax: Axes, sensitivity_frame: pd.DataFrame, labels: Labels, *,
     return ax
 
 
-def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels) -> Axes:
+def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels | None = None) -> Axes:
     """Mean money from each circle and commitment, as horizontal bars.
 
     ``circle_frame`` is ``Result.by_circle()`` (``name``, ``kind``,
@@ -344,6 +413,7 @@ def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels) -> Axes:
     amount, its share of the total and its pledgers (for a commitment, the
     probability that it comes).
     """
+    labels = labels or Labels()
     frame = circle_frame.reset_index(drop=True)
     y = np.arange(len(frame))[::-1]
     colours = [("#444444" if kind == "commitment" else PALETTE[k % len(PALETTE)])
@@ -355,8 +425,11 @@ def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels) -> Axes:
         share = _percent(float(frame["share"].iloc[k]), labels)
         pledgers = float(frame["pledgers_mean"].iloc[k])
         if frame["kind"].iloc[k] == "commitment":   # one pledger, who may not come
+            # the probability as given (80 %), not its simulated frequency (79 %)
+            given = (frame["probability"].iloc[k] if "probability" in frame
+                     else pledgers)
             text = labels("commitment_bar", amount=amount, share=share,
-                          p=_percent(pledgers, labels))
+                          p=_percent(float(given), labels))
         else:
             text = labels("circle_bar", amount=amount, share=share,
                           pledgers=labels.number(pledgers))

@@ -6,8 +6,9 @@ from one seed, then assembles the pages with matplotlib's ``PdfPages``:
 
 (a) summary, (b) the campaign day by day, (c) probability against the goal,
 (d) goals × durations, (e) where the money comes from, (f) what matters most,
-(g) assumptions (every input, its uncertainty, the file's comment, and what
-reproduces the figures: seed, version, date, SHA-256 of the scenario file).
+(g) assumptions (every input, its uncertainty, the descriptions written for the
+report in its language, and what reproduces the figures: seed, version, date,
+SHA-256 of the scenario file).
 
 Each page is a ``matplotlib.figure.Figure`` drawn without pyplot, so nothing
 needs a display. The PDF is written to a temporary file beside the target and
@@ -17,7 +18,6 @@ report. This module knows nothing of the command line.
 from __future__ import annotations
 
 import datetime
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +34,11 @@ from .assumptions import assumption_rows, file_sha256
 from .i18n import LANGUAGES, Labels, default_language
 from .io import atomic_path
 from .result import Result, normalize_seed, package_version, seed_label, simulate
-from .scenario import Scenario, read_scenario_text
-from .sweep import recommend, sensitivity, sweep
+from .scenario import Scenario
+from .advice import FACTORS, covered_goal, net_at_goal, recommend, what_it_takes
+from .sweep import goal_range, sensitivity, sweep
 
-__all__ = ["build_report", "compute", "render", "default_goals", "default_durations",
+__all__ = ["build_report", "compute", "render", "default_durations",
            "launch_effect", "ReportData", "DEFAULT_SIMS"]
 
 #: Simulated campaigns per cell by default: about 20 seconds for the La Ruche example
@@ -55,31 +56,13 @@ Progress = Callable[[str, int, int], Any]
 
 # ----------------------------------------------------------------------------- arguments
 
-def _nice_step(raw: float) -> float:
-    """The 1, 2, 2.5 or 5 × 10^k nearest above ``raw``."""
-    power = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
-        if m * power >= raw * 0.999:
-            return m * power
-    return 10 * power
-
-
-def default_goals(scenario: Scenario, steps: int = 24) -> np.ndarray:
-    """About 25 goals from 40 % to 160 % of the scenario's, on a round step, the
-    scenario's own goal among them."""
-    goal = scenario.goal
-    step = _nice_step(1.2 * goal / steps)
-    k = np.arange(-math.floor(0.6 * goal / step), math.floor(0.6 * goal / step) + 1)
-    goals = goal + k * step
-    return goals[goals > 0]
-
-
 def default_durations(scenario: Scenario) -> list[int]:
     """The scenario's duration, one and two weeks shorter and longer, within the
-    platform's rules."""
+    platform's rules and long enough to hold every commitment's day."""
     rules = scenario.platform_rules
     high = rules.max_days if rules.max_days is not None else 10**6
-    days = {min(max(scenario.duration_days + d, rules.min_days), high)
+    low = max([rules.min_days] + [c.day + 1 for c in scenario.commitments])
+    days = {min(max(scenario.duration_days + d, low), high)
             for d in (-14, -7, 0, 7, 14)}
     return sorted(days)
 
@@ -94,11 +77,13 @@ class ReportData:
     result: Result
     sweep: pd.DataFrame
     recommend: pd.DataFrame
+    levers: pd.DataFrame
     sensitivity: pd.DataFrame
     target: float
     seed: Any
     sims: int
-    text: str | None
+    #: True when the goals were given (--goals), False when ``goal_range`` chose them
+    goals_given: bool
     sha256: str | None
     date: str
     version: str
@@ -115,8 +100,12 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
     plan is exactly ``simulate(scenario, sims, rng=seed)``).
     """
     seed = normalize_seed(rng)
-    goals = default_goals(scenario) if goals is None else np.asarray(goals, dtype=float)
-    goals = np.union1d(goals, [scenario.goal])
+    covering = covered_goal(scenario)
+    include = [scenario.goal] + ([] if covering is None else [covering])
+    goals_given = goals is not None
+    goals = (goal_range(scenario, include=include, sims=min(int(sims), 20_000), rng=seed,
+                        workers=workers)
+             if goals is None else np.union1d(np.asarray(goals, dtype=float), include))
     durations = sorted(set(default_durations(scenario) if durations is None else
                            [int(d) for d in durations]) | {scenario.duration_days})
 
@@ -133,15 +122,19 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
     swept = sweep(scenario, goals, durations, sims=sims, rng=seed, progress=step("sweep"),
                   workers=workers)
     recommended = recommend(swept, scenario, target=target)
-    effects = sensitivity(scenario, sims=sims, rng=seed, progress=step("sensitivity"),
-                          workers=workers)
-    text = sha = None
-    if scenario.path and Path(scenario.path).is_file():
-        text = read_scenario_text(scenario.path)  # as it was read: a BOM dropped
-        sha = file_sha256(scenario.path)
+    plan = recommended[recommended["duration_days"] == scenario.duration_days].iloc[0]
+    at = plan["recommended_goal"] if np.isfinite(plan["recommended_goal"]) else scenario.goal
+    levers = what_it_takes(scenario, float(at), target, sims=sims, rng=seed,
+                           progress=step("levers"), workers=workers)
+    # what matters most where the answer is open: at the recommended goal (at a plan
+    # far out of reach every input would move a probability of 0)
+    effects = sensitivity(scenario.with_(goal=float(at)), sims=sims, rng=seed,
+                          progress=step("sensitivity"), workers=workers)
+    sha = (file_sha256(scenario.path) if scenario.path and Path(scenario.path).is_file()
+           else None)
     return ReportData(scenario=scenario, result=result, sweep=swept, recommend=recommended,
-                      sensitivity=effects, target=target, seed=seed_label(seed),
-                      sims=int(sims), text=text, sha256=sha,
+                      levers=levers, sensitivity=effects, goals_given=goals_given,
+                      target=target, seed=seed_label(seed), sims=int(sims), sha256=sha,
                       date=datetime.date.today().isoformat(), version=package_version())
 
 
@@ -189,8 +182,6 @@ def _input_texts(frame: pd.DataFrame, labels: Labels) -> pd.DataFrame:
             rows.append((labels["in_average_pledge"], money(low), money(high)))
         elif owner == "timing" and what in ("launch_share", "final_share"):
             rows.append((labels[f"in_{what}"], pct(low), pct(high)))
-        elif owner == "fees":
-            rows.append((labels["in_fees"], pct(low), pct(high)))
         elif what.startswith("probability"):
             rows.append((labels("in_commitment", name=owner), labels["declines"],
                          labels["commits"]))
@@ -298,7 +289,7 @@ def _summary_page(data: ReportData, labels: Labels, footer: str,
                   contents: Sequence[str] = ()) -> Figure:
     s, result = data.scenario, data.result
     days = labels.days(s.duration_days)
-    platform = "La Ruche" if s.platform == "la-ruche" else s.platform.title()
+    platform = labels.platform(s.platform)
     page = _Page(labels["summary_title"], labels("summary_lead", goal=labels.money(s.goal),
                                                  days=days, platform=platform), footer)
     fig = page.figure
@@ -315,24 +306,27 @@ def _summary_page(data: ReportData, labels: Labels, footer: str,
     plan = _plan_row(data)
     y = _heading(fig, x, y - 0.035, labels["recommended_heading"], width)
     target = labels.percent(data.target, 0)
-    if np.isfinite(plan["target_goal"]):
-        fig.text(x, y + 0.005, labels.money(plan["target_goal"]), fontsize=24,
-                 fontweight="bold", va="top", color=plots.MAIN)
-        y = _wrapped(fig, x, y - 0.055, labels("recommended_line", goal=labels.money(
-            plan["target_goal"]), target=target, days=days), width)
+    goal = plan["recommended_goal"]
+    if np.isfinite(goal):
+        fig.text(x, y + 0.005, labels.money(goal), fontsize=24, fontweight="bold", va="top",
+                 color=plots.MAIN)
+        p_goal = labels.percent(plan["recommended_probability"])
+        text = (labels("recommended_need", goal=labels.money(goal), p=p_goal, days=days,
+                       need=labels.money(s.need), net=labels.money(net_at_goal(s, goal)))
+                if plan["basis"] == "need" else
+                labels("recommended_target", target=target, days=days, p=p_goal))
+        y = _wrapped(fig, x, y - 0.055, text, width)
+        if plan["basis"] == "need" and plan["recommended_probability"] < data.target:
+            y = _wrapped(fig, x, y - 0.008, labels("recommended_short", target=target,
+                                                    page=labels["levers_title"]), width)
+        elif (plan["basis"] == "need" and np.isfinite(plan["target_goal"])
+              and plan["target_goal"] > goal):
+            y = _wrapped(fig, x, y - 0.008, labels("recommended_above", target=target,
+                                                    goal=labels.money(plan["target_goal"])),
+                         width)
     else:
         y = _wrapped(fig, x, y, labels("recommended_none", low=labels.money(
             data.sweep["goal"].min()), target=target, days=days), width)
-    y = _wrapped(fig, x, y - 0.01, labels("best_payout_line",
-                                          goal=labels.money(plan["payout_goal"]),
-                                          payout=labels.money(plan["payout_expected"])),
-                 width)
-    if s.need is not None:
-        text = (labels("need_goal_line", need=labels.money(s.need),
-                       goal=labels.money(plan["need_goal"]))
-                if np.isfinite(plan["need_goal"]) else
-                labels("need_goal_none", need=labels.money(s.need)))
-        y = _wrapped(fig, x, y - 0.01, text, width)
 
     if contents:
         y = _heading(fig, x, y - 0.035, labels["contents_heading"], width, fontsize=12)
@@ -385,6 +379,7 @@ def _facts(data: ReportData, labels: Labels) -> list[str]:
     if len(effects):
         top = effects.iloc[0]
         facts.append(labels("fact_sensitivity", input=top["label"], low_value=top["low_text"],
+                            goal=labels.money(data.sensitivity.attrs["goal"]),
                             high_value=top["high_text"],
                             low=labels.percent(top["probability_low"], 0),
                             high=labels.percent(top["probability_high"], 0)))
@@ -421,7 +416,7 @@ def _curves_page(data: ReportData, labels: Labels, footer: str) -> Figure:
     page = _Page(labels["curves_title"], labels["curves_note"], footer)
     plan = _plan_row(data)
     ax = page.axes(0.09, 0.1, 0.87, page.top - 0.14)
-    plots.plot_probability_curves(ax, data.sweep, data.target, plan["target_goal"], labels,
+    plots.plot_probability_curves(ax, data.sweep, data.target, plan["recommended_goal"], labels,
                                   planned_days=data.scenario.duration_days,
                                   goal=data.scenario.goal)
     return page.figure
@@ -484,8 +479,46 @@ def _money_page(data: ReportData, labels: Labels, footer: str) -> Figure:
     return fig
 
 
+def _lever_value(value: float, unit: str, labels: Labels) -> str:
+    if not np.isfinite(value):
+        return "—"
+    if unit == "factor":
+        return f"×{labels.number(value, 2)}"
+    if unit == "people":
+        return labels.number(value)
+    if unit in ("people per day", "people per pledger"):
+        return labels.number(value, 1)
+    return labels.money(value)
+
+
+def _levers_page(data: ReportData, labels: Labels, footer: str) -> Figure:
+    levers, s = data.levers, data.scenario
+    a = levers.attrs
+    page = _Page(labels["levers_title"], labels(
+        "levers_note", target=labels.percent(a["target"], 0), goal=labels.money(a["goal"]),
+        days=labels.days(s.duration_days), p=labels.percent(a["probability"]),
+        sims=labels.number(a["sims"]), largest=labels.number(FACTORS[-1])), footer)
+    rows = []
+    for _, r in levers.iterrows():
+        name = (labels["lever_conversion"] if r["key"] == "conversion" else
+                labels(f"lever_{r['key']}", circle=r["circle"]))
+        rows.append([name, _lever_value(r["current"], r["unit"], labels),
+                     _lever_value(r["required"], r["unit"], labels),
+                     labels.percent(r["probability"]) if np.isfinite(r["probability"])
+                     else "—", labels[f"plaus_{r['plausibility']}"]])
+    _table(page, 0.04, page.top - 0.02, 0.92,
+           [labels["col_lever"], labels["col_now"], labels["col_needed"],
+            labels["col_p_needed"], labels["col_plausibility"]], rows,
+           widths=[0.40, 0.14, 0.14, 0.14, 0.18], align=["left"] + ["right"] * 3 + ["left"],
+           fontsize=9.5)
+    return page.figure
+
+
 def _tornado_page(data: ReportData, labels: Labels, footer: str) -> Figure:
-    page = _Page(labels["tornado_title"], labels["tornado_note"], footer)
+    a = data.sensitivity.attrs
+    page = _Page(labels["tornado_title"], labels(
+        "tornado_note", relative=labels.percent(a["relative"], 0),
+        goal=labels.money(a["goal"]), days=labels.days(a["duration_days"])), footer)
     frame = _input_texts(data.sensitivity.head(TORNADO_ROWS), labels)
     frame.attrs = dict(data.sensitivity.attrs)
     ax = page.axes(0.33, 0.1, 0.63, page.top - 0.15)
@@ -499,18 +532,18 @@ _ASSUMPTION_WIDTHS = [0.24, 0.13, 0.21, 0.42]
 def _assumption_pages(data: ReportData, labels: Labels, output: str
                       ) -> list[tuple[str, Callable]]:
     """The assumption pages, paginated: (title, draw(footer) -> Figure) each."""
-    rows = assumption_rows(data.scenario, data.text, labels)
-    cells = [[r["input"], r["value"], r["uncertainty"], r["comment"]] for r in rows]
+    rows = assumption_rows(data.scenario, labels)
+    cells = [[r["input"], r["value"], r["uncertainty"], r["note"]] for r in rows]
     styles = ["section" if r["kind"] == "section" else None for r in rows]
     columns = [labels["col_input"], labels["col_value"], labels["col_uncertainty"],
-               labels["col_comment"]]
+               labels["col_note"]]
     width_pt = 0.92 * PAGE[0] * 72
     fontsize = 7.5
     s = data.scenario
     command = (f"forecast report {s.path} -o {output} --lang {labels.lang} "
                f"--sims {data.sims} --seed {data.seed}")
     goals = np.sort(data.sweep["goal"].unique())
-    if not np.array_equal(goals, np.union1d(default_goals(s), [s.goal])):
+    if data.goals_given:
         steps = np.diff(goals)
         command += " --goals " + (f"{goals[0]:g}:{goals[-1]:g}:{steps[0]:g}"
                                   if len(goals) > 2 and np.allclose(steps, steps[0])
@@ -571,10 +604,12 @@ def _assumption_pages(data: ReportData, labels: Labels, output: str
 
 # ----------------------------------------------------------------------------- writing
 
-def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None) -> list[str]:
+def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None,
+           progress: Callable[[int, int], Any] | None = None) -> list[str]:
     """Draw the pages of ``data`` into the PDF ``path``, atomically.
 
-    Returns the title of each page, in order.
+    ``progress``, if given, is called as ``progress(pages_drawn, pages)`` after each
+    page. Returns the title of each page, in order.
     """
     s = data.scenario
     labels = Labels(lang or default_language(s.platform), s.currency)
@@ -585,6 +620,8 @@ def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None
         (labels["curves_title"], lambda f: _curves_page(data, labels, f)),
         (labels["heatmap_title"], lambda f: _heatmap_page(data, labels, f)),
         (labels["money_title"], lambda f: _money_page(data, labels, f)),
+        *([(labels["levers_title"], lambda f: _levers_page(data, labels, f))]
+          if data.levers.attrs["probability"] < data.target else []),
         (labels["tornado_title"], lambda f: _tornado_page(data, labels, f)),
         *_assumption_pages(data, labels, str(path)),
     ]
@@ -604,6 +641,8 @@ def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None
             for number, (_, build) in enumerate(builders, start=1):
                 figure = build(_footer(data, labels, number, len(builders)))
                 pdf.savefig(figure)
+                if progress is not None:
+                    progress(number, len(builders))
         except BaseException:
             # After a failed write (a full disk) closing fails too, with a zlib error
             # that would hide the first one; the temporary is removed either way.
@@ -640,7 +679,7 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
     ----------
     scenario : Scenario
         A validated scenario (``load_scenario``); its file, when it has one, is read
-        for the comments and the SHA-256 of the assumptions page.
+        for the SHA-256 of the assumptions page.
     path : path-like
         The PDF to write; its folder is created if needed. Written atomically.
     lang : "fr" or "en", optional
@@ -650,7 +689,8 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
     rng : None, int, SeedSequence or Generator
         The seed, normalised once; it is printed on every page.
     goals, durations : optional
-        Candidate goals and durations (``default_goals``, ``default_durations``);
+        Candidate goals and durations (by default ``sweep.goal_range``, where the
+        odds cross 97 % to 10 %, and ``default_durations``);
         the plan's goal and duration are always added.
     target : float
         The probability of success the recommended goal must reach.
@@ -668,9 +708,5 @@ def build_report(scenario: Scenario, path: str | os.PathLike, *, lang: str | Non
         raise ValueError(f"lang = {lang!r} is not valid; expected 'fr' or 'en'")
     data = compute(scenario, sims=sims, rng=rng, goals=goals, durations=durations,
                    target=target, progress=progress, workers=workers)
-    if progress:
-        progress("pages", 0, 1)
-    titles = render(data, path, lang=lang)
-    if progress:
-        progress("pages", 1, 1)
-    return titles
+    return render(data, path, lang=lang, progress=None if progress is None else
+                  (lambda done, pages: progress("pages", done, pages)))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from .scenario import Scenario
+from .i18n import Labels
+from .scenario import MAX_SIMS, Scenario
 
 __all__ = ["simulate", "simulate_many", "Result", "normalize_seed", "wilson_interval",
            "package_version", "MAX_SIMS"]
@@ -64,7 +65,8 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[f
 
 
 def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
-             chunk_size: int = engine.SEED_BLOCK, workers: int = 1) -> "Result":
+             chunk_size: int = engine.SEED_BLOCK, workers: int = 1,
+             progress: Callable[[int, int], Any] | None = None) -> "Result":
     """Simulate ``sims`` campaigns of ``scenario``.
 
     Parameters
@@ -80,14 +82,17 @@ def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
         numbers.
     workers : int
         Processes sharing the chunks (1: this one only); never changes the numbers.
+    progress : callable, optional
+        Called as ``progress(simulations_done, sims)`` after each chunk.
     """
     with closing(simulate_many([scenario], sims, rng=rng, chunk_size=chunk_size,
-                               workers=workers)) as results:
+                               workers=workers, progress=progress)) as results:
         return next(results)
 
 
 def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: Any = None,
-                  chunk_size: int = engine.SEED_BLOCK, workers: int = 1
+                  chunk_size: int = engine.SEED_BLOCK, workers: int = 1,
+                  progress: Callable[[int, int], Any] | None = None
                   ) -> Iterator["Result"]:
     """``simulate`` of each scenario with the same seed, yielded in order.
 
@@ -95,7 +100,8 @@ def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: An
     processes, so that many small runs (a sensitivity analysis) gain as much as one
     large run. Each result is exactly ``simulate(scenario, sims, rng=rng)``.
     The worker processes live until the last result is taken or the iterator is
-    closed: to stop early, wrap it in ``contextlib.closing``.
+    closed: to stop early, wrap it in ``contextlib.closing``. ``progress`` is called
+    as ``progress(simulations_done, simulations_total)`` over all the scenarios.
     """
     scenarios = list(scenarios)
     if not all(isinstance(s, Scenario) for s in scenarios):
@@ -104,22 +110,18 @@ def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: An
     for name, value in (("chunk_size", chunk_size), ("workers", workers)):
         check_whole(name, value)
     return _results(scenarios, int(sims), normalize_seed(rng), int(chunk_size),
-                    int(workers))
+                    int(workers), progress)
 
 
 def _results(scenarios: list[Scenario], sims: int, seed: np.random.SeedSequence,
-             chunk_size: int, workers: int) -> Iterator["Result"]:
+             chunk_size: int, workers: int,
+             progress: Callable[[int, int], Any] | None = None) -> Iterator["Result"]:
     jobs = [engine.Job(s, [s.goal], sims, seed) for s in scenarios]
-    with closing(engine.run_jobs(jobs, chunk_size, workers)) as runs:
+    with closing(engine.run_jobs(jobs, chunk_size, workers, progress)) as runs:
         for scenario, outcomes in zip(scenarios, runs):
             yield Result(scenario=scenario, sims=sims, seed=seed, outcome=outcomes[0],
                          workers=workers)
 
-
-#: Simulated campaigns in one run: ten million. A run keeps about 50 bytes per
-#: simulation (totals, net, backers and their copies in frames), 500 MB here, and its
-#: standard error on a probability is then below 0.02 percentage points.
-MAX_SIMS = 10_000_000
 
 
 def check_whole(name: str, value: Any, most: int | None = None) -> None:
@@ -157,6 +159,41 @@ class Result:
     outcome: engine.Outcome = field(repr=False)
     workers: int = field(default=1, repr=False, compare=False)  # for other goals
     _other_goals: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """One line: the scenario, the goal, the probability and its interval."""
+        s = self.scenario
+        low, high = self.ci95()
+        return (f"<Result {s.name!r}: P(reaching {Labels('en', s.currency).money(s.goal)} in "
+                f"{s.duration_days} days) = {self.probability():.1%} "
+                f"[95% {low:.1%}–{high:.1%}], {self.sims:,} sims, "
+                f"seed {seed_label(self.seed)}>")
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks: probability, gross and net if success."""
+        from html import escape
+
+        s, summary = self.scenario, self.summary()
+        low, high = summary["ci95"]
+        labels = Labels("en", s.currency)
+        money = lambda v: "—" if v is None else escape(labels.money(v, 0))  # noqa: E731
+        gross, net = summary["gross"], summary["net_if_success"]
+        rows = [
+            ("Probability of reaching the goal",
+             f"<b>{summary['probability']:.1%}</b> (95% interval {low:.1%} – {high:.1%})"),
+            ("Gross pledges, median (10%–90%)",
+             f"{money(gross['p50'])} ({money(gross['p10'])} – {money(gross['p90'])})"),
+            ("Net if success, median", money(net["p50"])),
+            ("Expected payout", money(summary["expected_payout"])),
+        ]
+        if s.need is not None:
+            rows.append((f"Need of {money(s.need)} covered",
+                         f"{summary['need_probability']:.1%}"))
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>"
+                       for k, v in rows)
+        return (f"<p><b>{escape(s.name)}</b>: goal {money(s.goal)} in {s.duration_days} "
+                f"days on {escape(s.platform)}; {self.sims:,} simulated campaigns, seed "
+                f"{seed_label(self.seed)}, forecast {self.version}</p><table>{body}</table>")
 
     @property
     def totals(self) -> np.ndarray:
@@ -271,19 +308,23 @@ class Result:
 
     def by_circle(self) -> pd.DataFrame:
         """A row per circle, then per commitment: mean pledgers, mean amount, share
-        of the mean gross total."""
+        of the mean gross total, and a commitment's ``probability`` as given in the
+        scenario (NaN for a circle; its simulated frequency is ``pledgers_mean``)."""
         o, n = self.outcome, self.sims
         mean_gross = float(self.totals.mean())
         rows = []
         for i, c in enumerate(self.scenario.circles):
             amount = o.circle_daily_sum[i].sum() / n
             rows.append({"name": c.name, "kind": c.kind,
-                         "pledgers_mean": o.circle_pledgers_sum[i] / n, "amount_mean": amount})
+                         "pledgers_mean": o.circle_pledgers_sum[i] / n, "amount_mean": amount,
+                         "probability": math.nan})
         for m, c in enumerate(self.scenario.commitments):
             rows.append({"name": c.name, "kind": "commitment",
                          "pledgers_mean": o.commitment_count[m] / n,
-                         "amount_mean": o.commitment_sum[m] / n})
-        frame = pd.DataFrame(rows, columns=["name", "kind", "pledgers_mean", "amount_mean"])
+                         "amount_mean": o.commitment_sum[m] / n,
+                         "probability": c.probability})
+        frame = pd.DataFrame(rows, columns=["name", "kind", "pledgers_mean", "amount_mean",
+                                            "probability"])
         frame["share"] = frame["amount_mean"] / mean_gross if mean_gross > 0 else 0.0
         return frame
 

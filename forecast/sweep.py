@@ -1,8 +1,8 @@
-"""Goals x durations: the sweep, the goal to pick, and what matters most.
+"""Goals x durations, and what matters most.
 
-``sweep`` simulates a scenario for every candidate goal and duration, ``recommend``
-reads the goal to pick off the sweep, and ``sensitivity`` measures how much each
-input the owner controls or is unsure of moves the probability of success.
+``sweep`` simulates a scenario for every candidate goal and duration (the goal to
+pick is read off it by ``advice.recommend``), and ``sensitivity`` measures how much
+each input the owner controls or is unsure of moves the probability of success.
 
 Common random numbers. Every cell of a sweep, and both ends of every sensitivity
 input, is simulated with the *same* seed, so that differences between cells come
@@ -24,19 +24,15 @@ from .result import (MAX_SIMS, Result, check_whole, normalize_seed, package_vers
                      seed_label, wilson_interval)
 from .scenario import Scenario, ScenarioError
 
-__all__ = ["sweep", "recommend", "sensitivity", "SWEEP_COLUMNS", "RECOMMEND_COLUMNS",
-           "SENSITIVITY_COLUMNS"]
+__all__ = ["sweep", "sensitivity", "goal_range", "nice_step", "SWEEP_COLUMNS",
+           "SENSITIVITY_COLUMNS", "SWINGS"]
 
 #: Columns of ``sweep``, in order.
 SWEEP_COLUMNS = ["goal", "duration_days", "probability", "ci_low", "ci_high", "gross_p50",
                  "expected_payout", "need_probability"]
-#: Columns of ``recommend``, in order.
-RECOMMEND_COLUMNS = ["duration_days", "target_goal", "target_probability", "payout_goal",
-                     "payout_expected", "payout_probability", "need_goal",
-                     "need_goal_probability", "need_goal_covered"]
 #: Columns of ``sensitivity``, in order.
-SENSITIVITY_COLUMNS = ["input", "low", "high", "probability_low", "probability_high",
-                       "effect_pp"]
+SENSITIVITY_COLUMNS = ["input", "unit", "swing", "low", "high", "probability_low",
+                       "probability_high", "effect_pp"]
 
 Progress = Callable[[int, int], Any]
 
@@ -199,99 +195,55 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
 GOAL_BATCH_BYTES = 400 * 2**20
 
 
-# ----------------------------------------------------------------------------- recommend
+# ----------------------------------------------------------------------------- goals to try
 
-def recommend(frame: pd.DataFrame, scenario: Scenario, target: float = 0.80, *,
-              cover: float = 0.90) -> pd.DataFrame:
-    """The goal to pick, for each duration of a sweep.
+def nice_step(raw: float) -> float:
+    """The 1, 2, 2.5 or 5 x 10^k nearest above ``raw`` (> 0)."""
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * 0.999)
 
-    For each duration d of ``frame`` (the output of ``sweep``):
 
-    - ``target_goal``: the largest swept goal whose probability of success is at
-      least ``target``, and ``target_probability``, its probability;
-    - ``payout_goal``: the swept goal with the largest expected payout (the smallest
-      such goal on a tie), ``payout_expected`` that payout and ``payout_probability``
-      its probability of success;
-    - ``need_goal``: the smallest swept goal g at which success covers the owner's
-      ``need``, defined as: among the simulated campaigns that reach g, at least a
-      share ``cover`` (0.9 by default) have a net (gross minus fees and reward costs)
-      of at least ``need``. With ``cover = 0.9`` this says the 10th percentile of the
-      net of the successful campaigns covers the need ("nine successes in ten pay
-      for the project"); ``cover = 0.5`` asks only for their median. It is read off the
-      sweep exactly: P(net >= need | gross >= g) = need_probability / probability
-      (when need > 0). ``need_goal_probability`` is its probability of success and
-      ``need_goal_covered`` its ``need_probability``, P(payout >= need).
+#: Where the goals tried by default start and stop: the goals reached with these
+#: probabilities, read off a first run.
+RANGE_PROBABILITIES = (0.97, 0.10)
+#: How far the goals tried by default reach beyond those (a share of the range).
+RANGE_MARGIN = 0.15
 
-    Each is NaN where no swept goal qualifies (and ``need_goal`` when the scenario
-    has no ``need``).
 
-    Parameters
-    ----------
-    frame : DataFrame
-        The output of ``sweep`` for this scenario.
-    scenario : Scenario
-        The scenario swept (its ``need`` is used).
-    target : float
-        The probability of success to reach, in (0, 1].
-    cover : float
-        The share of successful campaigns whose net must cover the need, in (0, 1].
+def goal_range(scenario: Scenario, *, steps: int = 24, include: Iterable[float] = (),
+               sims: int = 20_000, rng: Any = None, workers: int = 1) -> np.ndarray:
+    """About ``steps`` round goals spanning where the probability of success crosses
+    the usual targets, whatever the scenario's own goal.
+
+    One run of ``sims`` campaigns at the scenario's goal and duration gives the gross
+    totals; the goal reached with probability p is their (1 - p) quantile. The goals
+    go from the one reached 97 % of the time to the one reached 10 % of the time
+    (``RANGE_PROBABILITIES``), widened by ``RANGE_MARGIN`` of that span on each side
+    (where the goal changes the campaigns, momentum and the post-goal factor, the
+    run at the scenario's goal only approximates the others), on a round step
+    (``nice_step``), and take in ``include`` (the plan's goal, the goal that covers
+    the need). So the range always holds the goals where the odds cross 95 %, 80 %
+    and 50 %, and a $60,000 plan far beyond the audience still gets goals it can
+    reach.
 
     Returns
     -------
-    DataFrame
-        A row per duration with the columns of ``RECOMMEND_COLUMNS``; ``attrs`` holds
-        ``target``, ``cover`` and ``need`` (and the sweep's ``seed``, ``sims``,
-        ``version``).
+    ndarray
+        Sorted goals > 0.
     """
-    missing = [c for c in SWEEP_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks the column {missing[0]!r}; expected the output "
-                         "of forecast.sweep")
-    for name, value in (("target", target), ("cover", cover)):
-        if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
-                or not 0 < value <= 1):
-            raise ValueError(f"{name} = {value!r} is not valid; expected a probability "
-                             "in (0, 1]")
-    need = scenario.need
-    nan = math.nan
-    rows = []
-    for days, cells in frame.groupby("duration_days", sort=True):
-        cells = cells.sort_values("goal", kind="stable")
-        goal = cells["goal"].to_numpy(float)
-        probability = cells["probability"].to_numpy(float)
-        payout = cells["expected_payout"].to_numpy(float)
-        row: dict[str, float] = {"duration_days": int(days)}
-
-        reachable = np.flatnonzero(probability >= target)
-        k = reachable[-1] if reachable.size else None
-        row["target_goal"] = goal[k] if k is not None else nan
-        row["target_probability"] = probability[k] if k is not None else nan
-
-        k = int(np.argmax(payout))
-        row.update(payout_goal=goal[k], payout_expected=payout[k],
-                   payout_probability=probability[k])
-
-        row.update(need_goal=nan, need_goal_probability=nan, need_goal_covered=nan)
-        if need is not None:
-            covered = cells["need_probability"].to_numpy(float)
-            # P(success and net >= need); payout 0 >= need also counts failures when
-            # need <= 0, so take them out.
-            both = covered - (1.0 - probability) * (need <= 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(probability > 0, both / probability, 0.0)
-            # a small tolerance: both and probability are counts over the same sims
-            ok = np.flatnonzero((probability > 0) & (share >= cover - 1e-12))
-            if ok.size:
-                k = ok[0]
-                row.update(need_goal=goal[k], need_goal_probability=probability[k],
-                           need_goal_covered=covered[k])
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=RECOMMEND_COLUMNS)
-    out["duration_days"] = out["duration_days"].astype(int)
-    out.attrs.update({k: v for k, v in frame.attrs.items()
-                      if k in ("seed", "sims", "version", "scenario")})
-    out.attrs.update(target=float(target), cover=float(cover), need=need)
-    return out
+    check_whole("sims", sims)
+    seed = normalize_seed(rng)
+    job = engine.Job(scenario, [scenario.goal], int(sims), seed, keep_paths=False)
+    with closing(engine.run_jobs([job], workers=workers)) as runs:
+        (outcome,), = list(runs)
+    sure, hard = (float(np.quantile(outcome.gross, 1 - p)) for p in RANGE_PROBABILITIES)
+    extra = [float(g) for g in include if math.isfinite(g) and g > 0]
+    low, high = min([sure, *extra]), max([hard, *extra])
+    margin = RANGE_MARGIN * max(high - low, 0.05 * high, 1.0)
+    low, high = max(low - margin, 0.0), high + margin
+    step = nice_step((high - low) / steps)
+    goals = np.arange(math.floor(low / step), math.ceil(high / step) + 1) * step
+    return np.union1d(goals[goals > 0], extra)
 
 
 # ----------------------------------------------------------------------------- sensitivity
@@ -301,11 +253,21 @@ def _scaled(value: float, factor: float, high: float | None = None) -> float:
     return scaled if high is None else min(scaled, high)
 
 
+#: Sensitivity's ``swing`` of each input: how its low and high ends are set.
+SWINGS = {
+    "relative": "x (1 -/+ relative): an input the owner sets",
+    "quantiles": "the 5 % and 95 % quantiles of an uncertain rate (Beta or uniform)",
+    "decision": "0 and 1: the partner declines or commits",
+}
+
+
 def _sensitivity_inputs(scenario: Scenario, relative: float
-                        ) -> list[tuple[str, float, float, Callable[[dict, str], None]]]:
-    """Each input as (name, low value, high value, edit(raw, "low" | "high"))."""
+                        ) -> list[tuple[str, str, str, float, float,
+                                        Callable[[dict, str], None]]]:
+    """Each input as (name, unit, swing, low value, high value, edit(raw, "low" |
+    "high"))."""
     down, up = 1.0 - relative, 1.0 + relative
-    inputs: list[tuple[str, float, float, Callable[[dict, str], None]]] = []
+    inputs: list[tuple[str, str, str, float, float, Callable[[dict, str], None]]] = []
 
     def setter(path: tuple, low: Any, high: Any) -> Callable[[dict, str], None]:
         def edit(raw: dict, end: str) -> None:
@@ -315,29 +277,36 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
             table[path[-1]] = low if end == "low" else high
         return edit
 
+    units = {"daily_reach": "people per day", "budget": scenario.currency,
+             "reach_per_pledger": "people per pledger"}
     for i, c in enumerate(scenario.circles):
         where = ("circle", i)
         if c.size is not None:
             low, high = int(round(c.size * down)), int(round(c.size * up))
-            inputs.append((f"{c.name}: size", low, high, setter(where + ("size",), low, high)))
+            inputs.append((f"{c.name}: size", "people", "relative", low, high,
+                           setter(where + ("size",), low, high)))
         for key in ("daily_reach", "budget", "reach_per_pledger"):
             value = getattr(c, key)
             if value is not None and (key != "reach_per_pledger" or c.kind == "source"):
                 low, high = value * down, value * up
-                inputs.append((f"{c.name}: {key}", low, high,
+                inputs.append((f"{c.name}: {key}", units[key], "relative", low, high,
                                setter(where + (key,), low, high)))
         conv = c.conversion
         if conv.kind == "fixed":
-            low, high = conv.mean * down, _scaled(conv.mean, up, 1.0)
+            low, high, swing = conv.mean * down, _scaled(conv.mean, up, 1.0), "relative"
+        elif conv.kind == "uniform":  # its 5 % and 95 % quantiles, as for a Beta
+            width = conv.high - conv.low
+            low, high, swing = conv.low + 0.05 * width, conv.low + 0.95 * width, "quantiles"
         else:
-            low, high = conv.bounds
-        inputs.append((f"{c.name}: conversion", low, high,
+            (low, high), swing = conv.bounds, "quantiles"
+        inputs.append((f"{c.name}: conversion", "rate", swing, low, high,
                        setter(where + ("conversion",), float(low), float(high))))
         if c.pledge is not None:
             p = c.pledge
             ends = {"low": {"mean": p.mean * down, "sd": p.sd * down},
                     "high": {"mean": p.mean * up, "sd": p.sd * up}}
-            inputs.append((f"{c.name}: pledge mean", p.mean * down, p.mean * up,
+            inputs.append((f"{c.name}: pledge mean", scenario.currency, "relative",
+                           p.mean * down, p.mean * up,
                            setter(where + ("pledge",), ends["low"], ends["high"])))
 
     if scenario.rewards:
@@ -347,29 +316,26 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
             factor = down if end == "low" else up
             for tier in raw["reward"]:
                 tier["amount"] = tier["amount"] * factor
-        inputs.append(("rewards: average pledge (all amounts)", average * down,
-                       average * up, rewards))
+        inputs.append(("rewards: average pledge (all amounts)", scenario.currency,
+                       "relative", average * down, average * up, rewards))
 
     t = scenario.timing
+    raw_circles = scenario.raw.get("circle", []) if scenario.raw is not None else []
     for key, other in (("launch_share", "final_share"), ("final_share", "launch_share")):
         value = getattr(t, key)
-        low, high = value * down, _scaled(value, up, 1.0 - getattr(t, other))
-        inputs.append((f"timing: {key}", low, high, setter(("timing", key), low, high)))
+        # the circles that take the campaign's share add it to their own other share:
+        # the sum stays at most 1 for each of them
+        inherit = [c for c, table in zip(scenario.circles, raw_circles)
+                   if key not in table and key not in table.get("timing", {})]
+        room = min([1.0 - getattr(t, other)] +
+                   [1.0 - getattr(c.timing, other) for c in inherit])
+        low, high = value * down, _scaled(value, up, room)
+        inputs.append((f"timing: {key}", "share of pledges", "relative", low, high,
+                       setter(("timing", key), low, high)))
 
     for m, commitment in enumerate(scenario.commitments):
-        inputs.append((f"{commitment.name}: probability",
+        inputs.append((f"{commitment.name}: probability", "probability", "decision",
                        0.0, 1.0, setter(("commitment", m, "probability"), 0.0, 1.0)))
-
-    f = scenario.fees
-    rate = f.platform_rate + f.payment_rate
-    cap = 1.0 / rate if rate > 0 else math.inf
-
-    def fees(raw: dict, end: str) -> None:
-        factor = down if end == "low" else min(up, cap)
-        raw["fees"] = {"platform_rate": f.platform_rate * factor,
-                       "payment_rate": f.payment_rate * factor,
-                       "per_pledge": f.per_pledge * factor}
-    inputs.append(("fees: platform + payment rate", rate * down, rate * min(up, cap), fees))
     return inputs
 
 
@@ -388,20 +354,24 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
     - each circle's ``size`` (stock circles, and the cap of a source circle),
       ``daily_reach`` or ``budget`` (flow) and ``reach_per_pledger`` (source):
       x (1 -/+ relative), sizes rounded to whole people;
-    - each circle's conversion: the 5 % and 95 % quantiles of a Beta
-      (``Conversion.bounds``), the low and high of a uniform, x (1 -/+ relative) of a
-      fixed rate (at most 1). The uncertain rate is replaced by a *fixed* rate at that
-      end: "what if I knew the rate is this low / this high";
+    - each circle's conversion: the 5 % and 95 % quantiles of its uncertainty, a
+      Beta's and a uniform's alike, x (1 -/+ relative) of a fixed rate (at most 1).
+      The uncertain rate is replaced by a *fixed* rate at that end: "what if I knew
+      the rate is this low / this high";
     - the average pledge: every reward tier's amount x (1 -/+ relative), unit costs
       unchanged (``low``/``high`` report the average pledge); for a circle with its own
       ``pledge``, its mean and sd x (1 -/+ relative) (same shape, scaled);
     - the campaign's timing shares ``launch_share`` and ``final_share`` x (1 -/+
-      relative), the high end capped so that they sum to at most 1 (circles that set
-      their own share keep it);
-    - each commitment's probability: 0 (the partner declines) and 1 (commits);
-    - fees: platform and payment rates and the per-pledge fee x (1 -/+ relative). Fees
-      never change success (gross >= goal), so their effect is 0: they are listed so
-      that the table says so.
+      relative), the high end capped so that they sum to at most 1, for the campaign
+      and for every circle that takes the campaign's share (circles that set their own
+      share keep it);
+    - each commitment's probability: 0 (the partner declines) and 1 (commits).
+
+    Fees are not an input: they never change success (gross >= goal), so their row
+    would be zero by construction. Each row says its ``unit`` ("people", "people per
+    day", "people per pledger", the currency, "rate", "share of pledges",
+    "probability") and its ``swing`` (a key of ``SWINGS``: "relative", "quantiles",
+    "decision"), so that every range is stated wherever it is shown.
 
     Parameters
     ----------
@@ -457,9 +427,10 @@ def sensitivity(scenario: Scenario, *, sims: int = 20_000, rng: Any = None,
                 progress(len(probabilities), len(changed))
     base = probabilities[0]
     rows = []
-    for k, (name, low, high, _) in enumerate(inputs):
+    for k, (name, unit, swing, low, high, _) in enumerate(inputs):
         p_low, p_high = probabilities[1 + 2 * k], probabilities[2 + 2 * k]
-        rows.append({"input": name, "low": float(low), "high": float(high),
+        rows.append({"input": name, "unit": unit, "swing": swing,
+                     "low": float(low), "high": float(high),
                      "probability_low": p_low, "probability_high": p_high,
                      "effect_pp": 100.0 * (p_high - p_low)})
     frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)

@@ -1,7 +1,7 @@
 """Slow, obviously-correct reference computations, used only by the tests.
 
 Nothing here imports the engine: every formula is written again from the model's
-definition (MODEL.md and the semantics in the test brief), as plainly as possible,
+definition (docs/model.md), as plainly as possible,
 so that the fast vectorised engine can be checked against it.
 
 * ``day_weights``            the U-curve, with explicit loops;

@@ -9,10 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import forecast
+from forecast import engine
 from forecast.cli import _money, main
 
 import reference as ref
@@ -143,3 +145,35 @@ def test_installed_entry_point(tmp_path):
     assert "Traceback" not in bad.stderr
     assert bad.stderr.strip().startswith("Error:") and "duration_days" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_the_command_imports_no_numerical_library_until_a_command_needs_it():
+    """`forecast --help` stays fast by importing NumPy, pandas and SciPy only inside
+    the commands (benchmarks/startup.py times it)."""
+    code = ("import sys, forecast.cli; from click.testing import CliRunner; "
+            "CliRunner().invoke(forecast.cli.main, ['--help']); "
+            "print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_public_names_load_on_use_and_sweep_stays_the_function():
+    code = ("import forecast, forecast.advice; print(callable(forecast.sweep), "
+            "forecast.sweep.__module__, 'simulate' in dir(forecast))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["True", "forecast.sweep", "True"]
+
+
+def test_simulate_reports_progress_without_changing_the_numbers():
+    scenario = forecast.load_scenario(ROOT / "models" / "seed-1000-friends.toml")
+    calls = []
+    sims = 3 * engine.SEED_BLOCK + 5
+    with_progress = forecast.simulate(scenario, sims, rng=3, chunk_size=1,
+                                      progress=lambda d, t: calls.append((d, t)))
+    plain = forecast.simulate(scenario, sims, rng=3)
+    assert np.array_equal(with_progress.totals, plain.totals)
+    assert calls[-1] == (sims, sims) and len(calls) == 4
+    assert all(a[0] < b[0] for a, b in zip(calls, calls[1:]))

@@ -7,7 +7,8 @@ import forecast
 
 import reference as ref
 
-MODELS = Path(__file__).resolve().parent.parent / "models"
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
 
 
 def test_seed_example_expected_total_is_the_seeds_arithmetic():
@@ -44,3 +45,14 @@ def test_la_ruche_example_is_a_plausible_la_ruche_campaign():
     result = forecast.simulate(scenario, 20_000, rng=3)
     assert 0.05 < result.probability() < 0.95   # a real question, not a foregone answer
     assert np.isfinite(result.summary()["need_probability"])
+
+
+def test_the_docs_open_with_a_scenario_that_runs():
+    """docs/model.md's first TOML block is a complete scenario: it loads and runs."""
+    import re
+    import tomllib
+    text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    scenario = forecast.Scenario.from_dict(tomllib.loads(block))
+    assert scenario.need is not None and len(scenario.circles) == 2
+    assert 0.0 <= forecast.simulate(scenario, 500, rng=1).probability() <= 1.0

@@ -1,6 +1,7 @@
 """The advisor's report: words, comments, plots (through their artists) and the PDF."""
 from __future__ import annotations
 
+import copy
 import re
 import string
 from pathlib import Path
@@ -14,7 +15,7 @@ from matplotlib.figure import Figure
 
 import forecast
 from forecast import plots, report
-from forecast.assumptions import assumption_rows, toml_comments
+from forecast.assumptions import assumption_rows, description
 from forecast.cli import main
 from forecast.i18n import LANGUAGES, TEXT, Labels, default_language
 
@@ -70,63 +71,27 @@ def test_wrapping_never_splits_an_amount_from_its_unit():
             assert not re.search(r"\d$", line), (width, lines)
 
 
-# ----------------------------------------------------------------------------- comments
+# ----------------------------------------------------------------------------- descriptions
 
-COMMENTED = '''# A file about a campaign.
-# Second line of the header.
-
-[campaign]
-name = "Le # n'est pas un commentaire"   # the name
-# above the goal
-goal = 20000            # inline too
-duration_days = 45
-
-# a free comment, followed by a blank line
-
-need = 9000
-list = [
-  1,  # inside an array: skipped
-  2,
-]
-after = 3   # after the array
-
-# Circle 1
-[[circle]]              # first circle
-name = 'a # b'
-size = 420              # people
-[circle.timing]
-launch_share = 0.4      # nested table of the last circle
-
-[[circle]]
-conversion = { mean = 0.2, sd = 0.05 }   # inline table
-'''
-
-
-def test_comments_are_found_beside_and_above_their_key():
-    found = toml_comments(COMMENTED)
-    assert found[""] == "A file about a campaign. Second line of the header."
-    assert found["campaign.name"] == "the name"
-    assert found["campaign.goal"] == "above the goal inline too"
-    assert "campaign.duration_days" not in found
-    assert "campaign.need" not in found          # a blank line separates it from the comment
-    assert "campaign.list" not in found
-    assert found["campaign.after"] == "after the array"
-    assert found["circle[0]"] == "Circle 1 first circle"
-    assert found["circle[0].size"] == "people"
-    assert found["circle[0].timing.launch_share"] == "nested table of the last circle"
-    assert found["circle[1].conversion"] == "inline table"
-    assert not any("skipped" in v for v in found.values())
-
-
-def test_every_input_of_the_example_is_listed_with_its_comment():
+def test_every_input_of_the_example_is_listed_with_descriptions_in_the_language():
+    """Sections carry the description written for the report, in its language, never
+    the file's comments (issue 16)."""
     scenario = forecast.load_scenario(LUNCH_BOX)
-    text = LUNCH_BOX.read_text(encoding="utf-8")
-    rows = assumption_rows(scenario, text, Labels("fr"))
+    rows = assumption_rows(scenario, Labels("fr"))
     inputs = [r for r in rows if r["kind"] == "input"]
-    comment = {r["comment"] for r in inputs}
-    assert "sticker and postage" in comment
+    notes = " ".join(r["note"] for r in rows)
+    assert "sticker and postage" not in notes and "MODEL.md" not in notes
+    entourage = next(r for r in rows if r["kind"] == "section" and "entourage" in r["input"])
+    assert entourage["note"] == scenario.raw["circle"][0]["description"]["fr"]
+    english = assumption_rows(scenario, Labels("en"))
+    assert next(r for r in english if r["kind"] == "section" and "entourage" in r["input"]
+                )["note"] == scenario.raw["circle"][0]["description"]["en"]
+    assert description({"en": "x"}, "fr") == "" and description("x", "fr") == "x"
     goal = next(r for r in inputs if r["input"] == TEXT["fr"]["key_goal"])
-    assert goal["value"] == "20 000 $" and goal["comment"].startswith("the gap below")
+    assert goal["value"] == "20 000 $"
+    platform = next(r for r in inputs if r["input"] == TEXT["fr"]["key_platform"])
+    assert platform["value"] == "La Ruche"
+    assert not any(r["input"] == "description" for r in inputs)
     conversions = [r for r in inputs if r["input"] == TEXT["fr"]["key_conversion"]]
     assert len(conversions) == len(scenario.circles)
     assert conversions[1]["uncertainty"] == "n'importe où de 1,0 % à 4,0 %"
@@ -182,7 +147,8 @@ def test_plot_fan_draws_median_band_goal_and_milestones():
     goal_line = ax.lines[1]
     assert list(goal_line.get_ydata()) == [1000.0, 1000.0]
     assert [line.get_xydata().tolist() for line in ax.lines[2:]] == [[[3.0, 500.0]]]
-    assert _texts(ax) == ["50 % de l'objectif : jour 3 · 90 % l'atteignent"]
+    assert _texts(ax) == ["50 % de l'objectif au jour 3 (médiane des 90 % de campagnes "
+                          "qui y arrivent)"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Objectif (1 000 $)" in legend and "Campagne médiane" in legend
     assert ax.get_ylim()[1] >= daily["cumulative_p90"].max()
@@ -233,6 +199,12 @@ def test_plot_heatmap_cells_contours_and_the_plan():
                                np.sort(frame["probability"]))
     contour = next(c for c in ax.collections[1:] if hasattr(c, "levels"))
     assert list(contour.levels) == [0.5, 0.8, 0.95]
+    # the levels are named in a legend, never on the lines over the cells' values
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "ligne des 50 %", "ligne des 80 %", "ligne des 95 %"]
+    assert not any(t.endswith("%") for t in _texts(ax))
+    # every column's goal is written under it
+    np.testing.assert_array_equal(ax.get_xticks(), np.sort(frame["goal"].unique()))
     cell_texts = [t for t in _texts(ax) if t.isdigit()]
     assert len(cell_texts) == len(frame)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["30 jours", "45 jours"]
@@ -257,7 +229,7 @@ def test_plot_tornado_bars_from_the_plan_with_values():
     top_down = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])
     assert [t.get_text() for t in top_down] == ["a: conversion", "b: size"]  # largest on top
     texts = _texts(ax)
-    assert "Plan: 72.0%" in texts
+    assert "As planned: 72.0%" in texts
     assert "0.10 → 40%" in texts and "0.30 → 90%" in texts
     assert all(0 <= tick <= 1 for tick in ax.get_xticks())
 
@@ -276,18 +248,18 @@ def test_plot_table_writes_every_cell_and_wraps_long_ones():
 
 # ----------------------------------------------------------------------------- the PDF
 
-KEY_LABELS = {   # page -> keys of TEXT whose text the page must show
-    0: ["summary_title", "probability_heading", "recommended_heading", "facts_heading",
+KEY_LABELS = {   # the page's title key -> keys of TEXT whose text the page must show
+    "summary_title": ["summary_title", "probability_heading", "recommended_heading", "facts_heading",
         "receive_heading", "gross", "fees", "net"],
-    1: ["daily_title", "axis_day", "axis_cumulative", "axis_daily", "median_campaign",
+    "daily_title": ["daily_title", "axis_day", "axis_cumulative", "axis_daily", "median_campaign",
         "milestone_legend", "commitments"],
-    2: ["curves_title", "axis_goal", "axis_probability"],
-    3: ["heatmap_title", "axis_duration", "axis_probability"],
-    4: ["money_title", "circles_heading", "tiers_heading", "budget_heading", "col_tier",
+    "curves_title": ["curves_title", "axis_goal", "axis_probability"],
+    "heatmap_title": ["heatmap_title", "axis_duration", "axis_probability"],
+    "money_title": ["money_title", "circles_heading", "tiers_heading", "budget_heading", "col_tier",
         "col_mean_success", "tiers_total"],
-    5: ["tornado_title", "tornado_low", "tornado_high", "axis_probability"],
-    6: ["assumptions_title", "reproduce_heading", "seed", "sha256", "col_input",
-        "col_uncertainty", "col_comment", "section_campaign"],
+    "tornado_title": ["tornado_title", "tornado_low", "tornado_high", "axis_probability"],
+    "assumptions_title": ["assumptions_title", "reproduce_heading", "seed", "sha256", "col_input",
+        "col_uncertainty", "col_note", "section_campaign"],
 }
 
 
@@ -315,24 +287,30 @@ def pdfs(data, tmp_path_factory):
 def test_the_sweep_agrees_with_the_plan(data):
     cell = data.sweep[(data.sweep.goal == 20000) & (data.sweep.duration_days == 45)]
     assert float(cell["probability"].iloc[0]) == data.result.probability()
-    assert data.sensitivity.attrs["probability"] == data.result.probability()
+    # what matters most is measured at the recommended goal, the sweep's cell there
+    plan = data.recommend[data.recommend.duration_days == 45].iloc[0]
+    assert data.sensitivity.attrs["goal"] == plan["recommended_goal"]
+    assert data.sensitivity.attrs["probability"] == plan["recommended_probability"]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_page_count_and_titles(pdfs, lang):
+def test_page_count_and_titles(data, pdfs, lang):
     got = pdfs[lang]
     words = TEXT[lang]
-    assert len(got["reader"].pages) == len(got["titles"]) >= 7
-    assert got["titles"][:6] == [words[k] for k in (
-        "summary_title", "daily_title", "curves_title", "heatmap_title", "money_title",
-        "tornado_title")]
-    assert set(got["titles"][6:]) == {words["assumptions_title"]}
+    # "What would it take" only when the odds at the recommended goal miss the target
+    levers = (["levers_title"] if data.levers.attrs["probability"] < data.target else [])
+    keys = ["summary_title", "daily_title", "curves_title", "heatmap_title",
+            "money_title", *levers, "tornado_title"]
+    assert len(got["reader"].pages) == len(got["titles"]) >= len(keys) + 1
+    assert got["titles"][:len(keys)] == [words[k] for k in keys]
+    assert set(got["titles"][len(keys):]) == {words["assumptions_title"]}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_every_page_holds_its_key_labels(pdfs, lang):
-    texts = pdfs[lang]["texts"]
-    for page, keys in KEY_LABELS.items():
+    texts, titles = pdfs[lang]["texts"], pdfs[lang]["titles"]
+    for title, keys in KEY_LABELS.items():
+        page = titles.index(TEXT[lang][title])
         for key in keys:
             label = " ".join(TEXT[lang][key].split())
             assert label in texts[page], (page, key, label)
@@ -355,11 +333,13 @@ def test_french_numbers_and_words(pdfs):
 
 
 def test_no_english_label_on_the_french_pages(pdfs):
-    """No fragment of an English string of the table appears in the French report
-    (the scenario file's own comments excepted: they are quoted as written)."""
-    french = " ".join(pdfs["fr"]["texts"][:6])      # the pages without file comments
-    assumptions = " ".join(pdfs["fr"]["texts"][6:])
-    comments = " ".join(toml_comments(LUNCH_BOX.read_text(encoding="utf-8")).values())
+    """No fragment of an English string of the table, nor of the scenario's English
+    descriptions, appears anywhere in the French report (issue 16: the file's
+    comments are no longer quoted)."""
+    french = " ".join(pdfs["fr"]["texts"])
+    scenario = forecast.load_scenario(LUNCH_BOX)
+    english_descriptions = [t["description"]["en"] for t in
+                            [scenario.raw["campaign"], *scenario.raw["circle"]]]
     checked = 0
     for key, english in TEXT["en"].items():
         if english == TEXT["fr"][key]:
@@ -370,9 +350,10 @@ def test_no_english_label_on_the_french_pages(pdfs):
                 continue
             checked += 1
             assert fragment not in french, (key, fragment)
-            if fragment not in comments:
-                assert fragment not in assumptions, (key, fragment)
     assert checked > 100
+    for text in english_descriptions:
+        assert text[:40] not in " ".join(french.split()), text
+    assert "sticker and postage" not in french
 
 
 def test_metadata_names_the_seed(pdfs):
@@ -384,11 +365,12 @@ def test_metadata_names_the_seed(pdfs):
 
 
 def test_assumptions_show_what_reproduces_the_figures(pdfs, data):
-    text = " ".join(pdfs["fr"]["texts"][6:])
+    first = pdfs["fr"]["titles"].index(TEXT["fr"]["assumptions_title"])
+    text = " ".join(pdfs["fr"]["texts"][first:])
     assert data.sha256 in text and len(data.sha256) == 64
     assert forecast.__version__ in text
     assert "--seed 7" in text and "--sims 2000" in text
-    assert "sticker and postage" in text                       # a comment of the file
+    assert "Abonnés de l'infolettre" in " ".join(text.split())  # a description, in French
 
 
 def test_an_interrupted_write_leaves_no_file_and_keeps_the_old_one(data, tmp_path,
@@ -409,14 +391,16 @@ def test_an_interrupted_write_leaves_no_file_and_keeps_the_old_one(data, tmp_pat
     assert [p.name for p in tmp_path.iterdir()] == ["old.pdf"]
 
 
-def test_default_goals_and_durations():
+def test_default_durations():
     scenario = forecast.load_scenario(LUNCH_BOX)
-    goals = report.default_goals(scenario)
-    assert 20 <= len(goals) <= 30 and 20000 in goals
-    assert goals.min() >= 0.4 * 20000 - 1e-9 and goals.max() <= 1.6 * 20000 + 1e-9
     assert report.default_durations(scenario) == [31, 38, 45, 52, 59]
     short = scenario.with_(duration_days=30)
     assert report.default_durations(short) == [30, 37, 44]     # La Ruche: 30 days at least
+    # a commitment on day 40: no duration too short to hold it
+    raw = scenario.to_dict()
+    raw["commitment"][1]["day"] = 40
+    late = forecast.Scenario.from_dict(raw)
+    assert report.default_durations(late) == [41, 45, 52, 59]
 
 
 def test_cli_report_writes_the_pdf(tmp_path):
@@ -438,3 +422,50 @@ def test_cli_report_errors_are_one_sentence(tmp_path):
                                "-o", str(tmp_path / "x.pdf")])
     assert_clean_failure(bad, "--days 200", "duration_days")
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_one_goal_one_duration_report_draws_without_warnings(tmp_path):
+    """One goal: the curve is a marked point with its interval, the heatmap one cell,
+    and matplotlib says nothing (issue 16)."""
+    import warnings
+    scenario = forecast.load_scenario(LUNCH_BOX).with_(need=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = report.compute(scenario, sims=300, rng=1, goals=[20000], durations=[45])
+        report.render(data, tmp_path / "one.pdf", lang="en")
+    assert data.sweep["goal"].tolist() == [20000.0]
+    fig = Figure()
+    ax = plots.plot_probability_curves(fig.add_subplot(), data.sweep, 0.8, np.nan,
+                                       Labels("en"), planned_days=45)
+    assert ax.get_xlim()[0] < 20000 < ax.get_xlim()[1]
+    assert any(len(line.get_xdata()) == 1 and line.get_marker() == "o"
+               for line in ax.get_lines())
+
+
+def test_pages_report_progress_as_they_are_drawn(data, tmp_path):
+    calls = []
+    titles = report.render(data, tmp_path / "p.pdf", lang="en",
+                           progress=lambda done, pages: calls.append((done, pages)))
+    assert calls == [(k, len(titles)) for k in range(1, len(titles) + 1)]
+
+
+def test_a_commitment_shows_its_given_probability(data):
+    """80 % as written in the scenario, not the simulated 79.x % (issue 16)."""
+    circles = data.result.by_circle()
+    partner = circles[circles["kind"] == "commitment"].iloc[0]
+    assert partner["probability"] == 0.8 and partner["pledgers_mean"] != 0.8
+    ax = plots.plot_circles(_axes(), circles, Labels("en"))
+    texts = [t.get_text() for t in ax.texts]
+    assert any("probability 80%" in t for t in texts), texts
+
+
+def test_heatmap_leaves_out_a_column_too_narrow_to_read():
+    frame = _sweep()
+    goals = np.sort(frame["goal"].unique())
+    step = goals[1] - goals[0]
+    extra = frame[frame["goal"] == goals[1]].assign(goal=goals[1] + 0.2 * step)
+    ax = plots.plot_heatmap(_axes(), pd.concat([frame, extra]), Labels("en"),
+                            planned=(goals[1] + 0.2 * step, 45))
+    # the plan's goal replaces its narrow neighbour; every other column stays
+    expected = np.sort(np.r_[np.delete(goals, 1), goals[1] + 0.2 * step])
+    np.testing.assert_allclose(ax.get_xticks(), expected)

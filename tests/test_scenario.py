@@ -304,3 +304,20 @@ def test_a_three_circle_cycle_is_reported(tmp_path):
     with pytest.raises(ScenarioError, match="cycle") as error:
         forecast.load_scenario(path)
     assert str(path) in str(error.value)
+
+
+def test_descriptions_are_texts_or_texts_by_language():
+    spec = copy.deepcopy(BASE)
+    spec["campaign"]["description"] = {"fr": "Un café.", "en": "A café."}
+    spec["circle"][0]["description"] = "Friends."
+    spec["commitment"][0]["description"] = {"en": "A partner."}
+    spec["reward"][0]["description"] = "A sticker."
+    forecast.Scenario.from_dict(spec)
+    for bad in ({"de": "Ein Café."}, "", {"fr": ""}, 3):
+        spec["campaign"]["description"] = bad
+        with pytest.raises(ScenarioError, match="campaign.description"):
+            forecast.Scenario.from_dict(spec)
+    spec["campaign"]["description"] = "A café."
+    spec["circle"][1]["description"] = {"fr": 3}
+    with pytest.raises(ScenarioError, match=r"circle\[1\] \(fof\).description"):
+        forecast.Scenario.from_dict(spec)
