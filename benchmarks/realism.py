@@ -48,10 +48,14 @@ def simulated_like(tenths: pd.DataFrame, count: int, sims: int, seed: int,
     rng = np.random.default_rng(seed)
     rows = tenths.iloc[rng.choice(len(tenths), size=min(count, len(tenths)), replace=False)]
     seeds = np.random.SeedSequence(seed).spawn(len(rows))
-    frames = []
+    frames, refused = [], 0
     for (_, row), child in zip(rows.iterrows(), seeds):
         D = max(1, int(round(row["duration_days"])))
-        scenario = calibration.generic_prior(row["goal"], D, path=prior)
+        try:
+            scenario = calibration.generic_prior(row["goal"], D, path=prior)
+        except forecast.ScenarioError:  # the largest goals: over the memory bound
+            refused += 1
+            continue
         final, cumulative = calibration.simulated_tenths(scenario, sims, child)
         frame = pd.DataFrame(cumulative, columns=[f"c{k}" for k in range(1, 11)])
         frame["final"] = final
@@ -60,6 +64,7 @@ def simulated_like(tenths: pd.DataFrame, count: int, sims: int, seed: int,
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     out["success"] = out["final"] >= out["goal"]
+    out.attrs["refused"] = refused
     return out
 
 
@@ -110,7 +115,8 @@ def main() -> None:
     pd.set_option("display.width", 160)
     print(f"# Simulated against real ({len(real):,} real campaigns; the generic prior at "
           f"the goal and duration of {args.campaigns} of them, {args.sims} simulations "
-          f"each; seed {args.seed}; forecast {forecast.__version__})\n")
+          f"each; seed {args.seed}; forecast {forecast.__version__}; "
+          f"{simulated.attrs['refused']} of them refused by the memory bound)\n")
     print(table.round(3).to_string())
 
     goal_edges = np.quantile(real["goal"], np.linspace(0, 1, 6))
