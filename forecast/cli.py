@@ -465,16 +465,16 @@ def advise_command(scenario: str, target: float, sims: int, seed: int | None,
         progress.close()
     if as_json:
         _emit(_dump({"scenario": loaded.name, "file": loaded.path, "seed": found.seed,
-                          "version": found.version, "sims": found.sims,
-                          "duration_days": loaded.duration_days, "need": loaded.need,
-                          "target": found.target, "goal": found.goal, "basis": found.basis,
-                          "probability": found.probability, "ci95": list(found.ci95),
-                          "net_at_goal": found.net_at_goal,
-                          "need_goal": None if math.isnan(found.need_goal)
-                          else found.need_goal,
-                          "target_goal": None if math.isnan(found.target_goal)
-                          else found.target_goal,
-                          "levers": _records(found.levers)}))
+                     "version": found.version, "sims": found.sims,
+                     "duration_days": loaded.duration_days, "need": loaded.need,
+                     "target": found.target, "goal": found.goal, "basis": found.basis,
+                     "probability": found.probability, "ci95": list(found.ci95),
+                     "net_at_goal": found.net_at_goal,
+                     "need_goal": None if math.isnan(found.need_goal)
+                     else found.need_goal,
+                     "target_goal": None if math.isnan(found.target_goal)
+                     else found.target_goal,
+                     "levers": _records(found.levers)}))
     else:
         _emit(format_advice(found))
 
@@ -775,12 +775,7 @@ def calibrate_command(trajectories: str, output: str | None, sims: int, seed: in
         command = " ".join(["forecast calibrate", os.path.basename(trajectories),
                             f"--sims {sims}", f"--seed {used_seed}",
                             f"--evaluations {evaluations}"])
-        try:
-            with atomic_path(output) as tmp:
-                with open(tmp, "w", encoding="utf-8") as handle:
-                    handle.write(result.to_toml(command))
-        except OSError as error:
-            raise click.ClickException(f"cannot write {output}: {error}") from None
+        _write_atomic(output, result.to_toml(command))
         _emit(f"Wrote {output}.")
 
 
@@ -861,7 +856,7 @@ def contacts_template(path: str, lang: str | None, platform: str, force: bool) -
     except OSError as error:
         raise click.ClickException(f"cannot write {path}: {error}") from None
     _emit(f"Wrote {path} ({'French' if lang == 'fr' else 'English'} headers): fill "
-               "a row a person, then `forecast contacts read " + path + "`.")
+          "a row a person, then `forecast contacts read " + path + "`.")
 
 
 @contacts_group.command(name="read")
@@ -941,12 +936,12 @@ def contacts_read(path: str, output: str | None, into: str | None, goal: float |
     _emit(format_contacts(frame, made))
     if text is None:
         _emit("\nTo write them: -o scenario.toml --goal AMOUNT (a new scenario) or "
-                   "--into SCENARIO (add them to one).")
+              "--into SCENARIO (add them to one).")
     else:
         _write_atomic(destination, text)
         _emit(f"\nWrote {destination}: {_count(len(made.circles), 'circle')}, "
-                   f"{_count(len(made.commitments), 'commitment')}. Next: forecast run "
-                   f"{destination}")
+              f"{_count(len(made.commitments), 'commitment')}. Next: forecast run "
+              f"{destination}")
 
 
 def _count(n: int, noun: str) -> str:
