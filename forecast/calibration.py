@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -336,9 +336,9 @@ class Calibration:
                       platform: str = "custom") -> dict[str, Any]:
         goal = self.reference_goal if goal is None else goal
         days = self.reference_days if duration_days is None else duration_days
-        params = self.parameters or dataclass_replace(_START, **self.timing)
+        params = self.parameters or replace(_START, **self.timing)
         scale = (goal / self.reference_goal) ** (self.goal_elasticity - 1.0)
-        params = dataclass_replace(params, audience=params.audience * scale)
+        params = replace(params, audience=params.audience * scale)
         return prior_spec(params, goal, days, platform, self.pledge_mean, self.pledge_sd,
                           self.reach_days, self.fade_per_day)
 
@@ -362,13 +362,6 @@ class Calibration:
         lines += [f"# {note}" for note in self.notes]
         lines.append("")
         return "\n".join(lines) + _dumps(spec)
-
-
-def dataclass_replace(obj, **changes):
-    import dataclasses
-
-    return dataclasses.replace(obj, **{k: v for k, v in changes.items()
-                                       if k in {f.name for f in dataclasses.fields(obj)}})
 
 
 def _dumps(spec: dict[str, Any]) -> str:
@@ -534,7 +527,7 @@ def _odds_per_log_audience(params, goal, days, pledge_mean, pledge_sd, seed, sim
     (simulated at ±0.25 around the fit, common random numbers)."""
     logits = []
     for step in (-0.25, 0.25):
-        scaled = dataclass_replace(params, audience=params.audience * math.exp(step))
+        scaled = replace(params, audience=params.audience * math.exp(step))
         p = _simulated(scaled, goal, days, pledge_mean, pledge_sd, seed, sims)[20]
         p = min(max(p, 1 / sims), 1 - 1 / sims)
         logits.append(math.log(p / (1 - p)))
