@@ -37,7 +37,8 @@ import pandas as pd
 
 from . import engine
 from .result import normalize_seed
-from .scenario import PLATFORMS, Scenario, ScenarioError, Timing, load_scenario
+from .scenario import (MAX_FADE_PER_DAY, PLATFORMS, Scenario, ScenarioError, Timing,
+                       load_scenario)
 
 __all__ = ["CalibrationError", "Calibration", "TRAJECTORY_COLUMNS", "read_trajectories",
            "campaign_tenths", "calibrate", "generic_prior", "PRIOR_PATH"]
@@ -47,6 +48,8 @@ __all__ = ["CalibrationError", "Calibration", "TRAJECTORY_COLUMNS", "read_trajec
 TRAJECTORY_COLUMNS = ("campaign_id", "goal", "duration_days", "t_days", "pledged")
 #: Below this many campaigns only the timing is fitted.
 MIN_CAMPAIGNS = 30
+#: The loss of a trial whose scenario validation refuses (far beyond any moment's).
+_REFUSED = 1e6
 #: Tenths of the duration at which cumulative totals are read.
 TENTHS = np.arange(1, 11) / 10
 #: The shipped generic prior (fitted on the training campaigns).
@@ -64,6 +67,16 @@ def _minimize(*args, **kwargs):
     from scipy import optimize
 
     return optimize.minimize(*args, **kwargs)
+
+
+def _sigmoid(x: float) -> float:
+    """1 / (1 + e^-x), for any x (Nelder-Mead may go far: e^-x overflows below -709)."""
+    return 0.0 if x < -700 else 1.0 / (1.0 + math.exp(-x))
+
+
+def _exp(x: float) -> float:
+    """e^x, at most e^700 (no overflow)."""
+    return math.exp(min(700.0, x))
 
 
 class CalibrationError(ValueError):
@@ -130,6 +143,18 @@ def validate_trajectories(frame: pd.DataFrame, where: str = "<frame>") -> pd.Dat
     return frame.reset_index(drop=True)
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "1.0"}, {"0", "false", "no", "0.0"}
+
+
+def _success_value(value: Any) -> bool:
+    """A ``success`` cell as a bool: true/false, yes/no, 1/0 (any case)."""
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise CalibrationError(f"column success: {value!r} is not valid; expected 1/0, "
+                           "true/false or yes/no (or no success column: final >= goal)")
+
+
 def campaign_tenths(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per campaign: ``goal``, ``duration_days``, ``final``, ``success`` and
     ``c1`` … ``c10``, the cumulative total at each tenth of the duration (the last
@@ -148,7 +173,7 @@ def campaign_tenths(frame: pd.DataFrame) -> pd.DataFrame:
         out[f"c{k}"] = seen.reindex(out.index).fillna(0.0)
     out["c10"] = out["final"]
     if "success" in frame.columns:
-        out["success"] = groups["success"].first().astype(bool)
+        out["success"] = groups["success"].first().map(_success_value)
     else:
         out["success"] = out["final"] >= out["goal"]
     return out.drop(columns="last")
@@ -223,15 +248,15 @@ class PriorParameters:
     @classmethod
     def from_vector(cls, theta: np.ndarray) -> "PriorParameters":
         """From the unconstrained vector Nelder-Mead searches."""
-        sig = lambda x: 1.0 / (1.0 + math.exp(-x))  # noqa: E731
+        sig = _sigmoid
         a = 0.95 * sig(theta[0])
         return cls(
             launch_share=a, launch_time=0.01 + 0.5 * sig(theta[1]),
             final_share=(1 - a) * 0.95 * sig(theta[2]), final_time=0.01 + 0.3 * sig(theta[3]),
             surge_half_progress=0.02 + 1.5 * sig(theta[4]),
             surge_steepness=0.5 + 15 * sig(theta[5]),
-            appeal_sd=0.05 + 2.9 * sig(theta[6]), audience=math.exp(theta[7]),
-            visitors=math.exp(theta[8]), featured_at=0.02 + 0.9 * sig(theta[9]),
+            appeal_sd=0.05 + 2.9 * sig(theta[6]), audience=_exp(theta[7]),
+            visitors=_exp(theta[8]), featured_at=0.02 + 0.9 * sig(theta[9]),
             featured_boost=1.0 + 40 * sig(theta[10]), post_goal_factor=sig(theta[11]))
 
     def to_vector(self) -> np.ndarray:
@@ -259,9 +284,14 @@ def prior_spec(params: PriorParameters, goal: float, duration_days: int,
                platform: str = "custom", pledge_mean: float = 60.0,
                pledge_sd: float = 60.0, reach_days: float = 0.0,
                fade_per_day: float = 0.0) -> dict[str, Any]:
-    """The generic prior as the dict of a scenario file, for a goal and duration."""
+    """The generic prior as the dict of a scenario file, for a goal and duration.
+
+    The audience was fitted without a duration effect, so the supporters are scaled
+    by 1 / g(D): at this duration they bring what the fit found."""
     D = duration_days
-    supporters = params.audience * goal / (_SUPPORTER_CONVERSION * pledge_mean)
+    supporters = params.audience * goal / (_SUPPORTER_CONVERSION * pledge_mean
+                                           * engine.duration_factor(reach_days,
+                                                                    fade_per_day, D))
     visitors = params.visitors * params.audience * goal / (_VISITOR_CONVERSION
                                                            * pledge_mean * D)
     return {
@@ -420,6 +450,12 @@ def calibrate(frame: pd.DataFrame, *, sims: int = 3000, rng: Any = 0, folds: int
     reference_goal = float(np.median(tenths["goal"]))
     reference_days = max(1, int(round(float(np.median(tenths["duration_days"])))))
     pledge_mean, pledge_sd = _pledges(frame, tenths)
+    if folds == 1 or folds < 0:
+        raise ValueError(f"folds = {folds!r} is not valid; expected 0 (no "
+                         "cross-validation) or 2 and more")
+    if folds and len(tenths) < MIN_CAMPAIGNS:
+        raise CalibrationError(f"cross-validation fits the whole prior, which needs at "
+                               f"least {MIN_CAMPAIGNS} campaigns; there are {len(tenths)}")
     if len(tenths) < MIN_CAMPAIGNS:
         return _timing_only(tenths, reference_goal, reference_days, pledge_mean, pledge_sd,
                             seed, sims)
@@ -431,7 +467,13 @@ def calibrate(frame: pd.DataFrame, *, sims: int = 3000, rng: Any = 0, folds: int
     beta = _odds_per_log_audience(params, reference_goal, reference_days, pledge_mean,
                                   pledge_sd, seed, sims)
     elasticity = _goal_elasticity(tenths, beta)
-    reach_days, fade = _duration_effect(tenths, beta)
+    notes = []
+    if beta < _MIN_BETA:
+        reach_days, fade = 0.0, 0.0
+        notes.append(f"The prior's odds hardly move with its audience (beta = {beta:.3g}): "
+                     "the duration effect and the goal's are not estimated (set to none).")
+    else:
+        reach_days, fade = _duration_effect(tenths, beta)
     table = pd.DataFrame({"observed": observed, "fitted": fitted}, index=MOMENT_NAMES)
     spread = mid_campaign_spread(tenths)
     timing = {"launch_share": params.launch_share, "launch_time": params.launch_time,
@@ -441,7 +483,7 @@ def calibrate(frame: pd.DataFrame, *, sims: int = 3000, rng: Any = 0, folds: int
         reference_days=reference_days, parameters=params, timing=timing, fit=table,
         pledge_mean=pledge_mean, pledge_sd=pledge_sd, goal_elasticity=elasticity,
         reach_days=reach_days, fade_per_day=fade, seed=int(seed.entropy), sims=sims,
-        mid_campaign_spread=spread)
+        mid_campaign_spread=spread, notes=notes)
     if folds >= 2:
         result.folds = _cross_validate(tenths, folds, reference_goal, reference_days,
                                        pledge_mean, pledge_sd, seed, sims,
@@ -504,8 +546,11 @@ def _fit(observed, goal, days, pledge_mean, pledge_sd, seed, sims, max_evaluatio
     def loss(theta):
         evaluations[0] += 1
         params = PriorParameters.from_vector(theta)
-        value = _loss(observed, _simulated(params, goal, days, pledge_mean, pledge_sd,
-                                           seed, sims))
+        try:
+            value = _loss(observed, _simulated(params, goal, days, pledge_mean, pledge_sd,
+                                               seed, sims))
+        except ScenarioError:  # a trial far out (over a bound): as bad as can be
+            value = _REFUSED
         if evaluations[0] % 100 == 0:
             say(f"  {evaluations[0]} trials, loss {value:.5f}")
         return value
@@ -534,6 +579,11 @@ def _odds_per_log_audience(params, goal, days, pledge_mean, pledge_sd, seed, sim
     return (logits[1] - logits[0]) / 0.5
 
 
+#: Below this, the prior's log-odds barely move with its audience, and the goal's and
+#: the duration's effects on the real odds cannot be turned into its numbers.
+_MIN_BETA = 0.1
+
+
 def _goal_elasticity(tenths: pd.DataFrame, beta: float) -> float:
     """How the audience grows with the goal: ``audience ∝ goal ** e``.
 
@@ -545,7 +595,7 @@ def _goal_elasticity(tenths: pd.DataFrame, beta: float) -> float:
     y = tenths["success"].to_numpy(float)
     X = np.column_stack([np.ones(len(y)), np.log(tenths["goal"]), tenths["duration_days"]])
     b = _logistic(X, y)[1]
-    if beta <= 0:
+    if beta < _MIN_BETA:
         return 1.0
     return float(min(1.0, max(0.0, 1.0 + b / beta)))
 
@@ -587,7 +637,6 @@ def _duration_effect(tenths: pd.DataFrame, beta: float) -> tuple[float, float]:
     y = rows["success"].to_numpy(float)
     D = rows["duration_days"].to_numpy(float)
     X = np.column_stack([np.ones_like(D), np.log(rows["goal"].to_numpy(float)), -D])
-    beta = max(beta, 1e-6)
     best = (-math.inf, 0.0, 0.0)
     for tau in (0.0, 1, 2, 3, 5, 7, 10, 14, 20, 30, 45, 60):
         offset = beta * np.log(-np.expm1(-D / tau)) if tau > 0 else np.zeros_like(D)
@@ -596,7 +645,8 @@ def _duration_effect(tenths: pd.DataFrame, beta: float) -> tuple[float, float]:
         likelihood = float(np.sum(y * z - np.logaddexp(0, z)))
         if likelihood > best[0]:
             best = (likelihood, tau, max(0.0, float(coef[2]) / beta))
-    return best[1], best[2]
+    # Within the scenario's bound on fade_per_day, so that the prior always loads.
+    return best[1], min(best[2], MAX_FADE_PER_DAY)
 
 
 def _logistic_offset(X: np.ndarray, y: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -671,7 +721,7 @@ def _timing_only(tenths, goal, days, pledge_mean, pledge_sd, seed, sims) -> Cali
 
 
 def _timing_from(x: np.ndarray) -> tuple[float, float, float, float]:
-    sig = lambda v: 1.0 / (1.0 + math.exp(-v))  # noqa: E731
+    sig = _sigmoid
     a = 0.98 * sig(x[0])
     return a, 0.005 + 0.5 * sig(x[1]), (1 - a) * 0.98 * sig(x[2]), 0.005 + 0.3 * sig(x[3])
 

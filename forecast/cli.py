@@ -734,12 +734,14 @@ def report_command(scenario: str, output: str | None, lang: str | None, sims: in
               help="Write the fitted prior (a scenario file) here.")
 @click.option("--sims", type=click.IntRange(min=100, max=100_000), default=3000,
               show_default=True, help="Simulated campaigns per trial of the fit.")
-@seed_option
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the common random numbers of every trial of the fit.")
 @click.option("--folds", type=click.IntRange(min=0, max=20), default=0, show_default=True,
-              help="Also cross-validate on this many folds of campaigns (>= 2).")
+              help="Also cross-validate on this many folds of campaigns: 0 (no) or 2 "
+                   "to 20; needs 30 campaigns or more.")
 @click.option("--evaluations", type=click.IntRange(min=10), default=2000,
               show_default=True, help="Trials the fit may make.")
-def calibrate_command(trajectories: str, output: str | None, sims: int, seed: int | None,
+def calibrate_command(trajectories: str, output: str | None, sims: int, seed: int,
                       folds: int, evaluations: int) -> None:
     """Fit the model to past campaigns in TRAJECTORIES (a CSV, gzip allowed).
 
@@ -760,7 +762,7 @@ def calibrate_command(trajectories: str, output: str | None, sims: int, seed: in
 
     if output is not None:
         _check_writable(output)
-    used_seed = 0 if seed is None else seed
+    used_seed = seed
     try:
         frame = read_trajectories(trajectories)
         click.echo(f"Fitting on {frame['campaign_id'].nunique():,} campaigns "
@@ -782,8 +784,7 @@ def calibrate_command(trajectories: str, output: str | None, sims: int, seed: in
 def format_calibration(result: Any) -> str:
     """The fit's quality, as text: fitted against observed moments."""
     lines = [f"{result.campaigns:,} campaigns."]
-    if result.timing_only:
-        lines += result.notes
+    lines += result.notes
     lines.append("Timing (fractions of the duration): " + ", ".join(
         f"{k} {v:.3f}" for k, v in result.timing.items()))
     if result.parameters is not None:

@@ -59,7 +59,7 @@ from .sampling import RawInverse, binomial_inverse, poisson_inverse, poisson_non
 from .scenario import Circle, Scenario, Timing, circle_order
 
 __all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "Job", "run", "run_goals",
-           "run_jobs", "day_weights", "fade_factor", "flow_reach", "lag_ratio",
+           "run_jobs", "day_weights", "fade_factor", "duration_factor", "flow_reach", "lag_ratio",
            "surge_start", "surge_shares", "surge_strength"]
 
 #: Simulations per random stream block: the unit of reproducibility.
@@ -103,18 +103,22 @@ def day_weights(timing: Timing, duration_days: int) -> np.ndarray:
 
 
 def fade_factor(scenario: Scenario, duration_days: int | None = None) -> float:
-    """How much of a stock circle's conversion a campaign of D days keeps.
+    """How much of a stock circle's conversion a campaign of D days keeps:
+    ``duration_factor`` of the scenario's ``reach_days`` and ``fade_per_day``."""
+    days = scenario.duration_days if duration_days is None else duration_days
+    d = scenario.dynamics
+    return duration_factor(d.reach_days, d.fade_per_day, days)
 
-    ``g(D) = (1 - exp(-D / τr)) exp(-λ D) / g*`` with τr = ``reach_days`` (the owner
+
+def duration_factor(reach_days: float, fade_per_day: float, days: float) -> float:
+    """``g(D) = (1 - exp(-D / τr)) exp(-λ D) / g*`` with τr = ``reach_days`` (the owner
     needs time to reach their people) and λ = ``fade_per_day`` (intent fades over a
     long plateau), scaled by its largest value g* so that the best duration for a
     stock circle keeps all of its conversion (docs/model.md, "Duration"). With
     λ > 0 and τr > 0 the peak is at ``D* = τr ln(1 + 1 / (λ τr))``; τr = 0 drops the
     first factor, λ = 0 the second. Smooth in D: no kink.
     """
-    days = scenario.duration_days if duration_days is None else duration_days
-    d = scenario.dynamics
-    tau, lam = d.reach_days, d.fade_per_day
+    tau, lam = reach_days, fade_per_day
 
     def g(x: float) -> float:
         reached = -math.expm1(-x / tau) if tau > 0 else 1.0

@@ -174,3 +174,42 @@ def test_a_fit_on_many_campaigns_runs_and_reports_each_moment(tmp_path):
 def _write(path, text):
     path.write_text(text)
     return path
+
+
+def test_a_success_column_is_read_as_words_or_numbers_and_refused_otherwise():
+    frame = trajectories(Timing(0.4, 2.0, 0.2, 2.0), campaigns=2)
+    frame["success"] = np.where(frame["campaign_id"] == "c0", "Yes", "no")
+    tenths = calibration.campaign_tenths(frame)
+    assert tenths["success"].tolist() == [True, False]
+    frame["success"] = "maybe"
+    with pytest.raises(calibration.CalibrationError, match="column success: 'maybe'"):
+        calibration.campaign_tenths(frame)
+
+
+def test_cross_validation_needs_folds_and_campaigns():
+    few = trajectories(Timing(0.4, 2.0, 0.2, 2.0), campaigns=3)
+    with pytest.raises(ValueError, match="folds = 1"):
+        forecast.calibrate(few, folds=1)
+    with pytest.raises(calibration.CalibrationError, match="at least 30 campaigns"):
+        forecast.calibrate(few, folds=5)
+
+
+def test_a_campaign_all_in_one_tenth_fits_without_overflow():
+    """All the money in the last tenth drives the timing's numbers to their ends."""
+    frame = pd.DataFrame({"campaign_id": ["a", "a"], "goal": [100, 100],
+                          "duration_days": [1, 1], "t_days": [0, 1], "pledged": [0, 150]})
+    fit = forecast.calibrate(frame)
+    assert fit.timing_only and fit.fit["observed"].iloc[-1] == pytest.approx(1.0)
+
+
+def test_the_written_prior_brings_at_its_duration_what_the_fit_found():
+    """The audience is fitted without a duration effect; the prior written with one
+    scales its supporters by 1 / g(D), so that they bring the same at D."""
+    params = calibration._START
+    plain = calibration.prior_spec(params, 10_000.0, 30)
+    faded = calibration.prior_spec(params, 10_000.0, 30, reach_days=10.0, fade_per_day=0.05)
+    g = ref.fade(30, 10.0, 0.05)
+    assert g < 0.6                  # a factor the test would see missing
+    size = {name: spec["circle"][0]["size"] for name, spec in (("plain", plain),
+                                                               ("faded", faded))}
+    assert size["faded"] * g == pytest.approx(size["plain"], abs=1.0)
