@@ -77,9 +77,7 @@ def example(path: Path, sims: int, seed: int) -> dict[str, float]:
     scenario = forecast.load_scenario(path)
     result = forecast.simulate(scenario, sims, rng=seed)
     paths = result.outcome.paths.astype(float)
-    D = scenario.duration_days
-    days = np.ceil(calibration.TENTHS * D - 1e-9).astype(int) - 1
-    out = profile(result.totals, scenario.goal, paths[:, days])
+    out = profile(result.totals, scenario.goal, calibration.tenths_of_paths(paths))
     p10, p90 = np.quantile(result.totals, [0.1, 0.9])
     out["p90 / p10 of the final total"] = p90 / p10 if p10 > 0 else float("inf")
     rules = scenario.platform_rules

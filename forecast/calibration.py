@@ -324,9 +324,18 @@ def simulated_tenths(scenario: Scenario, sims: int, seed: np.random.SeedSequence
     """Final totals, shape (sims,), and cumulative totals at each tenth of the
     duration, shape (sims, 10), of ``sims`` simulated campaigns (sims <= PATH_SIMS)."""
     outcome = engine.run(scenario, sims, seed)
-    D = scenario.duration_days
-    days = np.ceil(TENTHS * D - 1e-9).astype(int) - 1
-    return outcome.gross, outcome.paths[:, np.maximum(days, 0)].astype(float)
+    return outcome.gross, tenths_of_paths(outcome.paths.astype(float))
+
+
+def tenths_of_paths(paths: np.ndarray) -> np.ndarray:
+    """The running totals of ``paths`` (shape (n, D), day by day) at each tenth of the
+    duration, shape (n, 10): at the end of the last whole day at or before it (day k
+    ends at time k + 1), as real totals are read, the last one the final total."""
+    D = paths.shape[1]
+    days = np.floor(TENTHS * D + 1e-9).astype(int) - 1
+    out = np.where(days >= 0, paths[:, np.maximum(days, 0)], 0.0)
+    out[:, -1] = paths[:, -1]
+    return out
 
 
 # ----------------------------------------------------------------------------- fitting

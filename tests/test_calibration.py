@@ -213,3 +213,14 @@ def test_the_written_prior_brings_at_its_duration_what_the_fit_found():
     size = {name: spec["circle"][0]["size"] for name, spec in (("plain", plain),
                                                                ("faded", faded))}
     assert size["faded"] * g == pytest.approx(size["plain"], abs=1.0)
+
+
+def test_simulated_tenths_are_read_like_real_ones():
+    """At the end of the last whole day at or before each tenth (day k ends at k + 1),
+    as campaign_tenths reads real totals: for 15 days, tenth 1 (day 1.5) is the end of
+    day 0, tenth 2 (day 3) the end of day 2; tenth 10 is the final total."""
+    paths = np.cumsum(np.ones((2, 15)), axis=1)           # running total = days elapsed
+    got = calibration.tenths_of_paths(paths)
+    want = np.floor(np.arange(1, 11) * 1.5 + 1e-9)
+    np.testing.assert_array_equal(got, np.vstack([want, want]))
+    assert calibration.tenths_of_paths(np.ones((1, 5)))[0, 0] == 0.0  # before day 0 ends
