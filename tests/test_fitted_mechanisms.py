@@ -21,6 +21,7 @@ from forecast import engine
 from forecast.scenario import Scenario
 
 import reference as ref
+from test_dynamics import MIXED
 
 Z = 5.0
 
@@ -203,25 +204,13 @@ def test_failures_get_a_smaller_final_surge_than_successes():
 # The engine against the references with every mechanism on: test_against_reference.py
 # (the day-by-day reference, whose three scenarios keep these defaults on).
 
-EVERYTHING_FITTED = ref.isolated({
-    "campaign": {"name": "mixed fitted", "goal": 1200, "duration_days": 12,
-                 "platform": "custom"},
+# test_dynamics' scenario of every path mechanism, with every fitted one on too.
+EVERYTHING_FITTED = {
+    **MIXED,
     "timing": {"final_share": 0.35, "final_days": 1.0},
     "dynamics": {"post_goal_factor": 0.6, "appeal_sd": 0.7, "surge_half_progress": 0.6,
                  "surge_steepness": 3.0, "reach_days": 3.0, "fade_per_day": 0.02},
-    "reward": [{"amount": 15, "share": 0.5}, {"amount": 40, "share": 0.5}],
-    "circle": [
-        {"name": "friends", "size": 40, "conversion": {"mean": 0.35, "sd": 0.1},
-         "launch_share": 0.4},
-        {"name": "friends of friends", "source": "friends", "reach_per_pledger": 3.0,
-         "conversion": {"low": 0.05, "high": 0.2}, "lag_days": 1.5, "size": 10},
-        {"name": "platform", "daily_reach": 15, "conversion": 0.04, "featured_at": 0.3,
-         "featured_boost": 2.5, "pledge": {"mean": 35, "sd": 15}},
-        {"name": "ads", "budget": 60, "cost_per_click": 0.5, "conversion": 0.05,
-         "start_day": 1, "end_day": 10, "pledge": 20},
-    ],
-    "commitment": [{"name": "partner", "amount": 200, "probability": 0.5, "day": 2}],
-})
+}
 
 
 def test_chunks_and_workers_never_change_the_numbers_with_every_mechanism():
