@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 import random
 
-from forecast.engine import day_weights, fade_factor, flow_reach, lag_ratio
+from forecast.engine import (day_weights, fade_factor, flow_reach, lag_ratio, surge_shares,
+                             surge_start)
 from forecast.scenario import Scenario, circle_order
 
 
@@ -40,14 +41,23 @@ def simulate_naive(scenario: Scenario, sims: int, seed: int = 0) -> list[float]:
     circles = scenario.circles
     order = circle_order(circles)
     index = {c.name: i for i, c in enumerate(circles)}
-    phi = scenario.dynamics.post_goal_factor
+    dyn = scenario.dynamics
+    phi = dyn.post_goal_factor
+    # The final surge held to the progress (docs/model.md): its window and shares.
+    held = dyn.surge_half_progress > 0
+    start = surge_start(scenario)
+    sigma = [list(surge_shares(c.timing, D, start)) if held and c.kind != "source"
+             else [0.0] * D for c in circles]
     weights = [list(day_weights(c.timing, D)) for c in circles]
     reach = [list(flow_reach(c, D)) if c.kind == "flow" else None for c in circles]
     tiers = [r.amount for r in scenario.rewards]
     shares = [r.share for r in scenario.rewards]
     totals = []
     for _ in range(sims):
-        rates = [_rate(c, rand) for c in circles]
+        appeal = (rand.lognormvariate(-dyn.appeal_sd ** 2 / 2, dyn.appeal_sd)
+                  if dyn.appeal_sd > 0 else 1.0)
+        rates = [min(1.0, _rate(c, rand) * appeal) for c in circles]
+        strength = 1.0
         # Stock circles: who among the N pledges, and on which day.
         days_of = {}
         for i, c in enumerate(circles):
@@ -62,6 +72,10 @@ def simulate_naive(scenario: Scenario, sims: int, seed: int = 0) -> list[float]:
         featured = {i: False for i, c in enumerate(circles) if c.featured_at is not None}
         total, reached = 0.0, False
         for day in range(D):
+            if held and day == start:
+                x = max(total / goal, 0.0)
+                ratio = (x / dyn.surge_half_progress) ** dyn.surge_steepness
+                strength = ratio / (1.0 + ratio)
             for commitment in scenario.commitments:
                 if commitment.day == day and rand.random() < commitment.probability:
                     total += commitment.amount
@@ -80,6 +94,9 @@ def simulate_naive(scenario: Scenario, sims: int, seed: int = 0) -> list[float]:
                     if c.size is not None:
                         count = min(count, c.size - joined[i])
                         joined[i] += count
+                if sigma[i][day] > 0:
+                    keep = 1.0 - sigma[i][day] * (1.0 - strength)
+                    count = sum(1 for _ in range(count) if rand.random() < keep)
                 if reached and phi < 1.0:
                     count = sum(1 for _ in range(count) if rand.random() < phi)
                 today[i] = count

@@ -603,23 +603,10 @@ def _goal_elasticity(tenths: pd.DataFrame, beta: float) -> float:
     """
     y = tenths["success"].to_numpy(float)
     X = np.column_stack([np.ones(len(y)), np.log(tenths["goal"]), tenths["duration_days"]])
-    b = _logistic(X, y)[1]
+    b = _logistic_offset(X, y, np.zeros(len(y)))[1]
     if beta < _MIN_BETA:
         return 1.0
     return float(min(1.0, max(0.0, 1.0 + b / beta)))
-
-
-def _logistic(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Maximum-likelihood logistic regression coefficients."""
-    def nll(beta):
-        z = X @ beta
-        return float(np.sum(np.logaddexp(0, z) - y * z))
-
-    def grad(beta):
-        z = X @ beta
-        return X.T @ (1 / (1 + np.exp(-z)) - y)
-
-    return _minimize(nll, np.zeros(X.shape[1]), jac=grad, method="BFGS").x
 
 
 #: A campaign whose duration is within this fraction of the longest in the file ran at
@@ -659,6 +646,8 @@ def _duration_effect(tenths: pd.DataFrame, beta: float) -> tuple[float, float]:
 
 
 def _logistic_offset(X: np.ndarray, y: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Maximum-likelihood logistic regression coefficients of y on X, with a known
+    ``offset`` added to the linear predictor (zeros: a plain regression)."""
     def nll(beta):
         z = X @ beta + offset
         return float(np.sum(np.logaddexp(0, z) - y * z))

@@ -130,12 +130,11 @@ def duration_factor(reach_days: float, fade_per_day: float, days: float) -> floa
     return g(days) / best
 
 
-def surge_start(scenario: Scenario, duration_days: int | None = None) -> int:
+def surge_start(scenario: Scenario) -> int:
     """The first day of the final window, ``max(1, D - ceil(3 τc))`` for the
     campaign's ``final_days`` τc: the surge is held to the progress at the end of
     the day before (docs/model.md, "The final surge needs the goal in sight")."""
-    days = scenario.duration_days if duration_days is None else duration_days
-    return max(1, days - math.ceil(3 * scenario.timing.final_days))
+    return max(1, scenario.duration_days - math.ceil(3 * scenario.timing.final_days))
 
 
 def surge_shares(timing: Timing, duration_days: int, start: int) -> np.ndarray:

@@ -120,13 +120,14 @@ def surge_share(D: int, timing: dict, start: int) -> list[float]:
     return out
 
 
-def surge_strength(progress: float, half: float, steepness: float) -> float:
-    """s(x) = x^k / (x^k + h^k), 1 when h = 0."""
+def surge_strength(progress, half: float, steepness: float):
+    """s(x) = x^k / (x^k + h^k), 1 when h = 0; x a number or an array."""
+    x = np.asarray(progress, dtype=float)
     if half <= 0:
-        return 1.0
-    if progress <= 0:
-        return 0.0
-    return 1.0 / (1.0 + (half / progress) ** steepness)
+        return np.ones_like(x)
+    with np.errstate(divide="ignore", over="ignore"):
+        return np.where(x > 0, 1.0 / (1.0 + (half / np.where(x > 0, x, 1.0)) ** steepness),
+                        0.0)
 
 
 def mean_se(values: np.ndarray) -> float:
@@ -603,9 +604,8 @@ def simulate_many_reference(spec: dict, sims: int, seed: int) -> Runs:
                     if c.get("featured_at") is not None}
     for day in range(D):
         if day == window and dyn["surge_half_progress"] > 0:
-            strength = np.array([surge_strength(x, dyn["surge_half_progress"],
-                                                dyn["surge_steepness"])
-                                 for x in running / goal])
+            strength = surge_strength(running / goal, dyn["surge_half_progress"],
+                                      dyn["surge_steepness"])
         for m in spec.get("commitment", []):
             if m.get("day", 0) == day:
                 daily[:, day] += m["amount"] * (rng.random(sims) < m.get("probability", 1.0))
