@@ -10,12 +10,6 @@ import sys
 import types
 from typing import Any
 
-__all__ = ["Result", "Scenario", "ScenarioError", "load_scenario", "simulate",
-           "simulate_many", "sweep", "recommend", "advise", "what_it_takes", "sensitivity",
-           "plot_fan", "plot_daily", "plot_probability_curves", "plot_heatmap",
-           "plot_tornado", "plot_circles", "calibrate", "generic_prior", "read_contacts",
-           "circles_from_contacts", "ContactsError", "__version__"]
-
 #: Where each public name lives.
 _HOME = {
     "Result": "result", "simulate": "result", "simulate_many": "result",
@@ -28,6 +22,8 @@ _HOME = {
     **{name: "plots" for name in ("plot_fan", "plot_daily", "plot_probability_curves",
                                   "plot_heatmap", "plot_tornado", "plot_circles")},
 }
+
+__all__ = [*_HOME, "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -430,8 +430,8 @@ def format_sweep(frame: Any, advice: Any, scenario: Scenario) -> str:
 @click.option("--target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.8, show_default=True,
               help="Probability of success to aim for.")
-@click.option("--sims", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="Simulated campaigns per run.")
+@click.option("--sims", type=click.IntRange(min=1, max=MAX_SIMS), default=10_000,
+              show_default=True, help="Simulated campaigns per run.")
 @seed_option
 @workers_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -479,11 +479,6 @@ def advise_command(scenario: str, target: float, sims: int, seed: int | None,
         _emit(format_advice(found))
 
 
-#: How ``format_advice`` writes each lever's unit.
-_UNITS = {"people": "people", "people per pledger": "people reached per pledger",
-          "people per day": "people a day"}
-
-
 def _lever_value(value: float, unit: str, currency: str) -> str:
     if math.isnan(value):
         return "—"
@@ -491,7 +486,7 @@ def _lever_value(value: float, unit: str, currency: str) -> str:
         return f"×{value:.2f}"
     if unit == "people":
         return f"{value:,.0f}"
-    if unit in _UNITS:
+    if unit in ("people per pledger", "people per day"):
         return f"{value:,.1f}"
     return _money(value, currency)
 
@@ -762,12 +757,11 @@ def calibrate_command(trajectories: str, output: str | None, sims: int, seed: in
 
     if output is not None:
         _check_writable(output)
-    used_seed = seed
     try:
         frame = read_trajectories(trajectories)
         click.echo(f"Fitting on {frame['campaign_id'].nunique():,} campaigns "
-                   f"({sims:,} simulated per trial, seed {used_seed})...", err=True)
-        result = calibrate(frame, sims=sims, rng=used_seed, folds=folds,
+                   f"({sims:,} simulated per trial, seed {seed})...", err=True)
+        result = calibrate(frame, sims=sims, rng=seed, folds=folds,
                            max_evaluations=evaluations,
                            progress=lambda line: click.echo(line, err=True))
     except (CalibrationError, ValueError) as error:
@@ -775,7 +769,7 @@ def calibrate_command(trajectories: str, output: str | None, sims: int, seed: in
     _emit(format_calibration(result))
     if output is not None:
         command = " ".join(["forecast calibrate", os.path.basename(trajectories),
-                            f"--sims {sims}", f"--seed {used_seed}",
+                            f"--sims {sims}", f"--seed {seed}",
                             f"--evaluations {evaluations}"])
         _write_atomic(output, result.to_toml(command))
         _emit(f"Wrote {output}.")
@@ -868,13 +862,13 @@ def contacts_template(path: str, lang: str | None, platform: str, force: bool) -
 @click.option("--into", type=click.Path(dir_okay=False), default=None,
               help="A scenario to put the circles in, replacing those written there "
                    "before (in place, or to -o).")
-@click.option("--goal", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--goal", type=_Finite(min=0, min_open=True), default=None,
               help="The new scenario's goal.")
 @click.option("--days", type=click.IntRange(min=1), default=None,
               help="The new scenario's duration [default: 45, La Ruche's advice].")
 @click.option("--platform", type=click.Choice(list(PLATFORMS)), default=None,
               help="The new scenario's platform [default: la-ruche].")
-@click.option("--pledge", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--pledge", type=_Finite(min=0, min_open=True), default=None,
               help="Mean amount of a pledger who promised nothing [default: the "
                    "platform's average pledge, or the scenario's reward tiers].")
 @click.option("--lang", type=click.Choice(["fr", "en"]), default=None,

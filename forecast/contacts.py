@@ -256,6 +256,9 @@ def _grid_csv(path: Path) -> list[list[Any]]:
             break
         except UnicodeDecodeError:
             continue
+    else:
+        raise ContactsError(f"{path}: not readable as UTF-8 or Windows-1252 text; save the "
+                            "spreadsheet as .xlsx or as a UTF-8 .csv")
     first = text.split("\n", 1)[0]
     delimiter = max(";,\t", key=first.count)
     return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]

@@ -929,7 +929,6 @@ def expected_pledgers(scenario: Scenario) -> float:
     the appeal has mean 1.
     """
     D = scenario.duration_days
-    by_name = {c.name: c for c in scenario.circles}
     found: dict[str, float] = {}
     for index in circle_order(scenario.circles):
         c = scenario.circles[index]
@@ -941,7 +940,7 @@ def expected_pledgers(scenario: Scenario) -> float:
                      else c.daily_reach * D)
             found[c.name] = reach * p * c.featured_boost
         else:
-            found[c.name] = c.reach_per_pledger * p * found[by_name[c.source].name]
+            found[c.name] = c.reach_per_pledger * p * found[c.source]
     return float(sum(found.values()))
 
 
