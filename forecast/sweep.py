@@ -320,7 +320,7 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
                        "relative", average * down, average * up, rewards))
 
     t = scenario.timing
-    raw_circles = scenario.raw.get("circle", []) if scenario.raw is not None else []
+    raw_circles = scenario.raw.get("circle", [])  # sensitivity refused a scenario without raw
     for key, other in (("launch_share", "final_share"), ("final_share", "launch_share")):
         value = getattr(t, key)
         # the circles that take the campaign's share add it to their own other share:
