@@ -727,10 +727,12 @@ def _timing_from(x: np.ndarray) -> tuple[float, float, float, float]:
 # ----------------------------------------------------------------------------- use
 
 def generic_prior(goal: float, duration_days: int, platform: str = "custom",
-                  path: str | Path | None = None) -> Scenario:
+                  path: str | Path | None = None, *, memory_check: bool = True
+                  ) -> Scenario:
     """The shipped generic prior (or the one at ``path``) for a campaign of this goal
     and duration on this platform: timing scaled to the duration, audience to the
-    goal by the fitted elasticity, the platform's fees and rules."""
+    goal by the fitted elasticity, the platform's fees and rules. Without
+    ``memory_check`` a goal too large for the engine is accepted (``Scenario.from_dict``)."""
     if platform not in PLATFORMS:
         raise ScenarioError(f"platform {platform!r} is not valid; expected one of "
                             f"{', '.join(PLATFORMS)}")
@@ -752,7 +754,7 @@ def generic_prior(goal: float, duration_days: int, platform: str = "custom",
             circle["size"] = max(1, round(circle["size"] * scale))
         if "daily_reach" in circle:  # visitors per day: a longer campaign gets more
             circle["daily_reach"] = circle["daily_reach"] * scale
-    return Scenario.from_dict(spec, str(source))
+    return Scenario.from_dict(spec, str(source), memory_check=memory_check)
 
 
 def _prior_meta(path: Path) -> dict[str, float]:

@@ -292,9 +292,12 @@ class Scenario:
                 "not (use with_() or from_dict(scenario.to_dict()))")
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], path: str | None = None) -> "Scenario":
-        """Validate a scenario given as the dict a TOML file parses to."""
-        return _parse(data, path or "<scenario>")
+    def from_dict(cls, data: Mapping[str, Any], path: str | None = None, *,
+                  memory_check: bool = True) -> "Scenario":
+        """Validate a scenario given as the dict a TOML file parses to. Without
+        ``memory_check``, a scenario too large for the engine (``check_memory``) is
+        still built, for a use that does not run it through the engine (tracking)."""
+        return _parse(data, path or "<scenario>", memory_check)
 
     def to_dict(self) -> dict[str, Any]:
         """A copy of the scenario's table (``raw``) to edit and give to ``from_dict``."""
@@ -590,7 +593,7 @@ class _Checker:
         return value
 
 
-def _parse(data: Mapping[str, Any], path: str) -> Scenario:
+def _parse(data: Mapping[str, Any], path: str, memory_check: bool = True) -> Scenario:
     _Checker(path, data, "", _TOP_KEYS)  # rejects unknown top-level tables
     if "campaign" not in data:
         raise ScenarioError(f"{path}: missing table [campaign]")
@@ -674,7 +677,8 @@ def _parse(data: Mapping[str, Any], path: str) -> Scenario:
         )
     finally:
         _VALIDATING.reset(token)
-    check_memory(scenario, path)
+    if memory_check:
+        check_memory(scenario, path)
     return scenario
 
 

@@ -1,0 +1,712 @@
+"""Track a live campaign: the odds from the pledges so far (docs/tracking.md).
+
+A scenario (or the generic prior) says what campaigns like this one do; the pledges
+observed since launch say which of them this one is. ``track`` conditions the
+scenario's simulated campaigns on the observations and simulates them on to the
+deadline:
+
+- **Appeal posterior** (scenarios made of stock and flow circles with free pledge
+  amounts and fixed conversions, such as the generic prior). On a grid of the
+  campaign's appeal A, the exact likelihood of the money observed so far under the
+  day-level Poisson–gamma form of the scenario (``DayModel``), tempered by
+  ``DISPERSION``; campaigns are drawn from that posterior and simulated day by day
+  from the observed state (money, featured or not, goal reached or not). Every
+  campaign counts fully: the effective sample size is the number of simulations.
+- **Weighted simulations** (any other scenario: rewards, commitments, friends of
+  friends). The engine's campaigns, each weighted by a kernel on how far its running
+  total at the time of the last observation is from the observed one (log scale),
+  the bandwidth widened until the effective sample size reaches ``MIN_ESS``; each
+  keeps the money it would still raise after that time.
+
+Both give weighted final totals, from which the probability, quantiles and fans come.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from . import engine
+from .result import check_whole, normalize_seed, package_version, seed_label
+from .scenario import Scenario, ScenarioError
+
+__all__ = ["LEVELS", "Track", "TrackError", "track", "read_observed", "DayModel"]
+
+#: The quantile levels of the final total a track reports by default.
+LEVELS = np.round(np.arange(1, 10) / 10, 1)
+#: Simulated campaigns per track by default.
+DEFAULT_SIMS = 10_000
+#: Real pledges are more dispersed than the model's: the likelihood of the money
+#: observed is raised to the power 1 / DISPERSION (fitted by ``forecast backtest``
+#: on the training campaigns, docs/tracking.md "Tuning").
+DISPERSION = 1.0
+#: The appeal keeps changing: the log of the appeal for the remaining days moves
+#: by a normal of sd ``DRIFT * sqrt(remaining share of the duration)`` (mean 1).
+DRIFT = 0.0
+#: What tracking changes in the generic prior's [dynamics] (docs/tracking.md "Tuning").
+PRIOR_DYNAMICS: dict[str, float] = {}
+#: Weighted simulations widen their kernel until this effective sample size.
+MIN_ESS = 1_000
+#: A running total may dip by this share of its highest so far (refunds); more
+#: is refused as not cumulative. (The training campaigns' largest dip: 1.3 %.)
+MAX_REFUND = 0.05
+#: The appeal grid: this many points over ±GRID_SD log-scale sds of the prior.
+GRID_POINTS, GRID_SD = 401, 6.0
+
+
+class TrackError(ValueError):
+    """Observed pledges that cannot be tracked (empty, decreasing, past the deadline)."""
+
+
+# ----------------------------------------------------------------------------- input
+
+def read_observed(path: str | Path, *, launch: str | None = None, daily: bool = False
+                  ) -> pd.DataFrame:
+    """Read observed pledges from a CSV file into the frame ``track`` takes.
+
+    Columns (case and accents ignored): ``day`` (days since launch, fractional
+    allowed) or ``date`` (with ``launch``, the launch date ``YYYY-MM-DD``), and
+    ``pledged`` (the cumulative amount; with ``daily`` the amount of each row
+    instead, summed here), optionally ``backers`` (cumulative, or per row with
+    ``daily``).
+    """
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise TrackError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise TrackError(f"{path}: not a CSV file of observed pledges ({exc})") from None
+    columns = {_plain(c): c for c in raw.columns}
+    frame = pd.DataFrame()
+    if "day" in columns:
+        frame["day"] = _numbers(raw[columns["day"]], path, "day")
+    elif "date" in columns:
+        if launch is None:
+            raise TrackError(f"{path}: rows are dated; give the launch date "
+                             "(--launch YYYY-MM-DD) to count days since launch")
+        try:
+            start = pd.Timestamp(launch)
+        except ValueError:
+            raise TrackError(f"launch = {launch!r} is not a date; expected YYYY-MM-DD") from None
+        dates = pd.to_datetime(raw[columns["date"]], errors="coerce")
+        bad = dates.isna() & raw[columns["date"]].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 2
+            raise TrackError(f"{path}, row {row}, column date: "
+                             f"{raw[columns['date']].iloc[row - 2]!r} is not a date")
+        frame["day"] = (dates - start).dt.total_seconds() / 86_400
+    else:
+        raise TrackError(f"{path}: no column 'day' (days since launch) or 'date'; "
+                         f"found {', '.join(map(str, raw.columns)) or 'none'}")
+    if "pledged" not in columns:
+        raise TrackError(f"{path}: no column 'pledged' (the amount pledged so far); "
+                         f"found {', '.join(map(str, raw.columns))}")
+    frame["pledged"] = _numbers(raw[columns["pledged"]], path, "pledged")
+    if "backers" in columns:
+        frame["backers"] = _numbers(raw[columns["backers"]], path, "backers")
+    frame = frame.dropna(how="all")
+    if daily:
+        frame = frame.sort_values("day", kind="stable")
+        for column in ("pledged", "backers"):
+            if column in frame:
+                frame[column] = frame[column].fillna(0).cumsum()
+    return observed_frame(frame, where=str(path))
+
+
+def _plain(name: Any) -> str:
+    import unicodedata
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return text.strip().lower()
+
+
+def _numbers(column: pd.Series, path: Path, name: str) -> pd.Series:
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() & column.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise TrackError(f"{path}, row {row + 2}, column {name}: "
+                         f"{column.iloc[row]!r} is not a number")
+    return values
+
+
+def observed_frame(observed: pd.DataFrame, duration_days: float | None = None,
+                   where: str = "observed") -> pd.DataFrame:
+    """``observed`` checked and tidied: columns ``day`` and ``pledged`` (cumulative),
+    optionally ``backers``; sorted by day, with a first row at day 0 (nothing
+    pledged) if there is none. Raises TrackError for an empty frame, a missing
+    column, negative or non-finite totals, a total that falls by more than
+    ``MAX_REFUND`` of its highest so far (refunds and cancelled payments make real
+    totals dip a little), or days past the deadline."""
+    if not isinstance(observed, pd.DataFrame):
+        raise TypeError("observed must be a pandas DataFrame with columns day and pledged")
+    for column in ("day", "pledged"):
+        if column not in observed:
+            raise TrackError(f"{where}: no column {column!r}; expected day (days since "
+                             "launch) and pledged (cumulative amount)")
+    keep = ["day", "pledged"] + (["backers"] if "backers" in observed else [])
+    frame = observed[keep].dropna(subset=["day", "pledged"]).astype(float)
+    if frame.empty:
+        raise TrackError(f"{where}: no observation (give at least one row of day and "
+                         "pledged)")
+    frame = frame.sort_values("day", kind="stable").reset_index(drop=True)
+    for column in keep:
+        values = frame[column].to_numpy()
+        bad = ~np.isfinite(values) | (values < 0)
+        bad &= ~np.isnan(values) if column == "backers" else True
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise TrackError(f"{where}: {column} = {values[k]!r} on day {frame.day[k]:g} "
+                             "is not valid; expected a number >= 0")
+    pledged = frame.pledged.to_numpy()
+    drop = np.flatnonzero(pledged[1:] < (1 - MAX_REFUND) * np.maximum.accumulate(pledged)[:-1])
+    if drop.size:
+        k = int(drop[0]) + 1
+        raise TrackError(f"{where}: the amount pledged falls on day {frame.day[k]:g} "
+                         f"({pledged[:k].max():,.2f} then {pledged[k]:,.2f}), by more than "
+                         f"refunds would ({MAX_REFUND:.0%}); expected cumulative totals "
+                         "(daily amounts: use --daily)")
+    if duration_days is not None and frame.day.iloc[-1] >= duration_days:
+        raise TrackError(f"{where}: day {frame.day.iloc[-1]:g} is past the deadline "
+                         f"(the campaign lasts {duration_days:g} days): the campaign "
+                         "is over, there is nothing left to forecast")
+    if frame.day.iloc[0] > 0:
+        first = {"day": 0.0, "pledged": 0.0}
+        if "backers" in frame:
+            first["backers"] = 0.0
+        frame = pd.concat([pd.DataFrame([first]), frame], ignore_index=True)
+    return frame
+
+
+# ----------------------------------------------------------------------------- result
+
+@dataclass(frozen=True)
+class Track:
+    """The odds of a live campaign given its pledges so far.
+
+    ``final`` holds the final total of each simulated campaign and ``weights`` its
+    weight (summing to 1); ``fan`` the quantiles of the running total on each day
+    from today (rows: days, columns: LEVELS).
+    """
+
+    scenario: Scenario
+    observed: pd.DataFrame
+    now: float
+    pledged: float
+    final: np.ndarray
+    weights: np.ndarray
+    fan: pd.DataFrame
+    circles: pd.DataFrame
+    method: str
+    sims: int
+    seed: np.random.SeedSequence
+    pledge_mean: float
+    version: str = field(default_factory=package_version)
+
+    @property
+    def goal(self) -> float:
+        return self.scenario.goal
+
+    @property
+    def duration_days(self) -> int:
+        return self.scenario.duration_days
+
+    @property
+    def ess(self) -> float:
+        """Kish's effective sample size of the weights."""
+        return float(1.0 / np.sum(self.weights ** 2))
+
+    def probability(self, extra: float = 0.0) -> float:
+        """P(final total >= goal); ``extra`` money added to every campaign (a what-if)."""
+        return float(np.sum(self.weights[self.final + extra >= self.goal]))
+
+    def probability_se(self) -> float:
+        """The Monte Carlo standard error of ``probability()``."""
+        hit = self.final >= self.goal
+        p = np.sum(self.weights[hit])
+        return float(math.sqrt(np.sum(self.weights ** 2 * (hit - p) ** 2)))
+
+    def probability_interval(self, z: float = 1.959964) -> tuple[float, float]:
+        """The 95 % interval of the probability (Monte Carlo error only)."""
+        p, se = self.probability(), self.probability_se()
+        return (max(0.0, p - z * se), min(1.0, p + z * se))
+
+    def quantiles(self, levels: Any = LEVELS) -> np.ndarray:
+        """Quantiles of the final total at ``levels`` (weighted), an array."""
+        return weighted_quantiles(self.final, self.weights, np.asarray(levels, float))
+
+    def needed_per_day(self) -> float:
+        """The money a day still needed to reach the goal by the deadline."""
+        left = self.duration_days - self.now
+        return max(0.0, self.goal - self.pledged) / left
+
+    def with_pledgers(self, count: int) -> float:
+        """P(success) if ``count`` more people pledged today, each the mean pledge."""
+        return self.probability(extra=count * self.pledge_mean)
+
+    def summary(self) -> dict[str, Any]:
+        """The track as plain values (the JSON output)."""
+        q = self.quantiles()
+        low, high = self.probability_interval()
+        return {
+            "scenario": self.scenario.name,
+            "goal": self.goal,
+            "duration_days": self.duration_days,
+            "day": self.now,
+            "pledged": self.pledged,
+            "progress": self.pledged / self.goal,
+            "probability": self.probability(),
+            "probability_se": self.probability_se(),
+            "probability_interval": [low, high],
+            "final_quantiles": {f"p{round(100 * lv)}": float(v) for lv, v in zip(LEVELS, q)},
+            "needed_per_day": self.needed_per_day(),
+            "effective_sample_size": self.ess,
+            "method": self.method,
+            "sims": self.sims,
+            "seed": seed_label(self.seed),
+            "version": self.version,
+        }
+
+    def __repr__(self) -> str:
+        low, high = self.probability_interval()
+        return (f"<Track {self.scenario.name!r}: day {self.now:g} of "
+                f"{self.duration_days}, {self.pledged:,.0f} of {self.goal:,.0f} pledged, "
+                f"P(success) {self.probability():.1%} ({low:.1%}–{high:.1%})>")
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: np.ndarray
+                       ) -> np.ndarray:
+    """Quantiles of ``values`` under ``weights``: the smallest value whose weight at
+    or below it reaches each level (the inverse of the weighted distribution)."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    cumulative /= cumulative[-1]
+    index = np.searchsorted(cumulative, levels * (1 - 1e-12), side="left")
+    return values[order][np.minimum(index, values.size - 1)]
+
+
+# ----------------------------------------------------------------------------- tracking
+
+def track(observed: pd.DataFrame, goal: float | None = None,
+          duration_days: int | None = None, scenario: Scenario | None = None, *,
+          platform: str = "custom", sims: int = DEFAULT_SIMS, rng: Any = None,
+          dispersion: float = DISPERSION, drift: float = DRIFT) -> Track:
+    """The odds of a live campaign given the pledges observed so far.
+
+    Parameters
+    ----------
+    observed : DataFrame
+        ``day`` (days since launch, fractional allowed) and ``pledged`` (cumulative
+        amount), optionally ``backers``; one row per observation.
+    goal, duration_days : float, int, optional
+        The campaign's goal and duration; by default the scenario's. Needed
+        without a scenario.
+    scenario : Scenario, optional
+        What campaigns like this one do; by default the shipped generic prior
+        for ``platform``, this goal and this duration.
+    sims : int
+        Simulated campaigns.
+    rng : None, int, SeedSequence or Generator
+        The seed; the one used is in ``Track.seed``.
+    dispersion, drift : float
+        How much more dispersed real pledges are than the model's, and how much
+        the appeal still moves (``DISPERSION``, ``DRIFT``: fitted on past
+        campaigns; docs/tracking.md "Tuning").
+
+    Examples
+    --------
+    >>> import pandas as pd, forecast
+    >>> seen = pd.DataFrame({"day": [0, 5, 10], "pledged": [0, 1800, 2600]})
+    >>> t = forecast.track(seen, goal=5000, duration_days=40, rng=1)
+    >>> 0 <= t.probability() <= 1
+    True
+    """
+    check_whole("sims", sims, 10**6)
+    seed = normalize_seed(rng)
+    if scenario is None:
+        if goal is None or duration_days is None:
+            raise ValueError("without a scenario, give goal and duration_days")
+        from .calibration import generic_prior
+        scenario = generic_prior(goal, _whole_days(duration_days), platform,
+                                 memory_check=False)
+        if PRIOR_DYNAMICS:
+            spec = scenario.to_dict()
+            spec.setdefault("dynamics", {}).update(PRIOR_DYNAMICS)
+            scenario = Scenario.from_dict(spec, scenario.path, memory_check=False)
+    else:
+        if not isinstance(scenario, Scenario):
+            raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
+        changes = {}
+        if goal is not None:
+            changes["goal"] = float(goal)
+        if duration_days is not None:
+            changes["duration_days"] = _whole_days(duration_days)
+        if changes:
+            scenario = scenario.with_(**changes)
+    for name, value in (("dispersion", dispersion), ("drift", drift)):
+        if not (math.isfinite(value) and value >= (1e-6 if name == "dispersion" else 0)):
+            raise ValueError(f"{name} = {value!r} is not valid; expected a number > 0"
+                             if name == "dispersion" else
+                             f"{name} = {value!r} is not valid; expected a number >= 0")
+    frame = observed_frame(observed, scenario.duration_days)
+    if DayModel.fits(scenario):
+        return _track_posterior(scenario, frame, sims, seed, dispersion, drift)
+    return _track_weighted(scenario, frame, sims, seed)
+
+
+def _whole_days(days: Any) -> int:
+    value = float(days)
+    if not math.isfinite(value) or value < 1:
+        raise ValueError(f"duration_days = {days!r} is not valid; expected a number of "
+                         "days >= 1")
+    return max(1, round(value))
+
+
+def _last(frame: pd.DataFrame) -> tuple[float, float]:
+    return float(frame.day.iloc[-1]), float(frame.pledged.iloc[-1])
+
+
+def _crossing_day(frame: pd.DataFrame, level: float) -> int | None:
+    """The simulation day on which the observed total first reached ``level``
+    (the day holding the first observation at or above it), None if not yet."""
+    hit = np.flatnonzero(frame.pledged.to_numpy() >= level)
+    if hit.size == 0:
+        return None
+    return max(0, math.ceil(frame.day.iloc[hit[0]]) - 1)
+
+
+def _pledged_at(frame: pd.DataFrame, time: float) -> float:
+    """The observed total at ``time``: the last observation at or before it."""
+    k = np.searchsorted(frame.day.to_numpy(), time, side="right") - 1
+    return float(frame.pledged.iloc[max(k, 0)])
+
+
+# ------------------------------------------------------------ the appeal posterior
+
+class DayModel:
+    """A scenario of stock and flow circles as day-by-day pledge counts.
+
+    Given the appeal A, a circle's would-be pledgers on day d are Poisson with mean
+    ``N min(1, pA) g(D) w(d)`` (stock: size N, conversion p, duration factor g,
+    U-curve w) or ``min(1, pA) r(d)`` (flow: reach r(d), times the boost from the
+    day after it is featured); on day d each pledges with probability
+    ``1 - σ(d) (1 - s(x))`` (the final surge held to progress x) times the post-goal
+    factor after the goal day; pledges are gamma with the circles' mean and sd, so
+    that a day's money is gamma given its count. This is the engine's law with a
+    stock circle's binomial count taken as Poisson (same mean, variance N q instead
+    of N q (1 - q)) and lognormal pledges as gamma (same mean and sd).
+    """
+
+    def __init__(self, scenario: Scenario):
+        if not self.fits(scenario):
+            raise ValueError("DayModel needs stock and flow circles with a free pledge "
+                             "and a fixed conversion, and no commitment")
+        plan = engine._Plan(scenario)
+        s, D = scenario, scenario.duration_days
+        self.scenario, self.D, self.goal = s, D, s.goal
+        dyn = s.dynamics
+        self.phi, self.appeal_sd = dyn.post_goal_factor, dyn.appeal_sd
+        self.half, self.steep = dyn.surge_half_progress, dyn.surge_steepness
+        self.start = plan.surge_start if plan.surge else D
+        C = len(s.circles)
+        #: Expected would-be pledgers per day at A = 1, before caps: (C, D).
+        self.base = np.zeros((C, D))
+        self.conversion = np.array([c.conversion.mean for c in s.circles])
+        self.scale = np.ones(C)  # what multiplies min(1, pA)
+        self.boost = np.ones(C)
+        self.featured_at = np.full(C, np.inf)
+        self.sigma = np.zeros((C, D))
+        for i, c in enumerate(s.circles):
+            if c.kind == "stock":
+                self.base[i] = engine.day_weights(c.timing, D)
+                self.scale[i] = c.size * plan.fade
+            else:
+                self.base[i] = plan.reach[i]
+                if c.featured_at is not None:
+                    self.featured_at[i] = c.featured_at
+                    self.boost[i] = c.featured_boost
+            if i in plan.surge:
+                self.sigma[i] = plan.surge[i]
+        means = np.array([c.pledge.mean for c in s.circles])
+        sds = np.array([c.pledge.sd for c in s.circles])
+        if np.ptp(means) > 0 or np.ptp(sds) > 0:
+            raise ValueError("DayModel needs one pledge law for all circles")
+        self.mean, self.sd = float(means[0]), float(sds[0])
+        #: Gamma pledges: shape k and scale θ with kθ = mean, kθ² = sd².
+        self.shape = (self.mean / self.sd) ** 2 if self.sd > 0 else np.inf
+        self.theta = self.sd ** 2 / self.mean if self.sd > 0 else 0.0
+
+    @staticmethod
+    def fits(scenario: Scenario) -> bool:
+        """Whether the scenario is one a DayModel describes exactly (up to the
+        Poisson and gamma forms): stock and flow circles only, each with a free
+        pledge (the same for all) and a fixed conversion, and no commitment."""
+        circles = scenario.circles
+        return (not scenario.commitments and len(circles) > 0
+                and all(c.kind in ("stock", "flow") and c.pledge is not None
+                        and c.pledge.sd > 0 and c.conversion.kind == "fixed"
+                        for c in circles)
+                and len({(c.pledge.mean, c.pledge.sd) for c in circles}) == 1)
+
+    def rates(self, appeal: np.ndarray) -> np.ndarray:
+        """``scale × min(1, p A)`` per circle for each appeal, shape (n, C)."""
+        return self.scale * np.minimum(self.conversion * appeal[:, None], 1.0)
+
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The appeal grid and its prior weights (lognormal of mean 1)."""
+        sd = self.appeal_sd
+        z = np.linspace(-GRID_SD, GRID_SD, GRID_POINTS) if sd > 0 else np.zeros(1)
+        appeal = np.exp(sd * z - sd ** 2 / 2)
+        prior = np.exp(-z ** 2 / 2)
+        return appeal, prior / prior.sum()
+
+    def exposure(self, frame: pd.DataFrame) -> np.ndarray:
+        """Expected would-be pledgers per unit of ``scale × min(1, pA)`` from launch to
+        the end of each day, given the observed path: shape (C, D + 1), column t the
+        total over days before t. The boost counts from the day after each circle
+        was featured, the surge and the post-goal factor as observed."""
+        D = self.D
+        weights = self.base.copy()
+        for i in np.flatnonzero(np.isfinite(self.featured_at)):
+            day = _crossing_day(frame, self.featured_at[i] * self.goal)
+            if day is not None:
+                weights[i, day + 1:] *= self.boost[i]
+        time = float(frame.day.iloc[-1])
+        if self.start < D and time > self.start:
+            x = _pledged_at(frame, self.start) / self.goal
+            s = float(_strength(np.array([x]), self.half, self.steep)[0])
+            weights *= 1.0 - self.sigma * (1.0 - s)
+        goal_day = _crossing_day(frame, self.goal)
+        if goal_day is not None:
+            weights[:, goal_day + 1:] *= self.phi
+        return np.concatenate([np.zeros((len(weights), 1)), np.cumsum(weights, axis=1)],
+                              axis=1)
+
+    @staticmethod
+    def exposure_at(exposure: np.ndarray, time: float) -> np.ndarray:
+        """``exposure`` at a fractional time (the day holding it counted in part), (C,)."""
+        D = exposure.shape[1] - 1
+        k = min(int(math.floor(time)), D - 1)
+        part = min(time - k, 1.0)
+        return exposure[:, k] * (1 - part) + exposure[:, k + 1] * part
+
+    def log_likelihood(self, money: float, counts: np.ndarray) -> np.ndarray:
+        """log P(money observed | expected pledgers ``counts``), for each count mean:
+        a Poisson number of gamma pledges (exact), summed over numbers of pledgers
+        around money / mean."""
+        counts = np.maximum(counts, 1e-300)
+        if money <= 0:
+            return -counts
+        centre = money / self.mean
+        width = 10.0 * math.sqrt(centre) + 20.0
+        k = np.arange(max(1, int(centre - width)), int(centre + width) + 1, dtype=float)
+        if not np.isfinite(self.shape):  # every pledge the mean: the count is known
+            k = np.array([max(1.0, round(centre))])
+            log_gamma = np.zeros(1)
+        else:
+            a = k * self.shape
+            log_gamma = ((a - 1) * math.log(money) - money / self.theta - special.gammaln(a)
+                         - a * math.log(self.theta))
+        log_poisson = (k[None, :] * np.log(counts)[:, None] - counts[:, None]
+                       - special.gammaln(k + 1)[None, :])
+        return special.logsumexp(log_poisson + log_gamma[None, :], axis=1)
+
+    def forward(self, appeal: np.ndarray, frame: pd.DataFrame, time: float,
+                rng: np.random.Generator, drift: float = 0.0
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Simulate each campaign (one per appeal) from ``time`` to the deadline,
+        starting from the observed state, the log-appeal walking at random by
+        ``drift sqrt(Δt / D)`` a day (``appeal_filter``). Returns the final totals (n,), the
+        running totals at the end of each day from the day holding ``time`` (n, days)
+        and the expected pledgers still to come per circle, averaged (C,)."""
+        n, D = appeal.size, self.D
+        now = _pledged_at(frame, time)
+        first = min(int(math.floor(time)), D - 1)
+        total = np.full(n, now)
+        rate = self.rates(appeal)                                   # (n, C)
+        featured = {}
+        for i in np.flatnonzero(np.isfinite(self.featured_at)):
+            day = _crossing_day(frame, self.featured_at[i] * self.goal)
+            featured[i] = np.full(n, day is not None and day < first)
+        goal_day = _crossing_day(frame, self.goal)
+        reached = np.full(n, goal_day is not None and goal_day < first)
+        strength = None
+        if self.start < D and first >= self.start:
+            x = _pledged_at(frame, self.start) / self.goal
+            strength = np.full(n, _strength(np.array([x]), self.half, self.steep)[0])
+        running = np.empty((n, D - first))
+        expected = np.zeros(len(self.base))
+        log_a = np.log(appeal)
+        for d in range(first, D):
+            part = 1.0 - (time - d) if d == first else 1.0
+            if d == self.start and strength is None:
+                strength = _strength(total / self.goal, self.half, self.steep)
+            if drift > 0:
+                log_a = log_a + drift * math.sqrt(part / D) * rng.standard_normal(n)
+                rate = self.rates(np.exp(log_a))
+            mean = rate * self.base[:, d] * part                      # (n, C)
+            for i, on in featured.items():
+                mean[:, i] *= np.where(on, self.boost[i], 1.0)
+            if strength is not None:
+                mean *= 1.0 - self.sigma[:, d] * (1.0 - strength[:, None])
+            mean *= np.where(reached, self.phi, 1.0)[:, None]
+            expected += mean.mean(axis=0)
+            count = rng.poisson(mean.sum(axis=1))
+            total += self._money(count, rng)
+            running[:, d - first] = total
+            for i in featured:
+                featured[i] |= total >= self.featured_at[i] * self.goal
+            reached |= total >= self.goal
+        return total, running, expected
+
+    def _money(self, count: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if not np.isfinite(self.shape):
+            return count * self.mean
+        out = np.zeros(count.size)
+        some = count > 0
+        out[some] = rng.gamma(count[some] * self.shape, self.theta)
+        return out
+
+
+def _strength(x: np.ndarray, half: float, steepness: float) -> np.ndarray:
+    return engine.surge_strength(x, half, steepness)
+
+
+def _track_posterior(scenario: Scenario, frame: pd.DataFrame, sims: int,
+                     seed: np.random.SeedSequence, dispersion: float, drift: float
+                     ) -> Track:
+    model = DayModel(scenario)
+    time, now = _last(frame)
+    posterior = appeal_filter(model, frame, dispersion, drift)
+    appeal = model.grid()[0]
+    rng = np.random.default_rng(seed)
+    cell = rng.choice(appeal.size, size=sims, p=posterior)
+    step = (2 * GRID_SD / (GRID_POINTS - 1)) * model.appeal_sd
+    log_a = np.log(appeal[cell]) + step * (rng.random(sims) - 0.5)
+    final, running, expected = model.forward(np.exp(log_a), frame, time, rng, drift)
+    weights = np.full(sims, 1.0 / sims)
+    fan = _fan(running, weights, int(math.floor(time)), scenario.duration_days)
+    circles = pd.DataFrame({"circle": [c.name for c in scenario.circles],
+                            "pledgers_to_come": expected,
+                            "money_to_come": expected * model.mean})
+    return Track(scenario=scenario, observed=frame, now=time, pledged=now, final=final,
+                 weights=weights, fan=fan, circles=circles, method="appeal posterior",
+                 sims=sims, seed=seed, pledge_mean=model.mean)
+
+
+def appeal_filter(model: DayModel, frame: pd.DataFrame, dispersion: float = DISPERSION,
+                  drift: float = DRIFT) -> np.ndarray:
+    """The distribution of the appeal now, on ``model.grid()``, given the money
+    observed in each interval between observations.
+
+    The log-appeal walks at random (sd ``drift`` over the whole duration, so
+    ``drift sqrt(Δt / D)`` over Δt days), starting from the prior; each interval's
+    money has the likelihood ``DayModel.log_likelihood`` of its expected pledgers,
+    raised to 1 / ``dispersion``. A forward filter on the grid: recent money
+    counts more than old money when the appeal drifts. Observations less than a
+    day apart are taken together (the last of each day, and the last of all).
+    """
+    appeal, prior = model.grid()
+    days = frame.day.to_numpy()
+    keep = np.append(np.diff(np.ceil(days)) > 0, True)
+    keep[0] = True
+    times, money = days[keep], frame.pledged.to_numpy()[keep]
+    exposure = model.exposure(frame)
+    rates = model.rates(appeal)                                        # (G, C)
+    log_a = np.log(appeal)
+    log_f = np.log(prior)
+    before = DayModel.exposure_at(exposure, times[0])
+    for j in range(1, times.size):
+        if drift > 0:
+            spread = drift * math.sqrt((times[j] - times[j - 1]) / model.D)
+            log_f = _walk(log_f, log_a, spread)
+        after = DayModel.exposure_at(exposure, times[j])
+        counts = rates @ (after - before)
+        gained = max(0.0, money[j] - money[j - 1])
+        log_f = log_f + model.log_likelihood(gained, counts) / dispersion
+        log_f -= log_f.max()
+        before = after
+    post = np.exp(log_f)
+    return post / post.sum()
+
+
+def _walk(log_f: np.ndarray, log_a: np.ndarray, spread: float) -> np.ndarray:
+    """A log-density on the grid (its largest value 0) after a normal step of sd
+    ``spread`` in log a."""
+    if spread <= 0:
+        return log_f
+    kernel = np.exp(-0.5 * ((log_a[:, None] - log_a[None, :]) / spread) ** 2)
+    with np.errstate(divide="ignore"):
+        return np.log(kernel @ np.exp(log_f))
+
+
+def _fan(running: np.ndarray, weights: np.ndarray, first: int, D: int) -> pd.DataFrame:
+    """Weighted quantiles of the running total at the end of each day from ``first``."""
+    first = min(first, D - 1)
+    rows = [weighted_quantiles(running[:, k], weights, LEVELS)
+            for k in range(running.shape[1])]
+    fan = pd.DataFrame(rows, columns=[f"p{round(100 * lv)}" for lv in LEVELS])
+    fan.insert(0, "day", np.arange(first, D) + 1.0)
+    return fan
+
+
+# ------------------------------------------------------------ weighted simulations
+
+def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
+                    seed: np.random.SeedSequence) -> Track:
+    from .result import simulate
+    if sims > engine.PATH_SIMS:
+        raise ValueError(f"sims = {sims!r} is too many for this scenario's tracking; "
+                         f"expected at most {engine.PATH_SIMS}")
+    result = simulate(scenario, sims, rng=seed)
+    D = scenario.duration_days
+    time, now = _last(frame)
+    paths = np.concatenate([np.zeros((sims, 1)), result.outcome.paths.astype(float)], axis=1)
+    k = min(int(math.floor(time)), D - 1)
+    part = time - k
+    at_now = paths[:, k] * (1 - part) + paths[:, k + 1] * part
+    distance = np.log1p(now) - np.log1p(at_now)
+    weights = _kernel_weights(distance)
+    final = now + (result.totals - at_now)
+    running = now + (paths[:, k + 1:] - at_now[:, None])
+    fan = _fan(running, weights, k, D)
+    per_sim = result.outcome.circle_daily_sum / sims                 # (C, D)
+    share = np.sum(weights * (result.totals - at_now)) / max(
+        np.mean(result.totals - at_now), 1e-12)
+    to_come = per_sim[:, k:].sum(axis=1) * share
+    mean_pledge = _mean_pledge(scenario)
+    circles = pd.DataFrame({"circle": [c.name for c in scenario.circles],
+                            "pledgers_to_come": to_come / mean_pledge,
+                            "money_to_come": to_come})
+    return Track(scenario=scenario, observed=frame, now=time, pledged=now, final=final,
+                 weights=weights, fan=fan, circles=circles, method="weighted simulations",
+                 sims=sims, seed=seed, pledge_mean=mean_pledge)
+
+
+def _kernel_weights(distance: np.ndarray) -> np.ndarray:
+    """Gaussian kernel weights on ``distance``, the bandwidth doubled from 0.05
+    until Kish's effective sample size reaches MIN_ESS (or all of the sample)."""
+    target = min(MIN_ESS, distance.size)
+    h = 0.05
+    while True:
+        log_w = -0.5 * (distance / h) ** 2
+        w = np.exp(log_w - log_w.max())
+        w /= w.sum()
+        if 1.0 / np.sum(w ** 2) >= target * (1 - 1e-9) or h > 1e3:
+            return w
+        h *= 1.5
+
+
+def _mean_pledge(scenario: Scenario) -> float:
+    """The mean pledge of a would-be pledger, over rewards or free amounts."""
+    amounts = [c.pledge.mean for c in scenario.circles if c.pledge is not None]
+    if scenario.rewards:
+        shares = np.array([r.share for r in scenario.rewards])
+        amounts.append(float(np.dot(shares, [r.amount for r in scenario.rewards])
+                             / shares.sum()))
+    return float(np.mean(amounts)) if amounts else 1.0
