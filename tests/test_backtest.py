@@ -4,14 +4,17 @@ cross-validation's folds, and the command. Synthetic trajectories only."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import statistics
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from forecast import backtest as bt
+from forecast.cli import main
 
 
 # ----------------------------------------------------------------------------- data
@@ -425,3 +428,45 @@ def test_the_tracker_wrapper_is_reproducible_whatever_the_order():
         assert p1 == p2 and 0 <= p1 <= 1
         np.testing.assert_array_equal(q1, q2)
         assert q1.shape == (9,) and np.all(np.diff(q1) >= 0)
+
+
+# ----------------------------------------------------------------------------- command
+
+def test_the_command_prints_the_table_json_and_plot(tmp_path):
+    path = tmp_path / "past.csv"
+    trajectories(40, seed=21).to_csv(path, index=False)
+    runner = CliRunner()
+    text = runner.invoke(main, ["backtest", str(path), "--no-tracker", "--seed", "4",
+                                "--at", "0.2,0.6", "--folds", "3",
+                                "--plot", str(tmp_path / "r.pdf")])
+    assert text.exit_code == 0, text.output
+    assert "40 campaigns, 3 folds, seed 4" in text.stdout
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    out = runner.invoke(main, ["backtest", str(path), "--no-tracker", "--seed", "4",
+                               "--at", "0.2,0.6", "--folds", "3", "--json"])
+    data = json.loads(out.stdout)
+    expected = bt.backtest(pd.read_csv(path), at=(0.2, 0.6), folds=3, rng=4).scores
+    assert data["seed"] == 4 and data["version"]
+    assert [(r["at"], r["predictor"]) for r in data["scores"]] == expected.index.tolist()
+    got = pd.DataFrame(data["scores"]).set_index(["at", "predictor"])
+    np.testing.assert_allclose(got["brier"], expected["brier"], rtol=1e-12)
+    for (at, name), row in expected.iterrows():
+        line = [ln for ln in text.stdout.splitlines()
+                if ln.strip().startswith(f"{at:.0%}  {name}")]
+        assert line and f"{row['brier']:.3f}" in line[0]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["missing.csv"], "missing.csv: no such file"),
+    (["PAST", "--plot", "r.txt"], "--plot r.txt: expected a file name ending in .pdf"),
+    (["PAST", "--at", "0.5,1.5"], "1.5 is not valid"),
+    (["PAST", "--at", "0.5,0.5"], "repeats a checkpoint"),
+    (["BAD"], "missing column(s) pledged")])
+def test_the_command_fails_with_one_clear_message(tmp_path, args, fragment):
+    past, bad = tmp_path / "past.csv", tmp_path / "bad.csv"
+    trajectories(10).to_csv(past, index=False)
+    trajectories(10).drop(columns="pledged").to_csv(bad, index=False)
+    args = [str(past) if a == "PAST" else str(bad) if a == "BAD" else a for a in args]
+    result = CliRunner().invoke(main, ["backtest", *args, "--no-tracker"])
+    assert result.exit_code != 0 and result.stdout == ""
+    assert fragment in result.stderr and "Traceback" not in result.stderr
