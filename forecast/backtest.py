@@ -185,10 +185,6 @@ class _Trajectories:
         return self.pledged_at(fraction) / self.campaigns["goal"].to_numpy(float)[:, None]
 
 
-def _trajectories(train: pd.DataFrame | _Trajectories) -> _Trajectories:
-    return train if isinstance(train, _Trajectories) else _Trajectories.from_frame(train)
-
-
 @dataclass(frozen=True)
 class Cases:
     """Campaigns as if live at ``at`` x their duration, the batch a predictor's
@@ -277,7 +273,7 @@ class BinsPredictor:
         self._tables: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def fit(self, train: pd.DataFrame) -> "BinsPredictor":
-        self._train, self._tables = _trajectories(train), {}
+        self._train, self._tables = _Trajectories.from_frame(train), {}
         return self
 
     def _table(self, at: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -365,7 +361,7 @@ class NearestPredictor:
         self._paths: dict[float, np.ndarray] = {}
 
     def fit(self, train: pd.DataFrame) -> "NearestPredictor":
-        self._train, self._paths = _trajectories(train), {}
+        self._train, self._paths = _Trajectories.from_frame(train), {}
         campaigns = self._train.campaigns
         order = np.argsort((campaigns["final"] / campaigns["goal"]).to_numpy(float),
                            kind="stable")

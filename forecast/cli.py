@@ -1044,15 +1044,20 @@ def backtest_command(trajectories: str, at: list[float], folds: int, seed: int |
     used_seed = _seed(seed)
     try:
         frame = read_trajectories(trajectories)
-        predictors = [make() for make in BASELINES]
-        if tracker:
-            predictors.insert(0, TrackerPredictor(sims=sims, rng=used_seed))
+    except CalibrationError as error:
+        raise click.ClickException(str(error)) from None
+    predictors = [make() for make in BASELINES]
+    if tracker:
+        predictors.insert(0, TrackerPredictor(sims=sims, rng=used_seed))
+    click.echo(f"Scoring {frame['campaign_id'].nunique():,} campaigns at "
+               f"{', '.join(f'{a:.0%}' for a in at)} of their duration, {folds} folds, "
+               f"seed {used_seed}...", err=True)
+    try:
         with _Progress("Tracking") as progress:
             result = backtest(frame, predictors, at=at, folds=folds, rng=used_seed,
                               workers=workers, progress=progress)
-    except (CalibrationError, BacktestError) as error:
-        raise click.ClickException(f"{trajectories}: {error}" if not str(error).startswith(
-            trajectories) else str(error)) from None
+    except BacktestError as error:
+        raise click.ClickException(f"{trajectories}: {error}") from None
     if plot is not None:
         from .io import atomic_path
         from .plots import reliability_figure
