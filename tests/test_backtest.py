@@ -400,6 +400,24 @@ def test_reliability_bins_the_forecasts():
     np.testing.assert_allclose(table["observed"], [0.5, 1.0, 0.5])
 
 
+def test_the_reliability_plot_draws_the_binned_forecasts():
+    from matplotlib.figure import Figure
+
+    from forecast.plots import plot_reliability, reliability_figure
+
+    frame = distinct_goals(trajectories(30, seed=22))
+    table = bt.reliability(bt.backtest(frame, at=(0.2, 0.5), folds=3, rng=2).predictions)
+    one = table[table["at"] == 0.2]
+    ax = Figure().subplots()
+    plot_reliability(ax, one)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for name, rows in one.groupby("predictor"):
+        rows = rows.sort_values("predicted")
+        np.testing.assert_array_equal(lines[name].get_xdata(), rows["predicted"])
+        np.testing.assert_array_equal(lines[name].get_ydata(), rows["observed"])
+    assert len(reliability_figure(table).axes) == 2
+
+
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"at": (0.1, 1.0)}, "at = 1.0"), ({"at": ()}, "at = ()"), ({"folds": 1}, "folds = 1"),
     ({"folds": 40}, "cannot be split into 40 folds"), ({"workers": 0}, "workers = 0")])
