@@ -38,14 +38,13 @@ import pandas as pd
 
 from .calibration import CalibrationError, campaign_tenths, validate_trajectories
 from .result import check_whole, normalize_seed, package_version, seed_label
+from .tracking import LEVELS  # the quantile levels every predictor gives
 
 __all__ = ["LEVELS", "EPS", "Cases", "Backtest", "BacktestError", "backtest", "score",
            "reliability", "accuracy", "brier_score", "log_loss", "coverage",
            "median_width", "quantile_score", "BinsPredictor", "TrendPredictor",
            "NearestPredictor", "TrackerPredictor", "DEFAULT_AT", "BASELINES"]
 
-#: The quantile levels of the final total every predictor gives (the tracker's).
-LEVELS = np.round(np.arange(1, 10) / 10, 1)
 #: Probabilities are clipped to [EPS, 1 - EPS] in the log loss, for every predictor:
 #: a certain forecast proved wrong costs ln(1 / EPS) = 6.9 nats, not infinity.
 EPS = 1e-3
@@ -469,14 +468,14 @@ class TrackerPredictor:
     def predict(self, observed: pd.DataFrame, goal: float, duration_days: float,
                 platform: str) -> tuple[float, np.ndarray]:
         from .scenario import PLATFORMS
-        from .tracking import LEVELS as levels, track
+        from .tracking import track
 
         kwargs = {} if self.sims is None else {"sims": self.sims}
         found = track(observed, goal=goal, duration_days=duration_days,
                       platform=platform if platform in PLATFORMS else "custom",
                       rng=self._seed_for(observed, goal, duration_days, platform),
                       **kwargs)
-        return float(found.probability()), np.asarray(found.quantiles(levels), float)
+        return float(found.probability()), np.asarray(found.quantiles(LEVELS), float)
 
 
 # ----------------------------------------------------------------------------- backtest

@@ -1027,8 +1027,6 @@ def backtest_command(trajectories: str, at: list[float], folds: int, seed: int |
       forecast backtest ../shared/data/trajectories-train.csv.gz --no-tracker --seed 0
       forecast backtest past.csv --at 0.1,0.5 --seed 1 --plot reliability.pdf --json
     """
-    import importlib.util
-
     from .backtest import (BASELINES, BacktestError, TrackerPredictor, backtest,
                            reliability)
     from .calibration import CalibrationError, read_trajectories
@@ -1038,9 +1036,6 @@ def backtest_command(trajectories: str, at: list[float], folds: int, seed: int |
             raise click.ClickException(f"--plot {plot}: expected a file name ending in "
                                        f"{', '.join(_PLOT_FORMATS)}")
         _check_writable(plot)
-    if tracker and importlib.util.find_spec("forecast.tracking") is None:
-        raise click.ClickException("the tracker (forecast.tracking) is not in this version "
-                                   "of forecast; run with --no-tracker for the baselines")
     used_seed = _seed(seed)
     try:
         frame = read_trajectories(trajectories)

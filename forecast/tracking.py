@@ -52,6 +52,8 @@ DRIFT = 0.0
 PRIOR_DYNAMICS: dict[str, float] = {}
 #: ... and in its [timing] (and each circle's timing table that has the key).
 PRIOR_TIMING: dict[str, float] = {}
+#: ... and in each [[circle]] that has the key.
+PRIOR_CIRCLE: dict[str, float] = {}
 #: Weighted simulations widen their kernel until this effective sample size.
 MIN_ESS = 1_000
 #: A running total may dip by this share of its highest so far (refunds); more
@@ -336,13 +338,15 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         from .calibration import generic_prior
         scenario = generic_prior(goal, _whole_days(duration_days), platform,
                                  memory_check=False)
-        if PRIOR_DYNAMICS or PRIOR_TIMING:
+        if PRIOR_DYNAMICS or PRIOR_TIMING or PRIOR_CIRCLE:
             spec = scenario.to_dict()
             spec.setdefault("dynamics", {}).update(PRIOR_DYNAMICS)
             for table in [spec.setdefault("timing", {})] + [
                     c["timing"] for c in spec.get("circle", []) if "timing" in c]:
                 table.update({k: v for k, v in PRIOR_TIMING.items()
                               if k in table or table is spec["timing"]})
+            for circle in spec.get("circle", []):
+                circle.update({k: v for k, v in PRIOR_CIRCLE.items() if k in circle})
             scenario = Scenario.from_dict(spec, scenario.path, memory_check=False)
     else:
         if not isinstance(scenario, Scenario):

@@ -3,7 +3,6 @@ the baselines against slow references written from their definitions, the
 cross-validation's folds, and the command. Synthetic trajectories only."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import statistics
@@ -431,8 +430,6 @@ def test_a_frame_without_a_column_is_refused_by_name():
         bt.backtest(trajectories(10).drop(columns="pledged"))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("forecast.tracking") is None,
-                    reason="forecast.tracking is not in this version")
 def test_the_tracker_wrapper_is_reproducible_whatever_the_order():
     frame = trajectories(4, seed=20)
     cases = bt.Cases.cut(bt._Trajectories.from_frame(frame), 0.5)
