@@ -44,12 +44,12 @@ DEFAULT_SIMS = 5_000
 #: Real pledges are more dispersed than the model's: the likelihood of the money
 #: observed is raised to the power 1 / DISPERSION (fitted by ``forecast backtest``
 #: on the training campaigns, docs/tracking.md "Tuning").
-DISPERSION = 1.0
+DISPERSION = 3.0
 #: The appeal keeps changing: the log of the appeal for the remaining days moves
 #: by a normal of sd ``DRIFT * sqrt(remaining share of the duration)`` (mean 1).
-DRIFT = 0.0
+DRIFT = 1.0
 #: What tracking changes in the generic prior's [dynamics] (docs/tracking.md "Tuning").
-PRIOR_DYNAMICS: dict[str, float] = {}
+PRIOR_DYNAMICS: dict[str, float] = {"surge_half_progress": 0.25}
 #: ... and in its [timing] (and each circle's timing table that has the key).
 PRIOR_TIMING: dict[str, float] = {}
 #: ... and in each [[circle]] that has the key.
