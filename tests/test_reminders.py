@@ -1,0 +1,57 @@
+"""Who to remind next (issue 18, item 4): the contact list ranked by expected pledge,
+with the live track's odds if each person pledged today."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import forecast
+from forecast import contacts as C
+from forecast.reminders import who_to_remind
+
+PEOPLE = pd.DataFrame({
+    "row": [2, 3, 4, 5, 6],
+    "name": ["Ana", "Béa", "Caro", "Dom", "Eli"],
+    "relation": ["friend", "prospect", "family", "friend", "journalist"],
+    "interest": ["none", "yes", "none", "none", "none"],
+    "amount": [float("nan"), float("nan"), 200.0, float("nan"), float("nan")],
+    "contacted": [True, False, True, False, False],
+    "newsletters": [2, 0, 1, 0, 0],
+    "reminders": [1, 0, 0, 0, 0],
+})
+
+
+def test_ranked_by_chance_times_amount_then_fewest_follow_ups():
+    table = who_to_remind(PEOPLE, pledge=60.0)
+    expected = {}
+    for person in PEOPLE.itertuples():
+        promised = person.amount == person.amount  # not NaN
+        chance = C._person_prior(person.relation, person.interest, promised, C.PRIORS).mean
+        expected[person.name] = chance * (person.amount if promised else 60.0)
+    assert dict(zip(table.name, table.expected)) == pytest.approx(expected)
+    assert list(table.expected) == sorted(table.expected, reverse=True)
+    # Ana and Dom are both friends with no promise: Dom, never followed up, first.
+    names = list(table.name)
+    assert names.index("Dom") < names.index("Ana")
+    assert dict(zip(table.name, table.followed_up))["Ana"] == 1 + 2 + 1
+    assert len(who_to_remind(PEOPLE, pledge=60.0, top=2)) == 2
+
+
+def test_with_a_track_each_row_gives_the_odds_if_that_person_pledged():
+    seen = pd.DataFrame({"day": [0.0, 10.0], "pledged": [0.0, 2_000.0]})
+    tracked = forecast.track(seen, goal=5_000, duration_days=40, rng=3)
+    table = who_to_remind(PEOPLE, tracked)
+    assert (table.p_success_now == tracked.probability()).all()
+    for row in table.itertuples():
+        assert row.p_success_if_pledges == tracked.probability(extra=row.amount)
+        assert row.p_success_if_pledges >= row.p_success_now
+    assert table.amount.max() == 200.0 and tracked.pledge_mean in set(table.amount)
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="no column interest"):
+        who_to_remind(PEOPLE.drop(columns="interest"))
+    with pytest.raises(ValueError, match="pledge = -1"):
+        who_to_remind(PEOPLE, pledge=-1.0)
+    with pytest.raises(ValueError, match="top = 0"):
+        who_to_remind(PEOPLE, top=0)
