@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from .i18n import Labels
 
 __all__ = ["plot_fan", "plot_daily", "plot_probability_curves", "plot_heatmap",
-           "plot_tornado", "plot_circles", "plot_table", "table_height", "wrap_rows",
+           "plot_tornado", "plot_circles", "plot_track", "plot_table", "table_height", "wrap_rows",
            "wrap_text", "money_axis", "percent_axis"]
 
 #: Average width of a character of DejaVu Sans, in em, with a margin for bold.
@@ -524,3 +524,51 @@ def table_height(columns: Sequence[str], rows: Sequence[Sequence[str]], *,
     body = sum(max(len(c) for c in cells) + 0.4
                for cells in wrap_rows(rows, widths, width_pt, fontsize))
     return (header + 0.4 + body) * fontsize * line_height
+
+
+def plot_track(ax: Axes, observed: pd.DataFrame, fan: pd.DataFrame, goal: float,
+               duration_days: int, labels: Labels | None = None) -> Axes:
+    """A live campaign: the pledges so far, the fan of what remains, the goal and the
+    pace needed.
+
+    Parameters
+    ----------
+    observed : DataFrame
+        ``Track.observed``: ``day`` and ``pledged`` (running total), the last row
+        being today.
+    fan : DataFrame
+        ``Track.fan``: ``day`` (the end of each day from today to the deadline) and
+        ``p10``, ``p50``, ``p90`` of the running total; drawn from today's point.
+    goal, duration_days : the goal line, and the deadline the x axis ends at.
+    """
+    labels = labels or Labels()
+    now, pledged = float(observed["day"].iloc[-1]), float(observed["pledged"].iloc[-1])
+    ahead = fan[fan["day"] > now]
+    day = np.concatenate([[now], ahead["day"].to_numpy(float)])
+    band = {k: np.concatenate([[pledged], ahead[k].to_numpy(float)])
+            for k in ("p10", "p50", "p90")}
+    ax.fill_between(day, band["p10"], band["p90"], color=BAND, alpha=0.6, linewidth=0,
+                    label=labels["track_band"])
+    ax.plot(day, band["p50"], color=MAIN, lw=1.8, ls="--", label=labels["track_median"])
+    ax.plot(observed["day"], observed["pledged"], color=MAIN, lw=2, marker="o", ms=3.5,
+            label=labels["track_observed"])
+    ax.axhline(goal, color=GOAL, lw=1.5, ls="--",
+               label=labels("goal_line", goal=labels.money(goal)))
+    if pledged < goal and now < duration_days:
+        pace = (goal - pledged) / (duration_days - now)
+        ax.plot([now, duration_days], [pledged, goal], color=LOW, lw=1.5, ls=":",
+                label=labels("track_pace_line", money=labels.money(pace, 0)))
+    ax.axvline(now, color=MUTED, lw=1, ls="-", alpha=0.7)
+    top = max(float(band["p90"].max()), goal, float(observed["pledged"].max()))
+    ax.annotate(labels("track_today", day=labels.day(round(now))
+                       if float(now).is_integer() else labels("day", n=labels.number(now, 1))),
+                (now, 0), xytext=(4, 4), textcoords="offset points", ha="left",
+                va="bottom", fontsize=8.5, color="#333333")
+    ax.set_xlim(0, duration_days)
+    ax.set_ylim(0, 1.08 * top)
+    ax.set_xlabel(labels["axis_day"])
+    ax.set_ylabel(labels["axis_cumulative"])
+    money_axis(ax.yaxis, labels)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
+    return ax
