@@ -330,6 +330,7 @@ def format_track(tracked: Any, details: dict[str, Any], source: str,
     the pace needed, and (with a scenario) who to remind; what more pledgers would do."""
     s = tracked.scenario
     money = lambda v: _money(v, s.currency)  # noqa: E731
+    mean = Labels("en", s.currency).money(details["pledge_mean"])  # with its cents
     low, high = details["probability_interval"]
     q = details["final_quantiles"]
     left = s.duration_days - tracked.now
@@ -357,7 +358,7 @@ def format_track(tracked: Any, details: dict[str, Any], source: str,
     if gap > 0:
         lines.append(f"Needed from today: {money(details['needed_per_day'])} a day (about "
                      f"{details['pledgers_needed_per_day']:.1f} pledgers a day at the mean "
-                     f"pledge of {money(details['pledge_mean'])}) for the {money(gap)} "
+                     f"pledge of {mean}) for the {money(gap)} "
                      "still to raise")
     else:
         lines.append("Needed from today: nothing more, the goal is reached")
@@ -369,7 +370,7 @@ def format_track(tracked: Any, details: dict[str, Any], source: str,
                   f"{money(row['money_to_come']):>10}" for row in circles]
     if details["what_ifs"]:
         lines += ["", f"What if more people pledged today (each the mean pledge of "
-                      f"{money(details['pledge_mean'])}):"]
+                      f"{mean}):"]
         lines += [f"  +{row['pledgers']:<4} pledgers ({money(row['money'])}, "
                   f"{row['share_of_gap']:.0%} of the gap): {row['probability']:.1%}"
                   for row in details["what_ifs"]]
