@@ -14,15 +14,14 @@ from __future__ import annotations
 import datetime
 import os
 from pathlib import Path
+from typing import Iterator
 
-import matplotlib
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from . import plots
 from .i18n import LANGUAGES, Labels, default_language
-from .io import atomic_path
-from .report import _STYLE, _heading, _Page, _table, _wrapped
+from .report import _heading, _Page, _table, _wrapped, write_pdf
+from .result import seed_label
 from .track_advice import reminders, what_ifs
 from .tracking import Track
 
@@ -162,23 +161,14 @@ def render_track(track: Track, path: str | os.PathLike, *, lang: str | None = No
         "Title": labels("track_title", name=_name(track, labels, has_scenario)),
         "Subject": labels["track_subject"],
         "Author": "forecast",
-        "Keywords": f"seed={track.summary()['seed']}; sims={track.sims}; "
+        "Keywords": f"seed={seed_label(track.seed)}; sims={track.sims}; "
                     f"ess={track.ess:.0f}; method={track.method}; observed={source or '-'}; "
                     f"forecast={track.version}; lang={labels.lang}",
         "Creator": f"forecast {track.version}",
     }
-    with atomic_path(path) as temporary, matplotlib.rc_context(_STYLE):
-        figure = track_page(track, labels, source, has_scenario)
-        pdf = PdfPages(temporary, metadata=metadata)
-        try:
-            pdf.savefig(figure)
-        except BaseException:
-            # as in report.render: closing after a failed write fails too, with an
-            # error that would hide the first; the temporary is removed either way
-            try:
-                pdf.close()
-            except Exception:
-                pass
-            raise
-        pdf.close()
+
+    def page() -> Iterator[Figure]:  # drawn inside write_pdf, in the report's style
+        yield track_page(track, labels, source, has_scenario)
+
+    write_pdf(path, metadata, page())
     return path

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.text import Text
 
 import forecast
@@ -272,13 +273,13 @@ def test_json_with_a_pdf_keeps_stdout_json(tmp_path):
 def test_a_failed_write_leaves_no_file(tmp_path, lunch_track, monkeypatch):
     """A write that fails half-way (a full disk) leaves neither a PDF nor a temporary
     file, and an older PDF at that path untouched."""
-    savefig = track_report.PdfPages.savefig
+    savefig = PdfPages.savefig
 
     def full_disk(self, *args, **kwargs):  # the page is written, then the disk is full
         savefig(self, *args, **kwargs)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(track_report.PdfPages, "savefig", full_disk)
+    monkeypatch.setattr(PdfPages, "savefig", full_disk)
     output = tmp_path / "track.pdf"
     with pytest.raises(OSError, match="No space"):
         track_report.render_track(lunch_track, output)
