@@ -275,7 +275,7 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
     \b
     Example:
       forecast track models/la-ruche-observed.csv --scenario models/la-ruche-lunch-box.toml \\
-          --seed 7 -o reports/la-ruche-track.fr.pdf
+          --seed 2024 -o reports/la-ruche-track.fr.pdf
       forecast track pledges.csv --goal 8000 --days 40 --platform ulule --json
       forecast track pledges.csv --launch 2026-03-02 --daily --goal 5000 --days 30
     """

@@ -560,10 +560,10 @@ def plot_track(ax: Axes, observed: pd.DataFrame, fan: pd.DataFrame, goal: float,
                 label=labels("track_pace_line", money=labels.money(pace, 0)))
     ax.axvline(now, color=MUTED, lw=1, ls="-", alpha=0.7)
     top = max(float(band["p90"].max()), goal, float(observed["pledged"].max()))
-    ax.annotate(labels("track_today", day=labels.day(round(now))
-                       if float(now).is_integer() else labels("day", n=labels.number(now, 1))),
-                (now, 0), xytext=(4, 4), textcoords="offset points", ha="left",
-                va="bottom", fontsize=8.5, color="#333333")
+    today = labels("day", n=labels.number(now, 0 if float(now).is_integer() else 1))
+    ax.annotate(labels("track_today", day=today), (now, 0), xytext=(4, 4),
+                textcoords="offset points", ha="left", va="bottom", fontsize=8.5,
+                color="#333333")
     ax.set_xlim(0, duration_days)
     ax.set_ylim(0, 1.08 * top)
     ax.set_xlabel(labels["axis_day"])

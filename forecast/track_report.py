@@ -52,8 +52,7 @@ def track_page(track: Track, labels: Labels, source: str | None = None,
     left = s.duration_days - track.now
     source_text = (labels("track_source_scenario", name=s.name) if has_scenario
                    else labels["track_source_prior"])
-    day = (labels.number(track.now) if float(track.now).is_integer()
-           else labels.number(track.now, 1))
+    day = labels.number(track.now, 0 if float(track.now).is_integer() else 1)
     lead = labels("track_lead", day=day, days=labels.number(s.duration_days),
                   platform=labels.platform(s.platform), pledged=labels.money(track.pledged),
                   progress=labels.percent(summary["progress"]), goal=labels.money(s.goal),
