@@ -19,6 +19,8 @@ _HOME = {
     "calibrate": "calibration", "generic_prior": "calibration",
     "read_contacts": "contacts", "circles_from_contacts": "contacts",
     "ContactsError": "contacts",
+    "track": "tracking", "Track": "tracking", "TrackError": "tracking",
+    "read_observed": "tracking",
     **{name: "plots" for name in ("plot_fan", "plot_daily", "plot_probability_curves",
                                   "plot_heatmap", "plot_tornado", "plot_circles")},
 }

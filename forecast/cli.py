@@ -1122,5 +1122,140 @@ def format_contacts(frame: Any, made: Any) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- backtest
+
+def _checkpoints(ctx: click.Context, param: click.Parameter, text: str) -> list[float]:
+    values = _number_list(text, integer=False, limit=20)
+    bad = [a for a in values if not 0 < a < 1]
+    if bad:
+        raise click.BadParameter(f"{bad[0]:g} is not valid; checkpoints are fractions of "
+                                 "the duration between 0 and 1 (0.1 is 10 %)")
+    if len(set(values)) < len(values):
+        raise click.BadParameter(f"{text!r} repeats a checkpoint")
+    return values
+
+
+_PLOT_FORMATS = (".pdf", ".png", ".svg")
+
+
+@main.command(name="backtest")
+@click.argument("trajectories", type=click.Path(dir_okay=False))
+@click.option("--at", "at", callback=_checkpoints, default="0.1,0.25,0.5",
+              show_default=True, metavar="A,B,..",
+              help="Checkpoints, as fractions of each campaign's duration.")
+@click.option("--folds", type=click.IntRange(min=2, max=100), default=5, show_default=True,
+              help="Folds of campaigns: the baselines are fitted on all but one and "
+                   "scored on the one held out.")
+@seed_option
+@workers_option
+@click.option("--tracker/--no-tracker", default=True, show_default=True,
+              help="Score forecast.track beside the three baselines.")
+@click.option("--sims", type=click.IntRange(min=1, max=10**6), default=None,
+              help="Simulated campaigns per tracker call [default: the tracker's].")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Write the reliability plot here (.pdf, .png or .svg).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def backtest_command(trajectories: str, at: list[float], folds: int, seed: int | None,
+                     workers: int, tracker: bool, sims: int | None, plot: str | None,
+                     as_json: bool) -> None:
+    """Score the forecasts on past campaigns in TRAJECTORIES as if they were live.
+
+    At each checkpoint (a fraction of each campaign's duration) every campaign is
+    cut to the observations made by then; the tracker and three baselines (success
+    rate by bins of pledged/goal, the linear trend, the 25 most similar
+    trajectories) forecast P(success) and the final total's quantiles, and are
+    scored: accuracy, Brier score, log loss, coverage and median width (q90/q10) of
+    the 80 % interval, quantile score (pinball loss / goal). The baselines are
+    cross-validated by folds of campaigns. TRAJECTORIES is a CSV as for `forecast
+    calibrate` (final_pledged and success, if present, are the outcome).
+
+    \b
+    Example:
+      forecast backtest ../shared/data/trajectories-train.csv.gz --no-tracker --seed 0
+      forecast backtest past.csv --at 0.1,0.5 --seed 1 --plot reliability.pdf --json
+    """
+    from .backtest import (BASELINES, BacktestError, TrackerPredictor, backtest,
+                           reliability)
+    from .calibration import CalibrationError, read_trajectories
+
+    if plot is not None:
+        if not plot.lower().endswith(_PLOT_FORMATS):
+            raise click.ClickException(f"--plot {plot}: expected a file name ending in "
+                                       f"{', '.join(_PLOT_FORMATS)}")
+        _check_writable(plot)
+    used_seed = _seed(seed)
+    try:
+        frame = read_trajectories(trajectories)
+    except CalibrationError as error:
+        raise click.ClickException(str(error)) from None
+    predictors = [make() for make in BASELINES]
+    if tracker:
+        predictors.insert(0, TrackerPredictor(sims=sims, rng=used_seed))
+    click.echo(f"Scoring {frame['campaign_id'].nunique():,} campaigns at "
+               f"{', '.join(f'{a:.0%}' for a in at)} of their duration, {folds} folds, "
+               f"seed {used_seed}...", err=True)
+    try:
+        with _Progress("Tracking") as progress:
+            result = backtest(frame, predictors, at=at, folds=folds, rng=used_seed,
+                              workers=workers, progress=progress)
+    except BacktestError as error:
+        raise click.ClickException(f"{trajectories}: {error}") from None
+    if plot is not None:
+        from .io import atomic_path
+        from .plots import reliability_figure
+
+        figure = reliability_figure(reliability(result.predictions),
+                                    note=_backtest_note(result, trajectories))
+        try:
+            with atomic_path(plot) as temporary:
+                figure.savefig(temporary, format=os.path.splitext(plot)[1][1:].lower())
+        except OSError as error:
+            raise click.ClickException(f"cannot write {plot}: {error}") from None
+    if as_json:
+        _emit(_dump({"file": os.path.basename(trajectories), **result.summary()}))
+    else:
+        _emit(format_backtest(result, trajectories))
+        if plot is not None:
+            _emit(f"Wrote {plot}.")
+
+
+def _backtest_note(result: Any, trajectories: str) -> str:
+    campaigns = result.predictions["campaign_id"].nunique()
+    return (f"{os.path.basename(trajectories)}: {campaigns:,} campaigns, {result.folds} "
+            f"folds, seed {result.seed}, forecast {result.version}")
+
+
+def format_backtest(result: Any, trajectories: str) -> str:
+    """The table of ``forecast backtest``: a row per checkpoint and predictor."""
+    from .backtest import EPS
+
+    lines = [_backtest_note(result, trajectories), ""]
+    head = (f"{'at':>4}  {'predictor':<13}{'campaigns':>10}{'accuracy':>10}{'Brier':>8}"
+            f"{'log loss':>10}{'80% cover':>11}{'q90/q10':>9}{'q-score':>9}")
+    lines.append(head)
+    for (at, name), row in result.scores.iterrows():
+        def number(value: float, form: str) -> str:
+            return "n/a" if value != value else "inf" if value == math.inf else \
+                format(value, form)
+        lines.append(f"{at:>4.0%}  {name:<13}{int(row['campaigns']):>10,}"
+                     f"{number(row['accuracy'], '.1%'):>10}{number(row['brier'], '.3f'):>8}"
+                     f"{number(row['log_loss'], '.3f'):>10}"
+                     f"{number(row['coverage80'], '.1%'):>11}"
+                     f"{number(row['median_width'], '.2f'):>9}"
+                     f"{number(row['quantile_score'], '.3f'):>9}")
+    refused = result.scores["not_scored"]
+    if refused.any():
+        lines += ["", "Not scored (the predictor refused the campaign; see "
+                  "Backtest.predictions['error']): " + ", ".join(
+                      f"{name} at {at:.0%}: {count}" for (at, name), count in refused.items()
+                      if count)]
+    lines += ["", "accuracy: p >= 50 % agrees with the outcome. Brier: mean (p - outcome)^2.",
+              f"log loss: natural log, p clipped to [{EPS:g}, {1 - EPS:g}]. 80% cover: "
+              "share of final totals in [q10, q90].",
+              "q90/q10: median width (q10 = 0 counts as infinitely wide). q-score: mean "
+              "pinball loss over q10 ... q90, in goals."]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

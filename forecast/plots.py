@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from .i18n import Labels
 
 __all__ = ["plot_fan", "plot_daily", "plot_probability_curves", "plot_heatmap",
-           "plot_tornado", "plot_circles", "plot_track", "plot_table", "table_height", "wrap_rows",
+           "plot_tornado", "plot_circles", "plot_table", "table_height", "wrap_rows",
            "wrap_text", "money_axis", "percent_axis"]
 
 #: Average width of a character of DejaVu Sans, in em, with a margin for bold.
@@ -524,6 +524,64 @@ def table_height(columns: Sequence[str], rows: Sequence[Sequence[str]], *,
     body = sum(max(len(c) for c in cells) + 0.4
                for cells in wrap_rows(rows, widths, width_pt, fontsize))
     return (header + 0.4 + body) * fontsize * line_height
+
+
+# ----------------------------------------------------------------------------- backtest
+
+__all__ += ["plot_reliability", "reliability_figure"]
+
+
+def plot_reliability(ax: Axes, reliability_frame: pd.DataFrame,
+                     title: str | None = None) -> Axes:
+    """Reliability diagram: the share of campaigns that succeeded against the
+    forecast probability, a line per predictor (``backtest.reliability`` of one
+    checkpoint: ``predictor``, ``predicted``, ``observed``, ``campaigns``). A point's
+    area grows with its bin's campaigns; a reliable forecaster lies on the diagonal.
+    """
+    ax.plot([0, 1], [0, 1], color=MUTED, lw=1, ls="--", label="perfectly reliable")
+    largest = max(1, int(reliability_frame["campaigns"].max())) if len(
+        reliability_frame) else 1
+    for k, (name, rows) in enumerate(reliability_frame.groupby("predictor", sort=False)):
+        rows = rows.sort_values("predicted")
+        colour = PALETTE[k % len(PALETTE)]
+        ax.plot(rows["predicted"], rows["observed"], color=colour, lw=1.5, label=name)
+        ax.scatter(rows["predicted"], rows["observed"], color=colour, zorder=3,
+                   s=10 + 90 * np.sqrt(rows["campaigns"].to_numpy(float) / largest))
+    ax.set_xlim(-0.02, 1.02)  # points at 0 and 1 (the linear trend's) whole
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel("forecast probability of success")
+    ax.set_ylabel("share that succeeded")
+    for axis in (ax.xaxis, ax.yaxis):
+        percent_axis(axis, Labels())
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    return ax
+
+
+def reliability_figure(reliability_frame: pd.DataFrame, note: str = ""):
+    """A ``matplotlib.figure.Figure`` (no pyplot) with a reliability diagram per
+    checkpoint (``backtest.reliability``), side by side; ``note`` under them (the
+    seed and version). Save it with ``figure.savefig(path)``."""
+    from matplotlib.figure import Figure
+
+    checkpoints = list(dict.fromkeys(reliability_frame["at"]))
+    figure = Figure(figsize=(4.2 * max(1, len(checkpoints)), 4.9))
+    axes = figure.subplots(1, max(1, len(checkpoints)), squeeze=False)[0]
+    for ax, at in zip(axes, checkpoints):
+        plot_reliability(ax, reliability_frame[reliability_frame["at"] == at],
+                         title=f"at {at:.0%} of the duration")
+    if note:
+        figure.text(0.5, 0.01, note, ha="center", va="bottom", fontsize=8, color=MUTED)
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return figure
+
+
+# ----------------------------------------------------------------------------- track
+
+__all__ += ["plot_track"]
 
 
 def plot_track(ax: Axes, observed: pd.DataFrame, fan: pd.DataFrame, goal: float,

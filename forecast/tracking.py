@@ -40,16 +40,20 @@ __all__ = ["LEVELS", "Track", "TrackError", "track", "read_observed", "DayModel"
 #: The quantile levels of the final total a track reports by default.
 LEVELS = np.round(np.arange(1, 10) / 10, 1)
 #: Simulated campaigns per track by default.
-DEFAULT_SIMS = 10_000
+DEFAULT_SIMS = 5_000
 #: Real pledges are more dispersed than the model's: the likelihood of the money
 #: observed is raised to the power 1 / DISPERSION (fitted by ``forecast backtest``
 #: on the training campaigns, docs/tracking.md "Tuning").
-DISPERSION = 1.0
+DISPERSION = 3.0
 #: The appeal keeps changing: the log of the appeal for the remaining days moves
 #: by a normal of sd ``DRIFT * sqrt(remaining share of the duration)`` (mean 1).
-DRIFT = 0.0
+DRIFT = 1.0
 #: What tracking changes in the generic prior's [dynamics] (docs/tracking.md "Tuning").
-PRIOR_DYNAMICS: dict[str, float] = {}
+PRIOR_DYNAMICS: dict[str, float] = {"surge_half_progress": 0.25}
+#: ... and in its [timing] (and each circle's timing table that has the key).
+PRIOR_TIMING: dict[str, float] = {}
+#: ... and in each [[circle]] that has the key.
+PRIOR_CIRCLE: dict[str, float] = {}
 #: Weighted simulations widen their kernel until this effective sample size.
 MIN_ESS = 1_000
 #: A running total may dip by this share of its highest so far (refunds); more
@@ -161,7 +165,7 @@ def observed_frame(observed: pd.DataFrame, duration_days: float | None = None,
         bad &= ~np.isnan(values) if column == "backers" else True
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            raise TrackError(f"{where}: {column} = {values[k]!r} on day {frame.day[k]:g} "
+            raise TrackError(f"{where}: {column} = {values[k]:g} on day {frame.day[k]:g} "
                              "is not valid; expected a number >= 0")
     pledged = frame.pledged.to_numpy()
     drop = np.flatnonzero(pledged[1:] < (1 - MAX_REFUND) * np.maximum.accumulate(pledged)[:-1])
@@ -223,12 +227,12 @@ class Track:
 
     def probability(self, extra: float = 0.0) -> float:
         """P(final total >= goal); ``extra`` money added to every campaign (a what-if)."""
-        return float(np.sum(self.weights[self.final + extra >= self.goal]))
+        return min(1.0, float(np.sum(self.weights[self.final + extra >= self.goal])))
 
     def probability_se(self) -> float:
         """The Monte Carlo standard error of ``probability()``."""
         hit = self.final >= self.goal
-        p = np.sum(self.weights[hit])
+        p = self.probability()
         return float(math.sqrt(np.sum(self.weights ** 2 * (hit - p) ** 2)))
 
     def probability_interval(self, z: float = 1.959964) -> tuple[float, float]:
@@ -334,9 +338,15 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         from .calibration import generic_prior
         scenario = generic_prior(goal, _whole_days(duration_days), platform,
                                  memory_check=False)
-        if PRIOR_DYNAMICS:
+        if PRIOR_DYNAMICS or PRIOR_TIMING or PRIOR_CIRCLE:
             spec = scenario.to_dict()
             spec.setdefault("dynamics", {}).update(PRIOR_DYNAMICS)
+            for table in [spec.setdefault("timing", {})] + [
+                    c["timing"] for c in spec.get("circle", []) if "timing" in c]:
+                table.update({k: v for k, v in PRIOR_TIMING.items()
+                              if k in table or table is spec["timing"]})
+            for circle in spec.get("circle", []):
+                circle.update({k: v for k, v in PRIOR_CIRCLE.items() if k in circle})
             scenario = Scenario.from_dict(spec, scenario.path, memory_check=False)
     else:
         if not isinstance(scenario, Scenario):
@@ -621,10 +631,13 @@ def appeal_filter(model: DayModel, frame: pd.DataFrame, dispersion: float = DISP
     log_a = np.log(appeal)
     log_f = np.log(prior)
     before = DayModel.exposure_at(exposure, times[0])
+    kernels: dict[float, np.ndarray] = {}
     for j in range(1, times.size):
         if drift > 0:
             spread = drift * math.sqrt((times[j] - times[j - 1]) / model.D)
-            log_f = _walk(log_f, log_a, spread)
+            if spread not in kernels:
+                kernels[spread] = _step_kernel(log_a, spread)
+            log_f = _walk(log_f, kernels[spread])
         after = DayModel.exposure_at(exposure, times[j])
         counts = rates @ (after - before)
         gained = max(0.0, money[j] - money[j - 1])
@@ -635,21 +648,26 @@ def appeal_filter(model: DayModel, frame: pd.DataFrame, dispersion: float = DISP
     return post / post.sum()
 
 
-def _walk(log_f: np.ndarray, log_a: np.ndarray, spread: float) -> np.ndarray:
-    """A log-density on the grid (its largest value 0) after a normal step of sd
-    ``spread`` in log a."""
-    if spread <= 0:
-        return log_f
-    kernel = np.exp(-0.5 * ((log_a[:, None] - log_a[None, :]) / spread) ** 2)
+def _walk(log_f: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """A log-density on the grid (its largest value 0) after a step whose
+    transition matrix (to, from) is ``kernel``."""
     with np.errstate(divide="ignore"):
         return np.log(kernel @ np.exp(log_f))
+
+
+def _step_kernel(log_a: np.ndarray, spread: float) -> np.ndarray:
+    """The transition matrix of a normal step of sd ``spread`` in log a, (to, from)."""
+    return np.exp(-0.5 * ((log_a[:, None] - log_a[None, :]) / spread) ** 2)
 
 
 def _fan(running: np.ndarray, weights: np.ndarray, first: int, D: int) -> pd.DataFrame:
     """Weighted quantiles of the running total at the end of each day from ``first``."""
     first = min(first, D - 1)
-    rows = [weighted_quantiles(running[:, k], weights, LEVELS)
-            for k in range(running.shape[1])]
+    if np.ptp(weights) == 0:  # equal weights: the plain quantiles, all days at once
+        rows = np.quantile(running, LEVELS, axis=0, method="inverted_cdf").T
+    else:
+        rows = [weighted_quantiles(running[:, k], weights, LEVELS)
+                for k in range(running.shape[1])]
     fan = pd.DataFrame(rows, columns=[f"p{round(100 * lv)}" for lv in LEVELS])
     fan.insert(0, "day", np.arange(first, D) + 1.0)
     return fan

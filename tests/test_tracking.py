@@ -1,0 +1,245 @@
+"""The live tracker (forecast/tracking.py) against a plain day-by-day simulation.
+
+The reference here simulates the tracker's day-level model (Poisson would-be
+pledgers, gamma pledges, appeal, featured boost, progress-held surge, post-goal
+factor) from launch, written again from docs/tracking.md with the shapes of
+tests/reference.py. Conditioning is checked by rejection: of the reference's
+campaigns, those whose running total at the observation time is within a narrow
+window of the observed one are a sample of the exact posterior predictive.
+Tolerances are Z = 5 standard errors, derived where used.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import forecast
+from forecast import tracking
+from forecast.scenario import Scenario
+
+import reference as ref
+
+Z = 5.0
+
+SPEC = {
+    "campaign": {"name": "tracked", "goal": 3000.0, "duration_days": 20,
+                 "platform": "custom"},
+    "timing": {"launch_share": 0.3, "launch_days": 2.0, "final_share": 0.3,
+               "final_days": 2.0},
+    "dynamics": {"post_goal_factor": 0.5, "appeal_sd": 0.8, "surge_half_progress": 0.3,
+                 "surge_steepness": 4.0, "reach_days": 0.0, "fade_per_day": 0.0},
+    "circle": [
+        {"name": "friends", "size": 100, "conversion": 0.2,
+         "pledge": {"mean": 50.0, "sd": 40.0}},
+        {"name": "visitors", "daily_reach": 30.0, "conversion": 0.02,
+         "featured_at": 0.25, "featured_boost": 3.0, "pledge": {"mean": 50.0, "sd": 40.0}},
+    ],
+}
+
+
+def scenario(spec: dict = SPEC) -> Scenario:
+    return Scenario.from_dict(spec)
+
+
+def plain_runs(spec: dict, sims: int, seed: int, drift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Running totals at the end of each day (sims, D) of the day-level model,
+    simulated from launch day by day; the log-appeal steps by drift sqrt(1/D) a day."""
+    rng = np.random.default_rng(seed)
+    D, goal = spec["campaign"]["duration_days"], spec["campaign"]["goal"]
+    dyn, timing = spec["dynamics"], spec["timing"]
+    w = ref.day_weights(D, **timing)
+    start = ref.surge_window(D, timing["final_days"])
+    sigma = np.array(ref.surge_share(D, timing, start))
+    stock, flow = spec["circle"]
+    mean, sd = stock["pledge"]["mean"], stock["pledge"]["sd"]
+    shape, scale = (mean / sd) ** 2, sd ** 2 / mean
+    sd_a = dyn["appeal_sd"]
+    log_a = sd_a * rng.standard_normal(sims) - sd_a ** 2 / 2
+    total = np.zeros(sims)
+    featured_day = np.full(sims, D)
+    goal_day = np.full(sims, D)
+    strength = np.ones(sims)
+    running = np.empty((sims, D))
+    for d in range(D):
+        if d == start:
+            strength = ref.surge_strength(total / goal, dyn["surge_half_progress"],
+                                          dyn["surge_steepness"])
+        log_a = log_a + drift * math.sqrt(1 / D) * rng.standard_normal(sims)
+        a = np.exp(log_a)
+        own = stock["size"] * np.minimum(stock["conversion"] * a, 1) * w[d]
+        visitors = (np.minimum(flow["conversion"] * a, 1) * flow["daily_reach"] * D * w[d]
+                    * np.where(featured_day < d, flow["featured_boost"], 1.0))
+        keep = np.where(goal_day < d, dyn["post_goal_factor"], 1.0)
+        if d >= start:
+            keep = keep * (1 - sigma[d] * (1 - strength))
+        count = rng.poisson((own + visitors) * keep)
+        money = np.where(count > 0, rng.gamma(np.maximum(count, 1) * shape, scale), 0.0)
+        total += money
+        running[:, d] = total
+        featured_day = np.where((featured_day == D) & (total >= flow["featured_at"] * goal),
+                                d, featured_day)
+        goal_day = np.where((goal_day == D) & (total >= goal), d, goal_day)
+    return running
+
+
+def observed(days, pledged) -> pd.DataFrame:
+    return pd.DataFrame({"day": days, "pledged": pledged})
+
+
+def rejection(running: np.ndarray, column: int, seen: float, width: float = 0.02):
+    """Final totals of the reference campaigns whose total at the end of day
+    ``column`` is within ``width`` (relative) of ``seen``."""
+    near = np.abs(running[:, column] - seen) <= width * seen
+    return running[near, -1]
+
+
+def assert_same_odds(t: tracking.Track, finals: np.ndarray, goal: float) -> None:
+    p_ref = float(np.mean(finals >= goal))
+    se = math.sqrt(p_ref * (1 - p_ref) / finals.size + t.probability_se() ** 2 + 1e-12)
+    assert abs(t.probability() - p_ref) <= Z * se, (t.probability(), p_ref, se)
+    mean_se = math.sqrt(ref.mean_se(finals) ** 2
+                        + np.var(t.final) / t.final.size)
+    assert abs(t.final.mean() - finals.mean()) <= Z * mean_se
+
+
+# ----------------------------------------------------------------------------- the method
+
+def test_nothing_observed_gives_the_model_from_launch():
+    running = plain_runs(SPEC, 100_000, seed=1)
+    t = tracking.track(observed([0.0], [0.0]), scenario=scenario(), sims=100_000, rng=2,
+                       dispersion=1.0, drift=0.0)
+    assert t.method == "appeal posterior" and t.ess == pytest.approx(100_000)
+    assert_same_odds(t, running[:, -1], SPEC["campaign"]["goal"])
+
+
+@pytest.mark.parametrize("quantile", [0.2, 0.5])
+def test_conditioning_matches_rejection(quantile):
+    """Observed at day 8, below the featured threshold (so its day is not in doubt):
+    the tracker's odds are those of the reference campaigns at that total."""
+    running = plain_runs(SPEC, 600_000, seed=3)
+    seen = float(np.quantile(running[:, 7], quantile))
+    assert seen < SPEC["circle"][1]["featured_at"] * SPEC["campaign"]["goal"]
+    finals = rejection(running, 7, seen)
+    assert finals.size > 2_000
+    t = tracking.track(observed([0.0, 8.0], [0.0, seen]), scenario=scenario(),
+                       sims=100_000, rng=4, dispersion=1.0, drift=0.0)
+    assert_same_odds(t, finals, SPEC["campaign"]["goal"])
+
+
+def test_drifting_appeal_matches_rejection():
+    """With a drifting appeal, one day observed: the filter steps the appeal, then
+    weighs the day's money, as the reference's campaigns do."""
+    running = plain_runs(SPEC, 600_000, seed=5, drift=1.5)
+    seen = float(np.quantile(running[:, 0], 0.6))
+    finals = rejection(running, 0, seen)
+    t = tracking.track(observed([0.0, 1.0], [0.0, seen]), scenario=scenario(),
+                       sims=100_000, rng=6, dispersion=1.0, drift=1.5)
+    assert_same_odds(t, finals, SPEC["campaign"]["goal"])
+
+
+def test_dispersion_flattens_the_posterior():
+    """Raising the likelihood to 1/dispersion leaves the odds between the prior's
+    and the undispersed posterior's."""
+    seen = observed([0.0, 8.0], [0.0, 200.0])
+    prior = tracking.track(observed([0.0], [0.0]), scenario=scenario(), sims=40_000, rng=1,
+                           drift=0.0).probability()
+    sharp = tracking.track(seen, scenario=scenario(), sims=40_000, rng=1, dispersion=1.0,
+                           drift=0.0).probability()
+    flat = tracking.track(seen, scenario=scenario(), sims=40_000, rng=1, dispersion=4.0,
+                          drift=0.0).probability()
+    assert sharp < flat < prior
+
+
+def test_more_pledged_never_lowers_the_odds():
+    s = scenario()
+    odds = [tracking.track(observed([0.0, 6.0], [0.0, m]), scenario=s, sims=20_000,
+                           rng=7).probability() for m in (0.0, 100.0, 300.0, 600.0, 1200.0)]
+    assert odds == sorted(odds)
+
+
+def test_goal_reached_is_certain():
+    t = tracking.track(observed([0.0, 5.0], [0.0, 3100.0]), scenario=scenario(), rng=1)
+    assert t.probability() == 1.0 and t.probability_se() == 0.0
+    assert t.quantiles()[0] >= 3100.0
+
+
+def test_same_seed_same_numbers_and_quantiles_ordered():
+    seen = observed([0.0, 3.0, 6.0], [0.0, 150.0, 420.0])
+    a = tracking.track(seen, scenario=scenario(), rng=11)
+    b = tracking.track(seen, scenario=scenario(), rng=11)
+    np.testing.assert_array_equal(a.final, b.final)
+    q = a.quantiles()
+    assert np.all(np.diff(q) >= 0) and q[0] >= 420.0
+    assert a.with_pledgers(0) == a.probability() <= a.with_pledgers(10)
+    assert a.fan.day.iloc[0] == 7.0 and a.fan.day.iloc[-1] == 20.0
+    assert np.all(np.diff(a.fan.p50.to_numpy()) >= 0)
+
+
+def test_weighted_simulations_for_other_scenarios():
+    """A scenario with rewards goes to the engine's weighted campaigns; nothing
+    observed gives equal weights and exactly the engine's odds."""
+    spec = ref.isolated({
+        "campaign": {"name": "rewards", "goal": 1500.0, "duration_days": 15,
+                     "platform": "custom"},
+        "reward": [{"amount": 25.0, "share": 0.6}, {"amount": 60.0, "share": 0.4}],
+        "circle": [{"name": "friends", "size": 120, "conversion": 0.3}],
+    })
+    s = Scenario.from_dict(spec)
+    t = tracking.track(observed([0.0], [0.0]), scenario=s, sims=8_192, rng=5)
+    r = forecast.simulate(s, 8_192, rng=5)
+    assert t.method == "weighted simulations"
+    assert t.probability() == pytest.approx(r.success.mean(), abs=1e-12)
+    later = tracking.track(observed([0.0, 5.0], [0.0, 900.0]), scenario=s, sims=8_192, rng=5)
+    assert later.ess >= min(tracking.MIN_ESS, 8_192) * (1 - 1e-9)
+    assert later.quantiles()[0] >= 900.0
+
+
+def test_the_generic_prior_without_a_scenario_any_goal():
+    """Goals far beyond the engine's memory bound are tracked (no engine run)."""
+    t = tracking.track(observed([0.0, 10.0], [0.0, 150_000.0]), goal=1_000_000,
+                       duration_days=60, platform="custom", rng=1)
+    assert 0.0 <= t.probability() <= 1.0 and t.goal == 1_000_000
+    assert t.quantiles()[0] >= 150_000.0
+
+
+# ----------------------------------------------------------------------------- input
+
+@pytest.mark.parametrize("frame, message", [
+    (observed([], []), "no observation"),
+    (pd.DataFrame({"day": [1.0]}), "no column 'pledged'"),
+    (observed([0.0, 2.0, 3.0], [0.0, 500.0, 400.0]), "falls on day 3"),
+    (observed([0.0, 25.0], [0.0, 100.0]), "past the deadline"),
+    (observed([0.0, 2.0], [0.0, -5.0]), "pledged = -5 on day 2"),
+])
+def test_clear_errors(frame, message):
+    with pytest.raises(tracking.TrackError, match=message):
+        tracking.track(frame, scenario=scenario())
+
+
+def test_small_refunds_pass_and_a_first_row_at_zero_is_added():
+    frame = tracking.observed_frame(observed([4.0, 2.0, 5.0], [1000.0, 400.0, 990.0]), 20)
+    assert frame.day.tolist() == [0.0, 2.0, 4.0, 5.0]
+    assert frame.pledged.tolist() == [0.0, 400.0, 1000.0, 990.0]
+
+
+def test_read_observed_forms_agree(tmp_path):
+    cumulative = tmp_path / "c.csv"
+    cumulative.write_text("Day,Pledged,Backers\n0,0,0\n1,120,3\n2,300,7\n")
+    daily = tmp_path / "d.csv"
+    daily.write_text("day;pledged;backers\n1;120;3\n2;180;4\n")
+    dated = tmp_path / "t.csv"
+    dated.write_text("date,pledged\n2026-05-02,120\n2026-05-03,300\n")
+    a = tracking.read_observed(cumulative)
+    b = tracking.read_observed(daily, daily=True)
+    c = tracking.read_observed(dated, launch="2026-05-01")
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a[["day", "pledged"]], c)
+    with pytest.raises(tracking.TrackError, match="launch date"):
+        tracking.read_observed(dated)
+    bad = tmp_path / "b.csv"
+    bad.write_text("day,pledged\n1,abc\n")
+    with pytest.raises(tracking.TrackError, match="row 2, column pledged"):
+        tracking.read_observed(bad)
