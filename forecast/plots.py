@@ -111,8 +111,14 @@ def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels | 
                     xytext=(10 if right else -10, -4), textcoords="offset points",
                     ha="left" if right else "right", va="top", fontsize=8.5, color="#333333",
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
-    ax.set_xlim(0, max(last, 1))
     top = max(float(daily_frame["cumulative_p90"].max()) if len(daily_frame) else 0, goal)
+    return _running_total_axes(ax, max(last, 1), top, labels)
+
+
+def _running_total_axes(ax: Axes, last_day: float, top: float, labels: Labels) -> Axes:
+    """The axes of a running total (``plot_fan``, ``plot_track``): days from 0 to
+    ``last_day``, money from 0 to a little above ``top``, their labels, grid, legend."""
+    ax.set_xlim(0, last_day)
     ax.set_ylim(0, 1.08 * top)
     ax.set_xlabel(labels["axis_day"])
     ax.set_ylabel(labels["axis_cumulative"])
@@ -622,11 +628,4 @@ def plot_track(ax: Axes, observed: pd.DataFrame, fan: pd.DataFrame, goal: float,
     ax.annotate(labels("track_today", day=today), (now, 0), xytext=(4, 4),
                 textcoords="offset points", ha="left", va="bottom", fontsize=8.5,
                 color="#333333")
-    ax.set_xlim(0, duration_days)
-    ax.set_ylim(0, 1.08 * top)
-    ax.set_xlabel(labels["axis_day"])
-    ax.set_ylabel(labels["axis_cumulative"])
-    money_axis(ax.yaxis, labels)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
-    return ax
+    return _running_total_axes(ax, duration_days, top, labels)
