@@ -29,6 +29,7 @@ __all__ = ["render_track", "track_page"]
 
 
 def _method(track: Track, labels: Labels) -> str:
+    """The tracking method in the page's language (as named, if it has no translation)."""
     return labels.text.get(f"method_{track.method}", track.method)
 
 
@@ -43,9 +44,10 @@ def track_page(track: Track, labels: Labels, source: str | None = None,
                has_scenario: bool = True, date: str | None = None) -> Figure:
     """The page of ``track`` as a Figure (drawn without pyplot).
 
-    ``source`` names the observed file in the footer; without ``has_scenario`` (the
-    generic prior) the page says who to remind needs the campaign's scenario instead
-    of listing the prior's circles.
+    ``source`` names the observed file in the footer, ``date`` (ISO, today by
+    default) the day it was made; without ``has_scenario`` (the generic prior) the
+    page says who to remind needs the campaign's scenario instead of listing the
+    prior's circles.
     """
     s = track.scenario
     summary = track.summary()
