@@ -1,6 +1,7 @@
 """The ``forecast`` command: thin click commands over the library."""
 from __future__ import annotations
 
+import csv
 import math
 import os
 import signal
@@ -228,6 +229,152 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
         lines.append(f"  {key:>3}%  {row['probability']:6.1%}  {day}")
     return "\n".join(lines)
 
+
+
+# ----------------------------------------------------------------------------- track
+
+@main.command(name="track")
+@click.argument("observed", type=click.Path(dir_okay=False))
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), default=None,
+              help="The campaign's scenario (TOML) [default: the generic prior fitted on "
+                   "real campaigns, which needs --goal and --days].")
+@click.option("--goal", type=_Finite(min=0, min_open=True), default=None,
+              help="The goal (instead of the scenario's; needed without a scenario).")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="The campaign's duration in days (instead of the scenario's; needed "
+                   "without a scenario).")
+@click.option("--platform", type=click.Choice(list(PLATFORMS)), default=None,
+              help="The platform of the generic prior, without a scenario "
+                   "[default: custom].")
+@click.option("--launch", default=None, metavar="YYYY-MM-DD",
+              help="The launch date, when OBSERVED has a date column instead of day.")
+@click.option("--daily", is_flag=True,
+              help="OBSERVED gives each row's amount (and backers), not running totals.")
+@click.option("--sims", type=click.IntRange(min=1, max=10**6), default=10_000,
+              show_default=True, help="Simulated campaigns.")
+@seed_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Also write the one-page PDF for the advisor here.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language of the PDF [default: French on La Ruche, English elsewhere].")
+def track_command(observed: str, scenario_path: str | None, goal: float | None,
+                  days: int | None, platform: str | None, launch: str | None, daily: bool,
+                  sims: int, seed: int | None, as_json: bool, output: str | None,
+                  lang: str | None) -> None:
+    """The odds of a live campaign from its pledges so far, and what to do now.
+
+    OBSERVED is a CSV, a row per observation since launch: day (days since launch,
+    fractional allowed) or date (with --launch), pledged (the running total, or each
+    row's amount with --daily) and optionally backers. The scenario's simulated
+    campaigns (or the generic prior's) are conditioned on it and run on to the
+    deadline: the probability of reaching the goal with its interval, the final
+    total's spread, the money a day still needed, who to remind and what a few more
+    pledgers would change (docs/tracking.md).
+
+    \b
+    Example:
+      forecast track models/la-ruche-observed.csv --scenario models/la-ruche-lunch-box.toml \\
+          --seed 2024 -o reports/la-ruche-track.fr.pdf
+      forecast track pledges.csv --goal 8000 --days 40 --platform ulule --json
+      forecast track pledges.csv --launch 2026-03-02 --daily --goal 5000 --days 30
+    """
+    from .track_advice import track_details
+    from .tracking import TrackError, observed_frame, read_observed, track
+
+    if scenario_path is not None:
+        if platform is not None:
+            raise click.ClickException(f"--platform is for the generic prior; the scenario "
+                                       f"{scenario_path} sets its own platform")
+        loaded = _load(scenario_path, goal, days)
+    elif goal is None or days is None:
+        missing = " and ".join(name for name, value in (("--goal", goal), ("--days", days))
+                               if value is None)
+        raise click.ClickException(f"{missing} needed: without --scenario the generic prior "
+                                   "is used, for the goal and duration you give")
+    if output is not None:
+        _check_writable(output)
+    duration = loaded.duration_days if scenario_path is not None else days
+    used_seed = _seed(seed)
+    try:
+        frame = observed_frame(read_observed(observed, launch=launch, daily=daily),
+                               duration, where=observed)
+        if scenario_path is not None:
+            tracked = track(frame, scenario=loaded, sims=sims, rng=used_seed)
+        else:
+            tracked = track(frame, goal=goal, duration_days=days,
+                            platform=platform or "custom", sims=sims, rng=used_seed)
+    except (TrackError, ScenarioError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    except csv.Error as error:  # pandas' delimiter sniffer on an empty file
+        raise click.ClickException(f"{observed}: not a CSV file of observed pledges "
+                                   f"({error})") from None
+    if output is not None:
+        from .track_report import render_track
+
+        try:
+            render_track(tracked, output, lang=lang, source=observed,
+                         has_scenario=scenario_path is not None)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {output}: {error}") from None
+    details = track_details(tracked)
+    _emit(_dump(details) if as_json else format_track(tracked, details, observed,
+                                                      scenario_path is not None))
+    if output is not None:
+        click.echo(f"Wrote {output}.", err=as_json)
+
+
+def format_track(tracked: Any, details: dict[str, Any], source: str,
+                 has_scenario: bool) -> str:
+    """The readable text of ``forecast track``: where the campaign stands, its odds,
+    the pace needed, and (with a scenario) who to remind; what more pledgers would do."""
+    s = tracked.scenario
+    money = lambda v: _money(v, s.currency)  # noqa: E731
+    mean = Labels("en", s.currency).money(details["pledge_mean"])  # with its cents
+    low, high = details["probability_interval"]
+    q = details["final_quantiles"]
+    left = s.duration_days - tracked.now
+    lines = [
+        f"{s.name} — goal {money(s.goal)} in {s.duration_days} days on "
+        f"{Labels('en').platform(s.platform)}",
+        f"Observed: {source}, last on day {tracked.now:g}",
+        f"{details['sims']:,} simulated campaigns ({details['method']}, effective sample "
+        f"size {details['effective_sample_size']:,.0f}), seed {details['seed']}, "
+        f"forecast {details['version']}",
+    ]
+    if not has_scenario:
+        lines.append("No scenario: what campaigns like this one do (the generic prior "
+                     "fitted on real campaigns); --scenario FILE says who to remind.")
+    lines += [
+        "",
+        f"Day {tracked.now:g} of {s.duration_days}: {money(tracked.pledged)} pledged, "
+        f"{details['progress']:.1%} of the goal, {left:g} days left",
+        f"Probability of reaching the goal: {details['probability']:.1%} (95% interval "
+        f"{low:.1%} – {high:.1%}; standard error {100 * details['probability_se']:.1f} "
+        "points)",
+        "Final total:     " + "   ".join(f"{k} {money(q[k])}" for k in ("p10", "p50", "p90")),
+    ]
+    gap = s.goal - tracked.pledged
+    if gap > 0:
+        lines.append(f"Needed from today: {money(details['needed_per_day'])} a day (about "
+                     f"{details['pledgers_needed_per_day']:.1f} pledgers a day at the mean "
+                     f"pledge of {mean}) for the {money(gap)} "
+                     "still to raise")
+    else:
+        lines.append("Needed from today: nothing more, the goal is reached")
+    if has_scenario and details["circles"]:
+        circles = details["circles"]
+        width = max(len(row["circle"]) for row in circles)
+        lines += ["", "Who to remind (expected from today to the deadline, largest first):"]
+        lines += [f"  {row['circle']:<{width}}  {row['pledgers_to_come']:7.1f} pledgers  "
+                  f"{money(row['money_to_come']):>10}" for row in circles]
+    if details["what_ifs"]:
+        lines += ["", f"What if more people pledged today (each the mean pledge of "
+                      f"{mean}):"]
+        lines += [f"  +{row['pledgers']:<4} pledgers ({money(row['money'])}, "
+                  f"{row['share_of_gap']:.0%} of the gap): {row['probability']:.1%}"
+                  for row in details["what_ifs"]]
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- sweep

@@ -511,6 +511,108 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+#: The page of ``forecast track`` (forecast/track_report.py), in both languages; merged
+#: into TEXT below.
+_TRACK_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "track_title": "Campaign tracking: {name}",
+        "track_subject": "The odds of a live campaign from its pledges so far, and what "
+                         "to do now",
+        "track_lead": "Day {day} of {days} on {platform}: {pledged} pledged, {progress} of "
+                      "the goal of {goal}, {left} left. The simulated campaigns of {source} "
+                      "are conditioned on the pledges received so far, then run on to the "
+                      "deadline.",
+        "track_source_scenario": "the scenario “{name}”",
+        "track_source_prior": "the generic prior, fitted on real campaigns (no scenario "
+                              "was given)",
+        "track_interval": "95% interval: {low} to {high} (standard error {se} points), "
+                          "from {sims} simulated campaigns, effective sample size {ess}.",
+        "track_final_heading": "The final total",
+        "track_final": "Median {p50}; 8 simulated campaigns in 10 end between {p10} and "
+                       "{p90}.",
+        "track_pace_heading": "The pace needed",
+        "track_pace": "{money} a day until the deadline, about {pledgers} pledgers a day at "
+                      "the mean pledge of {mean}, for the {gap} still to raise.",
+        "track_pace_reached": "The goal is reached: whatever comes now is over-funding.",
+        "track_remind_heading": "Who to remind",
+        "track_remind_note": "The pledgers and the money each circle is still expected to "
+                             "bring by the deadline, largest first.",
+        "track_no_scenario": "Who to remind needs the campaign's own circles: give its "
+                             "scenario (--scenario).",
+        "col_circle": "Circle",
+        "col_pledgers_to_come": "Pledgers to come",
+        "col_money_to_come": "Money to come",
+        "track_whatif_heading": "What if more people pledged today",
+        "track_whatif_note": "Each pledging the mean of {mean}; the gap to the goal is {gap}.",
+        "col_more_pledgers": "More pledgers today",
+        "col_share_gap": "Share of the gap",
+        "track_whatif_none": "The goal is reached: no gap left to close.",
+        "track_observed": "Pledged so far (observed)",
+        "track_median": "Median from today",
+        "track_band": "10% to 90% of the simulated campaigns",
+        "track_pace_line": "Pace needed: {money} a day",
+        "track_today": "Today ({day})",
+        "track_prior_name": "a campaign of {goal} in {days}",
+        "track_footer": "Observed: {source} · {sims} simulated campaigns, effective "
+                        "sample size {ess} · method: {method} · seed {seed} · forecast "
+                        "{version} · {date}",
+        "method_weighted simulations": "weighted simulations",
+        "method_appeal posterior": "appeal posterior",
+    },
+    "fr": {
+        "track_title": "Suivi de campagne : {name}",
+        "track_subject": "Les chances d'une campagne en cours d'après les contributions "
+                         "reçues, et quoi faire maintenant",
+        "track_lead": "Jour {day} sur {days} sur {platform} : {pledged} promis, {progress} "
+                      "de l'objectif de {goal}, {left} restants. Les campagnes simulées "
+                      "selon {source} sont conditionnées par les contributions reçues "
+                      "jusqu'ici, puis prolongées jusqu'à l'échéance.",
+        "track_source_scenario": "le scénario « {name} »",
+        "track_source_prior": "le modèle générique, ajusté sur de vraies campagnes (aucun "
+                              "scénario n'a été donné)",
+        "track_interval": "Intervalle à 95 % : de {low} à {high} (erreur type {se} point), "
+                          "sur {sims} campagnes simulées, taille d'échantillon effective "
+                          "{ess}.",
+        "track_final_heading": "Le total final",
+        "track_final": "Médiane {p50} ; 8 campagnes simulées sur 10 finissent entre {p10} "
+                       "et {p90}.",
+        "track_pace_heading": "Le rythme nécessaire",
+        "track_pace": "{money} par jour jusqu'à l'échéance, soit environ {pledgers} "
+                      "contributeurs par jour à la contribution moyenne de {mean}, pour "
+                      "les {gap} qui manquent.",
+        "track_pace_reached": "L'objectif est atteint : tout ce qui vient maintenant "
+                              "dépasse l'objectif.",
+        "track_remind_heading": "Qui relancer",
+        "track_remind_note": "Les contributeurs et le montant que chaque cercle devrait "
+                             "encore apporter d'ici l'échéance, du plus grand au plus petit.",
+        "track_no_scenario": "Pour savoir qui relancer, il faut les cercles de la "
+                             "campagne : donnez son scénario (--scenario).",
+        "col_circle": "Cercle",
+        "col_pledgers_to_come": "Contributeurs à venir",
+        "col_money_to_come": "Montant à venir",
+        "track_whatif_heading": "Et si d'autres contribuaient aujourd'hui",
+        "track_whatif_note": "Chacun à la contribution moyenne de {mean} ; il manque {gap} "
+                             "pour atteindre l'objectif.",
+        "col_more_pledgers": "Contributeurs de plus aujourd'hui",
+        "col_share_gap": "Part de ce qui manque",
+        "track_whatif_none": "L'objectif est atteint : il ne manque plus rien.",
+        "track_observed": "Promis jusqu'ici (observé)",
+        "track_median": "Médiane d'ici l'échéance",
+        "track_band": "De 10 % à 90 % des campagnes simulées",
+        "track_pace_line": "Rythme nécessaire : {money} par jour",
+        "track_today": "Aujourd'hui ({day})",
+        "track_prior_name": "une campagne de {goal} en {days}",
+        "track_footer": "Observé : {source} · {sims} campagnes simulées, taille "
+                        "d'échantillon effective {ess} · méthode : {method} · graine {seed} "
+                        "· forecast {version} · {date}",
+        "method_weighted simulations": "simulations pondérées",
+        "method_appeal posterior": "loi a posteriori de l'attrait",
+    },
+}
+for _lang, _words in _TRACK_TEXT.items():
+    TEXT[_lang].update(_words)
+
+
 def default_language(platform: str) -> str:
     """French for La Ruche (Québec), English for every other platform."""
     return "fr" if platform == "la-ruche" else "en"

@@ -111,8 +111,14 @@ def plot_fan(ax: Axes, daily_frame: pd.DataFrame, goal: float, labels: Labels | 
                     xytext=(10 if right else -10, -4), textcoords="offset points",
                     ha="left" if right else "right", va="top", fontsize=8.5, color="#333333",
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
-    ax.set_xlim(0, max(last, 1))
     top = max(float(daily_frame["cumulative_p90"].max()) if len(daily_frame) else 0, goal)
+    return _running_total_axes(ax, max(last, 1), top, labels)
+
+
+def _running_total_axes(ax: Axes, last_day: float, top: float, labels: Labels) -> Axes:
+    """The axes of a running total (``plot_fan``, ``plot_track``): days from 0 to
+    ``last_day``, money from 0 to a little above ``top``, their labels, grid, legend."""
+    ax.set_xlim(0, last_day)
     ax.set_ylim(0, 1.08 * top)
     ax.set_xlabel(labels["axis_day"])
     ax.set_ylabel(labels["axis_cumulative"])
@@ -577,3 +583,49 @@ def reliability_figure(reliability_frame: pd.DataFrame, note: str = ""):
         figure.text(0.5, 0.01, note, ha="center", va="bottom", fontsize=8, color=MUTED)
     figure.tight_layout(rect=(0, 0.04, 1, 1))
     return figure
+
+
+# ----------------------------------------------------------------------------- track
+
+__all__ += ["plot_track"]
+
+
+def plot_track(ax: Axes, observed: pd.DataFrame, fan: pd.DataFrame, goal: float,
+               duration_days: int, labels: Labels | None = None) -> Axes:
+    """A live campaign: the pledges so far, the fan of what remains, the goal and the
+    pace needed.
+
+    Parameters
+    ----------
+    observed : DataFrame
+        ``Track.observed``: ``day`` and ``pledged`` (running total), the last row
+        being today.
+    fan : DataFrame
+        ``Track.fan``: ``day`` (the end of each day from today to the deadline) and
+        ``p10``, ``p50``, ``p90`` of the running total; drawn from today's point.
+    goal, duration_days : the goal line, and the deadline the x axis ends at.
+    """
+    labels = labels or Labels()
+    now, pledged = float(observed["day"].iloc[-1]), float(observed["pledged"].iloc[-1])
+    ahead = fan[fan["day"] > now]
+    day = np.concatenate([[now], ahead["day"].to_numpy(float)])
+    band = {k: np.concatenate([[pledged], ahead[k].to_numpy(float)])
+            for k in ("p10", "p50", "p90")}
+    ax.fill_between(day, band["p10"], band["p90"], color=BAND, alpha=0.6, linewidth=0,
+                    label=labels["track_band"])
+    ax.plot(day, band["p50"], color=MAIN, lw=1.8, ls="--", label=labels["track_median"])
+    ax.plot(observed["day"], observed["pledged"], color=MAIN, lw=2, marker="o", ms=3.5,
+            label=labels["track_observed"])
+    ax.axhline(goal, color=GOAL, lw=1.5, ls="--",
+               label=labels("goal_line", goal=labels.money(goal)))
+    if pledged < goal and now < duration_days:
+        pace = (goal - pledged) / (duration_days - now)
+        ax.plot([now, duration_days], [pledged, goal], color=LOW, lw=1.5, ls=":",
+                label=labels("track_pace_line", money=labels.money(pace, 0)))
+    ax.axvline(now, color=MUTED, lw=1, ls="-", alpha=0.7)
+    top = max(float(band["p90"].max()), goal, float(observed["pledged"].max()))
+    today = labels("day", n=labels.number(now, 0 if float(now).is_integer() else 1))
+    ax.annotate(labels("track_today", day=today), (now, 0), xytext=(4, 4),
+                textcoords="offset points", ha="left", va="bottom", fontsize=8.5,
+                color="#333333")
+    return _running_total_axes(ax, duration_days, top, labels)

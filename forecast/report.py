@@ -21,7 +21,7 @@ import datetime
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import matplotlib
 import numpy as np
@@ -635,14 +635,31 @@ def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None
                     f"forecast={data.version}; lang={labels.lang}",
         "Creator": f"forecast {data.version}",
     }
+
+    def pages() -> Iterator[Figure]:
+        for number, (_, build) in enumerate(builders, start=1):
+            yield build(_footer(data, labels, number, len(builders)))
+            if progress is not None:
+                progress(number, len(builders))
+
+    write_pdf(path, metadata, pages())
+    return [title for title, _ in builders]
+
+
+def write_pdf(path: str | os.PathLike, metadata: dict[str, str],
+              pages: Iterable[Figure]) -> None:
+    """Save each figure ``pages`` yields to the PDF ``path``, atomically.
+
+    The figures are drawn as ``pages`` is iterated, in the report's style
+    (``_STYLE``); the PDF is written to a temporary file beside ``path`` and moved
+    into place, so that a failure (a full disk, an error while drawing) leaves no
+    file and an older one untouched.
+    """
     with atomic_path(path) as temporary, matplotlib.rc_context(_STYLE):
         pdf = PdfPages(temporary, metadata=metadata)
         try:
-            for number, (_, build) in enumerate(builders, start=1):
-                figure = build(_footer(data, labels, number, len(builders)))
+            for figure in pages:
                 pdf.savefig(figure)
-                if progress is not None:
-                    progress(number, len(builders))
         except BaseException:
             # After a failed write (a full disk) closing fails too, with a zlib error
             # that would hide the first one; the temporary is removed either way.
@@ -652,7 +669,6 @@ def render(data: ReportData, path: str | os.PathLike, *, lang: str | None = None
                 pass
             raise
         pdf.close()
-    return [title for title, _ in builders]
 
 
 _STYLE = {
