@@ -20,7 +20,7 @@ _HOME = {
     "read_contacts": "contacts", "circles_from_contacts": "contacts",
     "ContactsError": "contacts",
     "track": "tracking", "Track": "tracking", "TrackError": "tracking",
-    "read_observed": "tracking", "who_to_remind": "reminders",
+    "read_observed": "tracking", "who_to_remind": "track_advice",
     **{name: "plots" for name in ("plot_fan", "plot_daily", "plot_probability_curves",
                                   "plot_heatmap", "plot_tornado", "plot_circles")},
 }

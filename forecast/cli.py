@@ -1,7 +1,6 @@
 """The ``forecast`` command: thin click commands over the library."""
 from __future__ import annotations
 
-import csv
 import math
 import os
 import signal
@@ -258,10 +257,13 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
               help="Also write the one-page PDF for the advisor here.")
 @click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
               help="Language of the PDF [default: French on La Ruche, English elsewhere].")
+@click.option("--contacts", "contacts_path", type=click.Path(dir_okay=False), default=None,
+              help="The contact spreadsheet (forecast contacts template): also list the "
+                   "ten people to remind first (docs/contacts.md).")
 def track_command(observed: str, scenario_path: str | None, goal: float | None,
                   days: int | None, platform: str | None, launch: str | None, daily: bool,
                   sims: int, seed: int | None, as_json: bool, output: str | None,
-                  lang: str | None) -> None:
+                  lang: str | None, contacts_path: str | None) -> None:
     """The odds of a live campaign from its pledges so far, and what to do now.
 
     OBSERVED is a CSV, a row per observation since launch: day (days since launch,
@@ -278,8 +280,10 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
           --seed 2024 -o reports/la-ruche-track.fr.pdf
       forecast track pledges.csv --goal 8000 --days 40 --platform ulule --json
       forecast track pledges.csv --launch 2026-03-02 --daily --goal 5000 --days 30
+      forecast track models/la-ruche-observed.csv --scenario models/la-ruche-lunch-box.toml \\
+          --contacts models/contacts-example.xlsx
     """
-    from .track_advice import track_details
+    from .track_advice import track_details, who_to_remind
     from .tracking import TrackError, observed_frame, read_observed, track
 
     if scenario_path is not None:
@@ -294,6 +298,13 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
                                    "is used, for the goal and duration you give")
     if output is not None:
         _check_writable(output)
+    people = None
+    if contacts_path is not None:
+        from .contacts import ContactsError, read_contacts
+        try:
+            people = read_contacts(contacts_path)
+        except ContactsError as error:
+            raise click.ClickException(str(error)) from None
     duration = loaded.duration_days if scenario_path is not None else days
     used_seed = _seed(seed)
     try:
@@ -306,9 +317,6 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
                             platform=platform or "custom", sims=sims, rng=used_seed)
     except (TrackError, ScenarioError, ValueError) as error:
         raise click.ClickException(str(error)) from None
-    except csv.Error as error:  # pandas' delimiter sniffer on an empty file
-        raise click.ClickException(f"{observed}: not a CSV file of observed pledges "
-                                   f"({error})") from None
     if output is not None:
         from .track_report import render_track
 
@@ -318,6 +326,11 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
         except OSError as error:
             raise click.ClickException(f"cannot write {output}: {error}") from None
     details = track_details(tracked)
+    if people is not None:
+        details["people_to_remind"] = [
+            {key: (value.item() if hasattr(value, "item") else value)
+             for key, value in row.items()}
+            for row in who_to_remind(people, tracked, top=10).to_dict("records")]
     _emit(_dump(details) if as_json else format_track(tracked, details, observed,
                                                       scenario_path is not None))
     if output is not None:
@@ -368,6 +381,15 @@ def format_track(tracked: Any, details: dict[str, Any], source: str,
         lines += ["", "Who to remind (expected from today to the deadline, largest first):"]
         lines += [f"  {row['circle']:<{width}}  {row['pledgers_to_come']:7.1f} pledgers  "
                   f"{money(row['money_to_come']):>10}" for row in circles]
+    if details.get("people_to_remind"):
+        people = details["people_to_remind"]
+        width = max(len(str(row["name"])) for row in people)
+        lines += ["", "People to remind first (chance to pledge × amount, then the least "
+                      "followed up; docs/contacts.md):"]
+        lines += [f"  {str(row['name']):<{width}}  {row['relation']:<10} "
+                  f"{row['chance']:4.0%} × {money(row['amount']):>8}  followed up "
+                  f"{row['followed_up']}x   if they pledge today: "
+                  f"{row['p_success_if_pledges']:.1%}" for row in people]
     if details["what_ifs"]:
         lines += ["", f"What if more people pledged today (each the mean pledge of "
                       f"{mean}):"]

@@ -7,7 +7,9 @@ From a ``Track`` (``forecast.tracking.track``), with no simulation of its own:
   (the people worth reminding);
 - ``what_ifs``: P(success) if N more people pledged today, each the mean pledge, for
   the N that would close a quarter, half and all of the gap to the goal;
-- ``track_details``: ``Track.summary()`` with the two above, as plain values.
+- ``track_details``: ``Track.summary()`` with the two above, as plain values;
+- ``who_to_remind``: the people of the contact spreadsheet, by the money their pledge
+  may still bring (issue 18), with the odds if each pledged today.
 
 This module knows nothing of the command line and draws nothing.
 """
@@ -18,9 +20,10 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from .contacts import INTEREST_PRIORS, PLATFORM_PLEDGE, PRIORS, _person_prior
 from .tracking import Track
 
-__all__ = ["GAP_SHARES", "reminders", "what_ifs", "track_details"]
+__all__ = ["GAP_SHARES", "reminders", "what_ifs", "track_details", "who_to_remind"]
 
 #: The shares of the gap to the goal the what-ifs close, each with mean pledges.
 GAP_SHARES = (0.25, 0.5, 1.0)
@@ -94,3 +97,80 @@ def track_details(track: Track) -> dict[str, Any]:
          "money_to_come": float(row.money_to_come)}
         for row in reminders(track).itertuples()]
     return details
+
+
+# ------------------------------------------------------------ people to remind
+# Seed 000's advice for a live campaign is "relancez, relancez, relancez": remind those
+# who hinted they would give, if it is not done yet. No published figure says how
+# much one reminder brings back, so a reminder is taken to bring back the same share
+# of anyone's expected pledge (docs/contacts.md, "Who to remind next").
+
+def who_to_remind(contacts: pd.DataFrame, tracked: Any = None, *,
+                  pledge: float | None = None, top: int | None = None) -> pd.DataFrame:
+    """The people of ``contacts`` (``read_contacts``), who to remind first at the top.
+
+    Parameters
+    ----------
+    contacts : DataFrame
+        As ``forecast.read_contacts`` gives it.
+    tracked : Track, optional
+        A live campaign's ``forecast.track``: adds ``p_success_if_pledges`` (the odds
+        if the person pledged today) beside ``p_success_now``; its mean pledge is the
+        default amount.
+    pledge : float, optional
+        The amount of someone who promised nothing (default: the track's mean pledge,
+        else La Ruche's average pledge).
+    top : int, optional
+        Keep only this many rows.
+
+    Returns
+    -------
+    DataFrame
+        ``row``, ``name``, ``relation``, ``interest``, ``chance`` (of pledging),
+        ``amount``, ``expected`` (chance × amount), ``followed_up`` (contacted +
+        newsletters + reminders), and with a track ``p_success_now`` and
+        ``p_success_if_pledges``; sorted by ``expected`` (largest first), then
+        ``followed_up`` (fewest first), then spreadsheet row.
+    """
+    if not isinstance(contacts, pd.DataFrame):
+        raise TypeError("contacts must be the DataFrame of forecast.read_contacts")
+    missing = {"relation", "interest", "amount"} - set(contacts.columns)
+    if missing:
+        raise ValueError(f"contacts has no column {', '.join(sorted(missing))}; expected "
+                         "the DataFrame of forecast.read_contacts")
+    if pledge is None:
+        pledge = (tracked.pledge_mean if tracked is not None
+                  else PLATFORM_PLEDGE["la-ruche"][0])
+    if not (math.isfinite(pledge) and pledge > 0):
+        raise ValueError(f"pledge = {pledge!r} is not valid; expected an amount > 0")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise ValueError(f"top = {top!r} is not valid; expected a whole number >= 1")
+    rows = []
+    for record in contacts.to_dict("records"):
+        promised = not pd.isna(record["amount"]) and record["amount"] > 0
+        relation = record["relation"] if record["relation"] in PRIORS else "other"
+        interest = record["interest"] if record["interest"] in INTEREST_PRIORS else "none"
+        chance = _person_prior(relation, interest, promised, PRIORS).mean
+        amount = float(record["amount"]) if promised else float(pledge)
+        followed = sum(_count(record.get(key)) for key in
+                       ("contacted", "newsletters", "reminders"))
+        row = {"row": record.get("row"), "name": record.get("name"),
+               "relation": relation, "interest": interest, "chance": chance,
+               "amount": amount, "expected": chance * amount, "followed_up": followed}
+        if tracked is not None:
+            row["p_success_now"] = tracked.probability()
+            row["p_success_if_pledges"] = tracked.probability(extra=amount)
+        rows.append(row)
+    columns = ["row", "name", "relation", "interest", "chance", "amount", "expected",
+               "followed_up"] + (["p_success_now", "p_success_if_pledges"]
+                                 if tracked is not None else [])
+    table = pd.DataFrame(rows, columns=columns)
+    table = table.sort_values(["expected", "followed_up", "row"],
+                              ascending=[False, True, True], kind="stable")
+    table = table.reset_index(drop=True)
+    return table if top is None else table.head(top)
+
+
+def _count(value: Any) -> int:
+    """A follow-up cell as a count: True/False as 1/0, missing as 0."""
+    return 0 if value is None or pd.isna(value) else int(value)

@@ -81,11 +81,16 @@ def read_observed(path: str | Path, *, launch: str | None = None, daily: bool = 
     """
     path = Path(path)
     try:
-        raw = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig") as handle:
+            header = handle.readline()
+        # The separator is the one of , ; and tab the header has most of (, if none).
+        sep = max([",", ";", "\t"], key=header.count)
+        raw = pd.read_csv(path, sep=sep, encoding="utf-8-sig")
     except FileNotFoundError:
         raise TrackError(f"{path}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise TrackError(f"{path}: not a CSV file of observed pledges ({exc})") from None
+        raise TrackError(f"{path}: not a CSV file of observed pledges "
+                         f"({str(exc).strip()})") from None
     columns = {_plain(c): c for c in raw.columns}
     frame = pd.DataFrame()
     if "day" in columns:

@@ -7,7 +7,7 @@ import pytest
 
 import forecast
 from forecast import contacts as C
-from forecast.reminders import who_to_remind
+from forecast.track_advice import who_to_remind
 
 PEOPLE = pd.DataFrame({
     "row": [2, 3, 4, 5, 6],
@@ -55,3 +55,34 @@ def test_clear_errors():
         who_to_remind(PEOPLE, pledge=-1.0)
     with pytest.raises(ValueError, match="top = 0"):
         who_to_remind(PEOPLE, top=0)
+
+
+def test_the_command_lists_the_people_to_remind(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from forecast.cli import main
+
+    contacts = tmp_path / "contacts.csv"
+    PEOPLE.drop(columns=["row"]).rename(columns={
+        "name": "Name", "relation": "Relation", "interest": "Interest",
+        "amount": "Amount promised", "contacted": "Contacted",
+        "newsletters": "Newsletter 1", "reminders": "Reminders"}).to_csv(contacts, index=False)
+    seen = tmp_path / "seen.csv"
+    seen.write_text("day,pledged\n0,0\n10,2000\n")
+    args = ["track", str(seen), "--goal", "5000", "--days", "40", "--seed", "3",
+            "--sims", "2000", "--contacts", str(contacts)]
+    out = CliRunner().invoke(main, args + ["--json"])
+    assert out.exit_code == 0, out.output
+    listed = json.loads(out.output)["people_to_remind"]
+    frame = forecast.read_contacts(contacts)
+    tracked = forecast.track(pd.DataFrame({"day": [0.0, 10.0], "pledged": [0.0, 2000.0]}),
+                             goal=5000, duration_days=40, sims=2000, rng=3)
+    want = who_to_remind(frame, tracked, top=10)
+    assert [row["name"] for row in listed] == list(want.name)
+    assert [row["p_success_if_pledges"] for row in listed] == list(want.p_success_if_pledges)
+    text = CliRunner().invoke(main, args)
+    assert text.exit_code == 0 and "People to remind first" in text.output
+    bad = CliRunner().invoke(main, args[:-1] + [str(tmp_path / "none.xlsx")])
+    assert bad.exit_code != 0 and "none.xlsx" in bad.output
