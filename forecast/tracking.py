@@ -42,18 +42,14 @@ LEVELS = np.round(np.arange(1, 10) / 10, 1)
 #: Simulated campaigns per track by default.
 DEFAULT_SIMS = 5_000
 #: Real pledges are more dispersed than the model's: the likelihood of the money
-#: observed is raised to the power 1 / DISPERSION (fitted by ``forecast backtest``
+#: observed is raised to the power 1 / DISPERSION (chosen with ``forecast backtest``
 #: on the training campaigns, docs/tracking.md "Tuning").
 DISPERSION = 3.0
-#: The appeal keeps changing: the log of the appeal for the remaining days moves
-#: by a normal of sd ``DRIFT * sqrt(remaining share of the duration)`` (mean 1).
+#: The appeal keeps changing: its logarithm walks at random, by a normal of sd
+#: ``DRIFT * sqrt(Δt / D)`` over Δt days (so DRIFT over the whole duration).
 DRIFT = 1.0
 #: What tracking changes in the generic prior's [dynamics] (docs/tracking.md "Tuning").
 PRIOR_DYNAMICS: dict[str, float] = {"surge_half_progress": 0.25}
-#: ... and in its [timing] (and each circle's timing table that has the key).
-PRIOR_TIMING: dict[str, float] = {}
-#: ... and in each [[circle]] that has the key.
-PRIOR_CIRCLE: dict[str, float] = {}
 #: Weighted simulations widen their kernel until this effective sample size.
 MIN_ESS = 1_000
 #: A running total may dip by this share of its highest so far (refunds); more
@@ -343,15 +339,9 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         from .calibration import generic_prior
         scenario = generic_prior(goal, _whole_days(duration_days), platform,
                                  memory_check=False)
-        if PRIOR_DYNAMICS or PRIOR_TIMING or PRIOR_CIRCLE:
+        if PRIOR_DYNAMICS:
             spec = scenario.to_dict()
             spec.setdefault("dynamics", {}).update(PRIOR_DYNAMICS)
-            for table in [spec.setdefault("timing", {})] + [
-                    c["timing"] for c in spec.get("circle", []) if "timing" in c]:
-                table.update({k: v for k, v in PRIOR_TIMING.items()
-                              if k in table or table is spec["timing"]})
-            for circle in spec.get("circle", []):
-                circle.update({k: v for k, v in PRIOR_CIRCLE.items() if k in circle})
             scenario = Scenario.from_dict(spec, scenario.path, memory_check=False)
     else:
         if not isinstance(scenario, Scenario):
@@ -363,11 +353,10 @@ def track(observed: pd.DataFrame, goal: float | None = None,
             changes["duration_days"] = _whole_days(duration_days)
         if changes:
             scenario = scenario.with_(**changes)
-    for name, value in (("dispersion", dispersion), ("drift", drift)):
-        if not (math.isfinite(value) and value >= (1e-6 if name == "dispersion" else 0)):
-            raise ValueError(f"{name} = {value!r} is not valid; expected a number > 0"
-                             if name == "dispersion" else
-                             f"{name} = {value!r} is not valid; expected a number >= 0")
+    if not (math.isfinite(dispersion) and dispersion > 0):
+        raise ValueError(f"dispersion = {dispersion!r} is not valid; expected a number > 0")
+    if not (math.isfinite(drift) and drift >= 0):
+        raise ValueError(f"drift = {drift!r} is not valid; expected a number >= 0")
     frame = observed_frame(observed, scenario.duration_days)
     if DayModel.fits(scenario):
         return _track_posterior(scenario, frame, sims, seed, dispersion, drift)
@@ -494,7 +483,7 @@ class DayModel:
         time = float(frame.day.iloc[-1])
         if self.start < D and time > self.start:
             x = _pledged_at(frame, self.start) / self.goal
-            s = float(_strength(np.array([x]), self.half, self.steep)[0])
+            s = float(engine.surge_strength(np.array([x]), self.half, self.steep)[0])
             weights *= 1.0 - self.sigma * (1.0 - s)
         goal_day = _crossing_day(frame, self.goal)
         if goal_day is not None:
@@ -553,14 +542,15 @@ class DayModel:
         strength = None
         if self.start < D and first >= self.start:
             x = _pledged_at(frame, self.start) / self.goal
-            strength = np.full(n, _strength(np.array([x]), self.half, self.steep)[0])
+            strength = np.full(n, engine.surge_strength(np.array([x]), self.half,
+                                                         self.steep)[0])
         running = np.empty((n, D - first))
         expected = np.zeros(len(self.base))
         log_a = np.log(appeal)
         for d in range(first, D):
             part = 1.0 - (time - d) if d == first else 1.0
             if d == self.start and strength is None:
-                strength = _strength(total / self.goal, self.half, self.steep)
+                strength = engine.surge_strength(total / self.goal, self.half, self.steep)
             if drift > 0:
                 log_a = log_a + drift * math.sqrt(part / D) * rng.standard_normal(n)
                 rate = self.rates(np.exp(log_a))
@@ -586,10 +576,6 @@ class DayModel:
         some = count > 0
         out[some] = rng.gamma(count[some] * self.shape, self.theta)
         return out
-
-
-def _strength(x: np.ndarray, half: float, steepness: float) -> np.ndarray:
-    return engine.surge_strength(x, half, steepness)
 
 
 def _track_posterior(scenario: Scenario, frame: pd.DataFrame, sims: int,
@@ -638,7 +624,7 @@ def appeal_filter(model: DayModel, frame: pd.DataFrame, dispersion: float = DISP
     before = DayModel.exposure_at(exposure, times[0])
     kernels: dict[float, np.ndarray] = {}
     for j in range(1, times.size):
-        if drift > 0:
+        if drift > 0 and times[j] > times[j - 1]:
             spread = drift * math.sqrt((times[j] - times[j - 1]) / model.D)
             if spread not in kernels:
                 kernels[spread] = _step_kernel(log_a, spread)

@@ -243,3 +243,13 @@ def test_read_observed_forms_agree(tmp_path):
     bad.write_text("day,pledged\n1,abc\n")
     with pytest.raises(tracking.TrackError, match="row 2, column pledged"):
         tracking.read_observed(bad)
+
+
+def test_observations_on_the_same_day_are_taken_together():
+    """Two rows at one time (a zero-length interval) must not break the drift's step:
+    the last row of a day is the one that counts."""
+    once = tracking.track(observed([0.0, 3.0], [0.0, 300.0]), scenario=scenario(), rng=2)
+    twice = tracking.track(observed([0.0, 0.0, 3.0, 3.0], [0.0, 0.0, 120.0, 300.0]),
+                           scenario=scenario(), rng=2)
+    assert np.isfinite(twice.final).all()
+    np.testing.assert_array_equal(once.final, twice.final)
