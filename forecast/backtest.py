@@ -38,7 +38,7 @@ import pandas as pd
 
 from .calibration import CalibrationError, campaign_tenths, validate_trajectories
 from .result import check_whole, normalize_seed, package_version, seed_label
-from .tracking import LEVELS  # the quantile levels every predictor gives
+from .tracking import LEVELS, inverted_cdf  # the levels every predictor gives
 
 __all__ = ["LEVELS", "EPS", "Cases", "Backtest", "BacktestError", "backtest", "score",
            "reliability", "accuracy", "brier_score", "log_loss", "coverage",
@@ -236,20 +236,6 @@ class Cases:
 
 # ----------------------------------------------------------------------------- baselines
 
-def _inverted_cdf(sorted_values: np.ndarray, weights: np.ndarray,
-                  levels: np.ndarray = LEVELS) -> np.ndarray:
-    """Weighted quantiles by the inverted CDF: for each row of ``weights`` (shape
-    (n, len(sorted_values)), weights of the values in ascending order, each row
-    summing to more than 0), the smallest value whose cumulative weight share
-    reaches each level (numpy's ``method="inverted_cdf"`` with equal weights).
-    Shape (n, len(levels))."""
-    share = np.cumsum(weights, axis=1)
-    share /= share[:, -1:]
-    # a little slack so that a share of exactly a level (k of n) is not missed by rounding
-    index = (share[:, :, None] < np.asarray(levels)[None, None, :] - 1e-12).sum(axis=1)
-    return sorted_values[np.minimum(index, sorted_values.size - 1)]
-
-
 class BinsPredictor:
     """Success rate by bins of pledged / goal at the checkpoint.
 
@@ -387,7 +373,7 @@ class NearestPredictor:
             distance = ((part[:, None, :] - paths[None, :, :]) ** 2).sum(axis=2)
             weights = self.weights(distance, k)
             p[start:start + part.shape[0]] = weights @ self._success / k
-            quantiles[start:start + part.shape[0]] = _inverted_cdf(self._final, weights)
+            quantiles[start:start + part.shape[0]] = inverted_cdf(self._final, weights)
         return p, quantiles * cases.campaigns["goal"].to_numpy(float)[:, None]
 
     @staticmethod

@@ -23,6 +23,7 @@ Both give weighted final totals, from which the probability, quantiles and fans 
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,12 @@ import pandas as pd
 from scipy import special
 
 from . import engine
+from .contacts import _number
 from .result import check_whole, normalize_seed, package_version, seed_label
 from .scenario import Scenario, ScenarioError
 
-__all__ = ["LEVELS", "Track", "TrackError", "track", "read_observed", "DayModel"]
+__all__ = ["LEVELS", "Track", "TrackError", "track", "read_observed", "DayModel",
+           "weighted_quantiles", "inverted_cdf"]
 
 #: The quantile levels of the final total a track reports by default.
 LEVELS = np.round(np.arange(1, 10) / 10, 1)
@@ -87,7 +90,11 @@ def read_observed(path: str | Path, *, launch: str | None = None, daily: bool = 
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise TrackError(f"{path}: not a CSV file of observed pledges "
                          f"({str(exc).strip()})") from None
-    columns = {_plain(c): c for c in raw.columns}
+    columns: dict[str, Any] = {}
+    for column in raw.columns:
+        field = _FIELDS.get(_plain(column))
+        if field is not None:
+            columns.setdefault(field, column)
     frame = pd.DataFrame()
     if "day" in columns:
         frame["day"] = _numbers(raw[columns["day"]], path, "day")
@@ -106,16 +113,23 @@ def read_observed(path: str | Path, *, launch: str | None = None, daily: bool = 
             raise TrackError(f"{path}, row {row}, column date: "
                              f"{raw[columns['date']].iloc[row - 2]!r} is not a date")
         frame["day"] = (dates - start).dt.total_seconds() / 86_400
+        if daily:  # a day's amounts are all in by the end of that day
+            frame["day"] += 1.0
     else:
-        raise TrackError(f"{path}: no column 'day' (days since launch) or 'date'; "
-                         f"found {', '.join(map(str, raw.columns)) or 'none'}")
+        raise TrackError(f"{path}: no column 'day' (days since launch, or 'jour') or "
+                         f"'date'; found {', '.join(map(str, raw.columns)) or 'none'}")
     if "pledged" not in columns:
-        raise TrackError(f"{path}: no column 'pledged' (the amount pledged so far); "
-                         f"found {', '.join(map(str, raw.columns))}")
+        raise TrackError(f"{path}: no column 'pledged' (the amount pledged so far, or "
+                         f"'montant amassé'); found {', '.join(map(str, raw.columns))}")
     frame["pledged"] = _numbers(raw[columns["pledged"]], path, "pledged")
     if "backers" in columns:
         frame["backers"] = _numbers(raw[columns["backers"]], path, "backers")
     frame = frame.dropna(how="all")
+    undated = frame.day.isna()
+    if undated.any():
+        row = int(frame.index[undated][0]) + 2
+        raise TrackError(f"{path}, row {row}: an amount without a day (or date); "
+                         "expected both on every row")
     if daily:
         frame = frame.sort_values("day", kind="stable")
         for column in ("pledged", "backers"):
@@ -124,20 +138,38 @@ def read_observed(path: str | Path, *, launch: str | None = None, daily: bool = 
     return observed_frame(frame, where=str(path))
 
 
+#: The headers read, by field: English and French, as ``_plain`` leaves them.
+_FIELDS = {
+    **dict.fromkeys(("day", "days", "jour", "jours"), "day"),
+    "date": "date",
+    **dict.fromkeys(("pledged", "total", "montant amasse", "montant total",
+                     "total amasse"), "pledged"),
+    **dict.fromkeys(("backers", "contributeurs", "contributions", "contributors"),
+                    "backers"),
+}
+
+
 def _plain(name: Any) -> str:
-    import unicodedata
+    """A header without accents, case or surrounding spaces."""
     text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return text.strip().lower()
+    return " ".join(text.lower().split())
 
 
 def _numbers(column: pd.Series, path: Path, name: str) -> pd.Series:
-    values = pd.to_numeric(column, errors="coerce")
-    bad = values.isna() & column.notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise TrackError(f"{path}, row {row + 2}, column {name}: "
-                         f"{column.iloc[row]!r} is not a number")
-    return values
+    """A column of numbers as people type them (1 234,50 $, 1,5k: ``contacts``'
+    reading), NaN where empty; a TrackError names the first cell that is none."""
+    values = []
+    for row, cell in enumerate(column.tolist()):
+        if cell is None or (isinstance(cell, float) and math.isnan(cell)) or (
+                isinstance(cell, str) and not cell.strip()):
+            values.append(np.nan)
+            continue
+        number = _number(cell)
+        if number is None:
+            raise TrackError(f"{path}, row {row + 2}, column {name}: {cell!r} is not "
+                             "a number")
+        values.append(number)
+    return pd.Series(values, index=column.index, dtype=float)
 
 
 def observed_frame(observed: pd.DataFrame, duration_days: float | None = None,
@@ -289,10 +321,21 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: np.ndarr
     """Quantiles of ``values`` under ``weights``: the smallest value whose weight at
     or below it reaches each level (the inverse of the weighted distribution)."""
     order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    cumulative /= cumulative[-1]
-    index = np.searchsorted(cumulative, levels * (1 - 1e-12), side="left")
-    return values[order][np.minimum(index, values.size - 1)]
+    return inverted_cdf(values[order], weights[order][None, :], levels)[0]
+
+
+def inverted_cdf(sorted_values: np.ndarray, weights: np.ndarray,
+                  levels: np.ndarray = LEVELS) -> np.ndarray:
+    """Weighted quantiles by the inverted CDF: for each row of ``weights`` (shape
+    (n, len(sorted_values)), weights of the values in ascending order, each row
+    summing to more than 0), the smallest value whose cumulative weight share
+    reaches each level (numpy's ``method="inverted_cdf"`` with equal weights).
+    Shape (n, len(levels))."""
+    share = np.cumsum(weights, axis=1)
+    share /= share[:, -1:]
+    # a little slack so that a share of exactly a level (k of n) is not missed by rounding
+    index = (share[:, :, None] < np.asarray(levels)[None, None, :] - 1e-12).sum(axis=1)
+    return sorted_values[np.minimum(index, sorted_values.size - 1)]
 
 
 # ----------------------------------------------------------------------------- tracking
@@ -384,10 +427,11 @@ def _crossing_day(frame: pd.DataFrame, level: float) -> int | None:
     return max(0, math.ceil(frame.day.iloc[hit[0]]) - 1)
 
 
-def _pledged_at(frame: pd.DataFrame, time: float) -> float:
-    """The observed total at ``time``: the last observation at or before it."""
-    k = np.searchsorted(frame.day.to_numpy(), time, side="right") - 1
-    return float(frame.pledged.iloc[max(k, 0)])
+def _pledged_between(frame: pd.DataFrame, time: float) -> float:
+    """The observed total at ``time``, read off the line between the observations
+    around it (the surge's progress when the window opens: the last observation
+    before it may be far back)."""
+    return float(np.interp(time, frame.day.to_numpy(), frame.pledged.to_numpy()))
 
 
 # ------------------------------------------------------------ the appeal posterior
@@ -482,7 +526,7 @@ class DayModel:
                 weights[i, day + 1:] *= self.boost[i]
         time = float(frame.day.iloc[-1])
         if self.start < D and time > self.start:
-            x = _pledged_at(frame, self.start) / self.goal
+            x = _pledged_between(frame, self.start) / self.goal
             s = float(engine.surge_strength(np.array([x]), self.half, self.steep)[0])
             weights *= 1.0 - self.sigma * (1.0 - s)
         goal_day = _crossing_day(frame, self.goal)
@@ -529,7 +573,7 @@ class DayModel:
         running totals at the end of each day from the day holding ``time`` (n, days)
         and the expected pledgers still to come per circle, averaged (C,)."""
         n, D = appeal.size, self.D
-        now = _pledged_at(frame, time)
+        now = float(frame.pledged.iloc[-1])  # time is the last observation's
         first = min(int(math.floor(time)), D - 1)
         total = np.full(n, now)
         rate = self.rates(appeal)                                   # (n, C)
@@ -541,7 +585,7 @@ class DayModel:
         reached = np.full(n, goal_day is not None and goal_day < first)
         strength = None
         if self.start < D and first >= self.start:
-            x = _pledged_at(frame, self.start) / self.goal
+            x = _pledged_between(frame, self.start) / self.goal
             strength = np.full(n, engine.surge_strength(np.array([x]), self.half,
                                                          self.steep)[0])
         running = np.empty((n, D - first))
@@ -698,15 +742,16 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
 
 
 def _kernel_weights(distance: np.ndarray) -> np.ndarray:
-    """Gaussian kernel weights on ``distance``, the bandwidth doubled from 0.05
-    until Kish's effective sample size reaches MIN_ESS (or all of the sample)."""
-    target = min(MIN_ESS, distance.size)
+    """Gaussian kernel weights on ``distance``, the bandwidth widened from 0.05 by
+    ×1.5 until Kish's effective sample size reaches MIN_ESS, or a fifth of the
+    sample if that is less (all of it would take every campaign alike)."""
+    target = min(MIN_ESS, distance.size / 5)
     h = 0.05
     while True:
         log_w = -0.5 * (distance / h) ** 2
         w = np.exp(log_w - log_w.max())
         w /= w.sum()
-        if 1.0 / np.sum(w ** 2) >= target * (1 - 1e-9) or h > 1e3:
+        if 1.0 / np.sum(w ** 2) >= target or h > 1e3:
             return w
         h *= 1.5
 

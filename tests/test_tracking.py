@@ -253,3 +253,49 @@ def test_observations_on_the_same_day_are_taken_together():
                            scenario=scenario(), rng=2)
     assert np.isfinite(twice.final).all()
     np.testing.assert_array_equal(once.final, twice.final)
+
+
+def test_the_surge_reads_the_progress_between_sparse_observations():
+    """Rows at launch and after the final window opened: the progress when it opened
+    is read on the line between them, as if a row had been there."""
+    spec = {**SPEC, "circle": [SPEC["circle"][0],
+                               {k: v for k, v in SPEC["circle"][1].items()
+                                if k not in ("featured_at", "featured_boost")}]}
+    model = tracking.DayModel(scenario(spec))
+    start = model.start
+    assert 0 < start < 16
+    sparse = tracking.observed_frame(observed([0.0, 16.0], [0.0, 1600.0]), 20)
+    between = 1600.0 * start / 16.0
+    dense = tracking.observed_frame(observed([0.0, float(start), 16.0],
+                                             [0.0, between, 1600.0]), 20)
+    np.testing.assert_allclose(model.exposure(sparse), model.exposure(dense), rtol=1e-12)
+
+
+def test_weighted_simulations_keep_conditioning_with_few_simulations():
+    spec = ref.isolated({
+        "campaign": {"name": "rewards", "goal": 1500.0, "duration_days": 15,
+                     "platform": "custom"},
+        "reward": [{"amount": 25.0, "share": 0.6}, {"amount": 60.0, "share": 0.4}],
+        "circle": [{"name": "friends", "size": 120, "conversion": 0.3}],
+    })
+    t = tracking.track(observed([0.0, 5.0], [0.0, 900.0]), scenario=Scenario.from_dict(spec),
+                       sims=500, rng=5)
+    assert t.ess < 0.5 * 500  # weighted, not every campaign alike
+
+
+def test_french_numbers_and_headers_dated_daily_rows_and_rows_without_a_day(tmp_path):
+    french = tmp_path / "f.csv"
+    french.write_text("Jour;Montant amassé;Contributeurs\n1;1 234,50;12\n2;2 000,00 $;20\n",
+                      encoding="utf-8")
+    frame = tracking.read_observed(french)
+    assert frame.pledged.tolist() == [0.0, 1234.5, 2000.0]
+    assert frame.backers.tolist() == [0.0, 12.0, 20.0]
+    dated = tmp_path / "d.csv"
+    dated.write_text("date,pledged\n2026-03-01,100\n2026-03-02,50\n")
+    daily = tracking.read_observed(dated, launch="2026-03-01", daily=True)
+    assert daily.day.tolist() == [0.0, 1.0, 2.0]  # launch day's money is in by day 1
+    assert daily.pledged.tolist() == [0.0, 100.0, 150.0]
+    undated = tmp_path / "u.csv"
+    undated.write_text("day,pledged\n1,100\n,500\n3,300\n")
+    with pytest.raises(tracking.TrackError, match="row 3: an amount without a day"):
+        tracking.read_observed(undated, daily=True)
