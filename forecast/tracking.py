@@ -23,7 +23,6 @@ Both give weighted final totals, from which the probability, quantiles and fans 
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ import pandas as pd
 from scipy import special
 
 from . import engine
-from .contacts import _number
+from .contacts import _norm, _number, default_pledge
 from .result import check_whole, normalize_seed, package_version, seed_label
 from .scenario import Scenario, ScenarioError
 
@@ -92,7 +91,7 @@ def read_observed(path: str | Path, *, launch: str | None = None, daily: bool = 
                          f"({str(exc).strip()})") from None
     columns: dict[str, Any] = {}
     for column in raw.columns:
-        field = _FIELDS.get(_plain(column))
+        field = _FIELDS.get(_norm(column))
         if field is not None:
             columns.setdefault(field, column)
     frame = pd.DataFrame()
@@ -138,7 +137,7 @@ def read_observed(path: str | Path, *, launch: str | None = None, daily: bool = 
     return observed_frame(frame, where=str(path))
 
 
-#: The headers read, by field: English and French, as ``_plain`` leaves them.
+#: The headers read, by field: English and French, as ``contacts._norm`` leaves them.
 _FIELDS = {
     **dict.fromkeys(("day", "days", "jour", "jours"), "day"),
     "date": "date",
@@ -147,12 +146,6 @@ _FIELDS = {
     **dict.fromkeys(("backers", "contributeurs", "contributions", "contributors"),
                     "backers"),
 }
-
-
-def _plain(name: Any) -> str:
-    """A header without accents, case or surrounding spaces."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return " ".join(text.lower().split())
 
 
 def _numbers(column: pd.Series, path: Path, name: str) -> pd.Series:
@@ -233,8 +226,6 @@ class Track:
 
     scenario: Scenario
     observed: pd.DataFrame
-    now: float
-    pledged: float
     final: np.ndarray
     weights: np.ndarray
     fan: pd.DataFrame
@@ -244,6 +235,16 @@ class Track:
     seed: np.random.SeedSequence
     pledge_mean: float
     version: str = field(default_factory=package_version)
+
+    @property
+    def now(self) -> float:
+        """The day of the last observation."""
+        return float(self.observed.day.iloc[-1])
+
+    @property
+    def pledged(self) -> float:
+        """The total at the last observation."""
+        return float(self.observed.pledged.iloc[-1])
 
     @property
     def goal(self) -> float:
@@ -480,11 +481,7 @@ class DayModel:
                     self.boost[i] = c.featured_boost
             if i in plan.surge:
                 self.sigma[i] = plan.surge[i]
-        means = np.array([c.pledge.mean for c in s.circles])
-        sds = np.array([c.pledge.sd for c in s.circles])
-        if np.ptp(means) > 0 or np.ptp(sds) > 0:
-            raise ValueError("DayModel needs one pledge law for all circles")
-        self.mean, self.sd = float(means[0]), float(sds[0])
+        self.mean, self.sd = s.circles[0].pledge.mean, s.circles[0].pledge.sd  # one law
         #: Gamma pledges: shape k and scale θ with kθ = mean, kθ² = sd².
         self.shape = (self.mean / self.sd) ** 2 if self.sd > 0 else np.inf
         self.theta = self.sd ** 2 / self.mean if self.sd > 0 else 0.0
@@ -495,7 +492,7 @@ class DayModel:
         Poisson and gamma forms): stock and flow circles only, each with a free
         pledge (the same for all) and a fixed conversion, and no commitment."""
         circles = scenario.circles
-        return (not scenario.commitments and len(circles) > 0
+        return (not scenario.commitments
                 and all(c.kind in ("stock", "flow") and c.pledge is not None
                         and c.pledge.sd > 0 and c.conversion.kind == "fixed"
                         for c in circles)
@@ -639,7 +636,7 @@ def _track_posterior(scenario: Scenario, frame: pd.DataFrame, sims: int,
     circles = pd.DataFrame({"circle": [c.name for c in scenario.circles],
                             "pledgers_to_come": expected,
                             "money_to_come": expected * model.mean})
-    return Track(scenario=scenario, observed=frame, now=time, pledged=now, final=final,
+    return Track(scenario=scenario, observed=frame, final=final,
                  weights=weights, fan=fan, circles=circles, method="appeal posterior",
                  sims=sims, seed=seed, pledge_mean=model.mean)
 
@@ -736,7 +733,7 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
     circles = pd.DataFrame({"circle": [c.name for c in scenario.circles],
                             "pledgers_to_come": to_come / mean_pledge,
                             "money_to_come": to_come})
-    return Track(scenario=scenario, observed=frame, now=time, pledged=now, final=final,
+    return Track(scenario=scenario, observed=frame, final=final,
                  weights=weights, fan=fan, circles=circles, method="weighted simulations",
                  sims=sims, seed=seed, pledge_mean=mean_pledge)
 
@@ -757,10 +754,9 @@ def _kernel_weights(distance: np.ndarray) -> np.ndarray:
 
 
 def _mean_pledge(scenario: Scenario) -> float:
-    """The mean pledge of a would-be pledger, over rewards or free amounts."""
+    """The mean pledge of a would-be pledger: the mean of the circles' free amounts
+    and of the reward tiers' average (every circle gives one way or the other)."""
     amounts = [c.pledge.mean for c in scenario.circles if c.pledge is not None]
     if scenario.rewards:
-        shares = np.array([r.share for r in scenario.rewards])
-        amounts.append(float(np.dot(shares, [r.amount for r in scenario.rewards])
-                             / shares.sum()))
-    return float(np.mean(amounts)) if amounts else 1.0
+        amounts.append(default_pledge(scenario.platform, rewards=scenario.rewards)[0])
+    return float(np.mean(amounts))
