@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calibration import CalibrationError, campaign_tenths, validate_trajectories
+from .calibration import CalibrationError, campaign_outcomes, validate_trajectories
 from .result import check_whole, normalize_seed, package_version, seed_label
 from .tracking import LEVELS, inverted_cdf  # the levels every predictor gives
 
@@ -152,7 +152,7 @@ class _Trajectories:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> "_Trajectories":
         frame = validate_trajectories(frame)
-        campaigns = campaign_tenths(frame)[["goal", "duration_days", "final", "success"]]
+        campaigns = campaign_outcomes(frame)
         platform = (frame.groupby("campaign_id", sort=True)["platform"].first().astype(str)
                     if "platform" in frame.columns else "custom")
         campaigns = campaigns.assign(platform=platform, success=campaigns["success"]

@@ -155,28 +155,38 @@ def _success_value(value: Any) -> bool:
                            "true/false or yes/no (or no success column: final >= goal)")
 
 
-def campaign_tenths(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per campaign: ``goal``, ``duration_days``, ``final``, ``success`` and
-    ``c1`` … ``c10``, the cumulative total at each tenth of the duration (the last
-    observation at or before it, never interpolated; ``c10`` is the final total).
-    """
-    frame = validate_trajectories(frame)
-    frame = frame.assign(frac=frame["t_days"] / frame["duration_days"])
+def campaign_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per campaign of a validated frame (``validate_trajectories``), sorted
+    by id: ``goal``, ``duration_days``, ``final`` (the platform's final total, at
+    least the last observed) and ``success`` (the platform's label, else final >=
+    goal)."""
     groups = frame.groupby("campaign_id", sort=True)
     out = groups.agg(goal=("goal", "first"), duration_days=("duration_days", "first"),
                      last=("pledged", "last"))
     final = (groups["final_pledged"].first() if "final_pledged" in frame.columns
              else out["last"])
     out["final"] = np.maximum(final, out["last"])
-    for k, f in enumerate(TENTHS[:-1], start=1):
-        seen = frame[frame["frac"] <= f + 1e-12].groupby("campaign_id")["pledged"].last()
-        out[f"c{k}"] = seen.reindex(out.index).fillna(0.0)
-    out["c10"] = out["final"]
     if "success" in frame.columns:
         out["success"] = groups["success"].first().map(_success_value)
     else:
         out["success"] = out["final"] >= out["goal"]
     return out.drop(columns="last")
+
+
+def campaign_tenths(frame: pd.DataFrame) -> pd.DataFrame:
+    """``campaign_outcomes`` and ``c1`` … ``c10``, the cumulative total at each tenth
+    of the duration (the last observation at or before it, never interpolated;
+    ``c10`` is the final total).
+    """
+    frame = validate_trajectories(frame)
+    out = campaign_outcomes(frame)
+    frac = frame["t_days"] / frame["duration_days"]
+    for k, f in enumerate(TENTHS[:-1], start=1):
+        seen = frame[frac <= f + 1e-12].groupby("campaign_id")["pledged"].last()
+        out[f"c{k}"] = seen.reindex(out.index).fillna(0.0)
+    out["c10"] = out["final"]
+    return out[["goal", "duration_days", "final", *(f"c{k}" for k in range(1, 11)),
+                "success"]]
 
 
 # ----------------------------------------------------------------------------- moments

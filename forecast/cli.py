@@ -284,7 +284,7 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
           --contacts models/contacts-example.xlsx
     """
     from .track_advice import track_details, who_to_remind
-    from .tracking import TrackError, observed_frame, read_observed, track
+    from .tracking import observed_frame, read_observed, track
 
     if scenario_path is not None:
         if platform is not None:
@@ -315,7 +315,7 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
         else:
             tracked = track(frame, goal=goal, duration_days=days,
                             platform=platform or "custom", sims=sims, rng=used_seed)
-    except (TrackError, ScenarioError, ValueError) as error:
+    except ValueError as error:  # TrackError, ScenarioError among them
         raise click.ClickException(str(error)) from None
     if output is not None:
         from .track_report import render_track
@@ -327,10 +327,7 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
             raise click.ClickException(f"cannot write {output}: {error}") from None
     details = track_details(tracked)
     if people is not None:
-        details["people_to_remind"] = [
-            {key: (value.item() if hasattr(value, "item") else value)
-             for key, value in row.items()}
-            for row in who_to_remind(people, tracked, top=10).to_dict("records")]
+        details["people_to_remind"] = _records(who_to_remind(people, tracked, top=10))
     _emit(_dump(details) if as_json else format_track(tracked, details, observed,
                                                       scenario_path is not None))
     if output is not None:

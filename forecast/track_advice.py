@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from .contacts import INTEREST_PRIORS, PLATFORM_PLEDGE, PRIORS, _person_prior
+from .contacts import INTEREST_PRIORS, PLATFORM_PLEDGE, PRIORS, _missing, _person_prior
 from .tracking import Track
 
 __all__ = ["GAP_SHARES", "reminders", "what_ifs", "track_details", "who_to_remind"]
@@ -147,28 +147,29 @@ def who_to_remind(contacts: pd.DataFrame, tracked: Any = None, *,
         raise ValueError(f"top = {top!r} is not valid; expected a whole number >= 1")
     rows = []
     for record in contacts.to_dict("records"):
-        promised = not pd.isna(record["amount"]) and record["amount"] > 0
+        promised = not _missing(record["amount"])  # as circles_from_contacts reads it
         relation = record["relation"] if record["relation"] in PRIORS else "other"
         interest = record["interest"] if record["interest"] in INTEREST_PRIORS else "none"
         chance = _person_prior(relation, interest, promised, PRIORS).mean
         amount = float(record["amount"]) if promised else float(pledge)
         followed = sum(_count(record.get(key)) for key in
                        ("contacted", "newsletters", "reminders"))
-        row = {"row": record.get("row"), "name": record.get("name"),
-               "relation": relation, "interest": interest, "chance": chance,
-               "amount": amount, "expected": chance * amount, "followed_up": followed}
-        if tracked is not None:
-            row["p_success_now"] = tracked.probability()
-            row["p_success_if_pledges"] = tracked.probability(extra=amount)
-        rows.append(row)
+        rows.append({"row": record.get("row"), "name": record.get("name"),
+                     "relation": relation, "interest": interest, "chance": chance,
+                     "amount": amount, "expected": chance * amount,
+                     "followed_up": followed})
     columns = ["row", "name", "relation", "interest", "chance", "amount", "expected",
-               "followed_up"] + (["p_success_now", "p_success_if_pledges"]
-                                 if tracked is not None else [])
+               "followed_up"]
     table = pd.DataFrame(rows, columns=columns)
     table = table.sort_values(["expected", "followed_up", "row"],
                               ascending=[False, True, True], kind="stable")
     table = table.reset_index(drop=True)
-    return table if top is None else table.head(top)
+    if top is not None:
+        table = table.head(top)
+    if tracked is not None:  # the odds only for the rows kept: a pass over sims each
+        table["p_success_now"] = tracked.probability()
+        table["p_success_if_pledges"] = [tracked.probability(extra=a) for a in table.amount]
+    return table
 
 
 def _count(value: Any) -> int:
