@@ -9,11 +9,12 @@ written for the report, never the file's comments, which are the author's notes
 from __future__ import annotations
 
 import hashlib
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Mapping
 
 from .i18n import Labels
-from .scenario import Conversion, Scenario
+from .scenario import Conversion, Dynamics, Scenario
 
 __all__ = ["assumption_rows", "description", "file_sha256"]
 
@@ -29,9 +30,8 @@ _PERCENT = {"launch_share", "final_share", "share", "probability", "platform_rat
             "payment_rate", "fade_per_day", "surge_half_progress"}
 _DURATION = {"duration_days", "launch_days", "final_days", "reach_days", "lag_days"}
 _DAY_INDEX = {"start_day", "end_day", "day"}
-#: The [dynamics] keys the assumptions list, in this order.
-DYNAMICS_KEYS = ("post_goal_factor", "appeal_sd", "surge_half_progress", "surge_steepness",
-                 "reach_days", "fade_per_day")
+#: The [dynamics] keys the assumptions list, in this order: the scenario's own.
+DYNAMICS_KEYS = tuple(f.name for f in fields(Dynamics))
 
 
 def _percent(fraction: float, labels: Labels) -> str:

@@ -381,15 +381,13 @@ class Calibration:
     def timing_only(self) -> bool:
         return self.parameters is None
 
-    def scenario_dict(self, goal: float | None = None, duration_days: int | None = None,
-                      platform: str = "custom") -> dict[str, Any]:
-        goal = self.reference_goal if goal is None else goal
-        days = self.reference_days if duration_days is None else duration_days
+    def scenario_dict(self) -> dict[str, Any]:
+        """The prior at its reference goal and duration (``generic_prior`` adapts it
+        to another campaign)."""
         params = self.parameters or replace(_START, **self.timing)
-        scale = (goal / self.reference_goal) ** (self.goal_elasticity - 1.0)
-        params = replace(params, audience=params.audience * scale)
-        return prior_spec(params, goal, days, platform, self.pledge_mean, self.pledge_sd,
-                          self.reach_days, self.fade_per_day)
+        return prior_spec(params, self.reference_goal, self.reference_days, "custom",
+                          self.pledge_mean, self.pledge_sd, self.reach_days,
+                          self.fade_per_day)
 
     def to_toml(self, command: str = "forecast calibrate") -> str:
         """The generic prior as a scenario file, with the fitted numbers and how

@@ -209,12 +209,9 @@ def relation_of(text: Any) -> str | None:
 # ----------------------------------------------------------------------------- reading
 
 def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """The spreadsheet letter of column ``index`` (0 is A)."""
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(index + 1)
 
 
 def _grid_xlsx(path: Path) -> tuple[list[list[Any]], str]:

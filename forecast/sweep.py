@@ -231,11 +231,9 @@ def goal_range(scenario: Scenario, *, steps: int = 24, include: Iterable[float] 
     ndarray
         Sorted goals > 0.
     """
-    check_whole("sims", sims)
-    seed = normalize_seed(rng)
-    job = engine.Job(scenario, [scenario.goal], int(sims), seed, keep_paths=False)
-    with closing(engine.run_jobs([job], workers=workers)) as runs:
-        (outcome,), = list(runs)
+    check_whole("sims", sims, MAX_SIMS)
+    outcome = engine.run_goals(scenario, [scenario.goal], int(sims), normalize_seed(rng),
+                               keep_paths=False, workers=workers)[0]
     sure, hard = (float(np.quantile(outcome.gross, 1 - p)) for p in RANGE_PROBABILITIES)
     extra = [float(g) for g in include if math.isfinite(g) and g > 0]
     low, high = min([sure, *extra]), max([hard, *extra])
