@@ -130,6 +130,12 @@ def surge_strength(progress, half: float, steepness: float):
                         0.0)
 
 
+def assert_same_outcome(one, two) -> None:
+    """Two runs' raw outcomes (``engine.Outcome``) equal, field by field, bit for bit."""
+    for name in one.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name), name)
+
+
 def mean_se(values: np.ndarray) -> float:
     """Standard error of the mean of simulated values (sample sd / sqrt(n))."""
     return float(np.std(values, ddof=1) / math.sqrt(values.size))
