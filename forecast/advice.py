@@ -349,7 +349,7 @@ def _probabilities(runs: list[tuple[Scenario, float]], sims: int,
 
 def what_it_takes(scenario: Scenario, goal: float | None = None, target: float = 0.80, *,
                   sims: int = 10_000, rng: Any = None, progress: Progress | None = None,
-                  workers: int = 1) -> pd.DataFrame:
+                  workers: int = 1, probability: float | None = None) -> pd.DataFrame:
     """What each lever would need, the others held, to reach ``target`` at ``goal``.
 
     Levers: each stock circle's ``size`` (the contact lists, the entourage), each
@@ -388,6 +388,10 @@ def what_it_takes(scenario: Scenario, goal: float | None = None, target: float =
         of each round are known.
     workers : int
         Processes sharing the chunks of all the runs; never changes the numbers.
+    probability : float, optional
+        The plan's probability at ``goal`` from a run with this seed and ``sims``
+        (a sweep's cell there, with common random numbers the same number), so that
+        it is not simulated again.
 
     Returns
     -------
@@ -421,7 +425,7 @@ def what_it_takes(scenario: Scenario, goal: float | None = None, target: float =
     sims, goal, seed = int(sims), float(goal), normalize_seed(rng)
     at_goal = scenario.with_(goal=goal)
     levers = _levers(at_goal)
-    done, total = [0], [1]
+    done, total = [0], [1 if probability is None else 0]
 
     def tick() -> None:
         done[0] += 1
@@ -436,7 +440,8 @@ def what_it_takes(scenario: Scenario, goal: float | None = None, target: float =
         for (i, f), p in zip(factors, found):
             tried[i].append((f, p))
 
-    base = _probabilities([(at_goal, goal)], sims, seed, workers, tick)[0]
+    base = (_probabilities([(at_goal, goal)], sims, seed, workers, tick)[0]
+            if probability is None else float(probability))
     tried: list[list[tuple[float, float]]] = [[(1.0, base)] for _ in levers]
     short = [] if base >= target else list(range(len(levers)))
     # The factors in two rounds, so that the large (and slow: many more pledgers)
@@ -564,9 +569,10 @@ def advise(scenario: Scenario, target: float = 0.80, *, sims: int = 10_000,
     goal = float(row["recommended_goal"])
     if not math.isfinite(goal):  # no need, and no goal tried reaches the target
         goal = scenario.goal
-    levers = what_it_takes(scenario, goal, target, sims=sims, rng=seed,
-                           progress=stage("levers"), workers=workers)
     cell = swept[np.isclose(swept["goal"], goal, rtol=1e-12)].iloc[0]
+    levers = what_it_takes(scenario, goal, target, sims=sims, rng=seed,
+                           progress=stage("levers"), workers=workers,
+                           probability=float(cell["probability"]))
     return Advice(scenario=scenario, goal=goal, basis=str(row["basis"]),
                   probability=float(cell["probability"]),
                   ci95=(float(cell["ci_low"]), float(cell["ci_high"])), target=float(target),

@@ -124,8 +124,11 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
     recommended = recommend(swept, scenario, target=target)
     plan = recommended[recommended["duration_days"] == scenario.duration_days].iloc[0]
     at = plan["recommended_goal"] if np.isfinite(plan["recommended_goal"]) else scenario.goal
+    cell = swept[(swept["duration_days"] == scenario.duration_days)
+                 & np.isclose(swept["goal"], float(at), rtol=1e-12)].iloc[0]
     levers = what_it_takes(scenario, float(at), target, sims=sims, rng=seed,
-                           progress=step("levers"), workers=workers)
+                           progress=step("levers"), workers=workers,
+                           probability=float(cell["probability"]))
     # what matters most where the answer is open: at the recommended goal (at a plan
     # far out of reach every input would move a probability of 0)
     effects = sensitivity(scenario.with_(goal=float(at)), sims=sims, rng=seed,

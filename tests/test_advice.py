@@ -242,3 +242,13 @@ def test_cli_advise_lists_every_lever_when_short(tmp_path):
     for name in ("entourage: size", "infolettre: size", "publicité Facebook: budget",
                  "conversion (every circle)"):
         assert name in result.output
+
+
+def test_advise_hands_its_sweep_cell_to_the_levers_and_changes_nothing():
+    """advise gives what_it_takes the sweep's probability at the goal instead of
+    simulating it again: the levers are exactly those of what_it_takes alone."""
+    s = forecast.load_scenario(LA_RUCHE)
+    told = forecast.advise(s, sims=2_000, rng=6)
+    alone = advice.what_it_takes(s, told.goal, sims=2_000, rng=6)
+    assert told.levers.attrs["probability"] == alone.attrs["probability"]
+    assert told.levers.equals(alone)
