@@ -333,13 +333,10 @@ class _Plan:
         #: the surge's strength depends on the progress (else None and {}).
         self.surge_start: int | None = None
         self.surge: dict[int, np.ndarray] = {}
-        if scenario.dynamics.surge_half_progress > 0:
-            start = surge_start(scenario)
-            for i, circle in enumerate(scenario.circles):
-                if circle.kind != "source" and circle.timing.final_share > 0:
-                    self.surge[i] = surge_shares(circle.timing, D, start)
-            if self.surge:
-                self.surge_start = start
+        if scenario.surge_circles:
+            self.surge_start = start = surge_start(scenario)
+            for i in scenario.surge_circles:
+                self.surge[i] = surge_shares(scenario.circles[i].timing, D, start)
         for i, circle in enumerate(scenario.circles):
             if circle.kind == "stock":
                 when = day_weights(circle.timing, D)

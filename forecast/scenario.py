@@ -327,11 +327,17 @@ class Scenario:
     def goal_dependent(self) -> bool:
         """True when the path depends on the goal (momentum, post-goal factor, or a
         final surge whose strength depends on the progress towards the goal)."""
-        return (self.dynamics.post_goal_factor != 1.0
-                or (self.dynamics.surge_half_progress > 0
-                    and any(c.timing.final_share > 0 for c in self.circles
-                            if c.kind != "source"))
+        return (self.dynamics.post_goal_factor != 1.0 or bool(self.surge_circles)
                 or any(c.featured_at is not None for c in self.circles))
+
+    @property
+    def surge_circles(self) -> list[int]:
+        """The circles (by index) whose final surge is held to the progress: stock
+        and flow circles with a final share, when ``surge_half_progress`` > 0."""
+        if self.dynamics.surge_half_progress <= 0:
+            return []
+        return [i for i, c in enumerate(self.circles)
+                if c.kind != "source" and c.timing.final_share > 0]
 
     def circle(self, name: str) -> Circle:
         for circle in self.circles:
@@ -569,10 +575,8 @@ class _Checker:
                 if high is not None:
                     parts.append(f"<= {high:g}")
                 valid = kind + (" " + " and ".join(parts) if parts else "")
-            if (percent and isinstance(value, (int, float)) and high is not None
-                    and high < value <= 100 * high):
-                valid += (f" (a fraction, not a percentage: for {value:g} %, write "
-                          f"{value / 100:g})")
+            if percent and isinstance(value, (int, float)) and high is not None:
+                valid += _percent_hint(value, high)
             self.fail(self.key(name), value, valid)
         return int(value) if integer else float(value)
 
@@ -591,6 +595,14 @@ class _Checker:
         if problem:
             self.fail(self.key(name), value, problem)
         return value
+
+
+def _percent_hint(value: float, high: float) -> str:
+    """For a value above a fraction's bound ``high`` but within 100 times it, the
+    hint that it reads as a percentage; else nothing."""
+    if high < value <= 100 * high:
+        return f" (a fraction, not a percentage: for {value:g} %, write {value / 100:g})"
+    return ""
 
 
 def _parse(data: Mapping[str, Any], path: str, memory_check: bool = True) -> Scenario:
@@ -739,10 +751,8 @@ def _conversion(path: str, where: str, value: Any) -> Conversion:
     value = _plain(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not (0 <= value <= 1):  # NaN too
-            hint = (f" (a fraction, not a percentage: for {value:g} %, write "
-                    f"{value / 100:g})" if 1 < value <= 100 else "")
             raise ScenarioError(f"{path}: {key} = {_shown(value)} is not valid; expected "
-                                f"{valid}{hint}")
+                                f"{valid}{_percent_hint(value, 1.0)}")
         return Conversion("fixed", float(value))
     if isinstance(value, Mapping) and ({"mean", "sd"} & set(value)):
         check = _Checker(path, value, key, {"mean", "sd"})
