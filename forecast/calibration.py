@@ -477,8 +477,8 @@ def calibrate(frame: pd.DataFrame, *, sims: int = 3000, rng: Any = 0, folds: int
         return _timing_only(tenths, reference_goal, reference_days, pledge_mean, pledge_sd,
                             seed, sims)
     observed = _observed(tenths)
-    params, loss = _fit(observed, reference_goal, reference_days, pledge_mean, pledge_sd,
-                        seed, sims, max_evaluations, say)
+    params, _ = _fit(observed, reference_goal, reference_days, pledge_mean, pledge_sd,
+                     seed, sims, max_evaluations, say)
     fitted = _simulated(params, reference_goal, reference_days, pledge_mean, pledge_sd,
                         seed, sims)
     beta = _odds_per_log_audience(params, reference_goal, reference_days, pledge_mean,
