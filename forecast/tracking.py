@@ -10,8 +10,11 @@ deadline:
   campaign's appeal A, the exact likelihood of the money observed so far under the
   day-level Poisson–gamma form of the scenario (``DayModel``), tempered by
   ``DISPERSION``; campaigns are drawn from that posterior and simulated day by day
-  from the observed state (money, featured or not, goal reached or not). Every
-  campaign counts fully: the effective sample size is the number of simulations.
+  from the observed state (money, featured or not, goal reached or not). When the
+  final window opens, a campaign at progress x completes its goal with probability
+  ``COMPLETION`` (real owners close a gap in sight: campaigns at 40-50 % of the goal
+  near the deadline mostly succeed). Every campaign counts fully: the effective
+  sample size is the number of simulations.
 - **Weighted simulations** (any other scenario: rewards, commitments, friends of
   friends). The engine's campaigns, each weighted by a kernel on how far its running
   total at the time of the last observation is from the observed one (log scale),
@@ -52,6 +55,12 @@ DISPERSION = 3.0
 DRIFT = 1.0
 #: What tracking changes in the generic prior's [dynamics] (docs/tracking.md "Tuning").
 PRIOR_DYNAMICS: dict[str, float] = {"surge_half_progress": 0.25}
+#: The deadline rush closes the gap: when the final window opens, a campaign at
+#: progress x (pledged / goal) completes its goal with probability
+#: ``x^k / (x^k + h^k)`` for (h, k) = COMPLETION, the gap arriving over the window in
+#: the surge's shape (docs/tracking.md "Goal completion"; fitted on the training
+#: campaigns by ``calibration.fit_completion``).
+COMPLETION: tuple[float, float] = (0.380, 2.99)
 #: Weighted simulations widen their kernel until this effective sample size.
 MIN_ESS = 1_000
 #: A running total may dip by this share of its highest so far (refunds); more
@@ -344,7 +353,8 @@ def inverted_cdf(sorted_values: np.ndarray, weights: np.ndarray,
 def track(observed: pd.DataFrame, goal: float | None = None,
           duration_days: int | None = None, scenario: Scenario | None = None, *,
           platform: str = "custom", sims: int = DEFAULT_SIMS, rng: Any = None,
-          dispersion: float = DISPERSION, drift: float = DRIFT) -> Track:
+          dispersion: float = DISPERSION, drift: float = DRIFT,
+          completion: tuple[float, float] | None = COMPLETION) -> Track:
     """The odds of a live campaign given the pledges observed so far.
 
     Parameters
@@ -366,6 +376,10 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         How much more dispersed real pledges are than the model's, and how much
         the appeal still moves (``DISPERSION``, ``DRIFT``: fitted on past
         campaigns; docs/tracking.md "Tuning").
+    completion : (float, float) or None
+        (h, k): when the final window opens, a campaign at progress x completes its
+        goal with probability ``x^k / (x^k + h^k)`` (``COMPLETION``); None for never.
+        Scenarios run through the engine (weighted simulations) do not use it.
 
     Examples
     --------
@@ -401,10 +415,15 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         raise ValueError(f"dispersion = {dispersion!r} is not valid; expected a number > 0")
     if not (math.isfinite(drift) and drift >= 0):
         raise ValueError(f"drift = {drift!r} is not valid; expected a number >= 0")
+    if completion is not None and not (
+            len(completion) == 2 and all(math.isfinite(v) and v > 0 for v in completion)):
+        raise ValueError(f"completion = {completion!r} is not valid; expected None or "
+                         "(half, steepness), two numbers > 0")
     frame = observed_frame(observed, scenario.duration_days)
     if DayModel.fits(scenario):
-        return _track_posterior(scenario, frame, sims, seed, dispersion, drift)
-    return _track_weighted(scenario, frame, sims, seed)
+        return _track_posterior(scenario, frame, sims, seed, dispersion, drift,
+                                completion)
+    return _track_weighted(scenario, frame, sims, seed, completion)
 
 
 def _whole_days(days: Any) -> int:
@@ -446,12 +465,17 @@ class DayModel:
     day after it is featured); on day d each pledges with probability
     ``1 - σ(d) (1 - s(x))`` (the final surge held to progress x) times the post-goal
     factor after the goal day; pledges are gamma with the circles' mean and sd, so
-    that a day's money is gamma given its count. This is the engine's law with a
+    that a day's money is gamma given its count. With ``completion`` (h, k), a
+    campaign at progress x < 1 when the final window opens completes its goal with
+    probability s(x) for that h and k: its total then never falls below a floor that
+    rises from where it was to the goal over the window's days, in shares
+    proportional to ``exp(-(D - 1 - d) / final_days)`` (``rush``): the owner closes
+    what the circles leave of the gap, no more. This is the engine's law with a
     stock circle's binomial count taken as Poisson (same mean, variance N q instead
     of N q (1 - q)) and lognormal pledges as gamma (same mean and sd).
     """
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, completion: tuple[float, float] | None = None):
         if not self.fits(scenario):
             raise ValueError("DayModel needs stock and flow circles with a free pledge "
                              "and a fixed conversion, and no commitment")
@@ -462,6 +486,7 @@ class DayModel:
         self.phi, self.appeal_sd = dyn.post_goal_factor, dyn.appeal_sd
         self.half, self.steep = dyn.surge_half_progress, dyn.surge_steepness
         self.start = plan.surge_start if plan.surge else D
+        self.completion = completion
         C = len(s.circles)
         #: Expected would-be pledgers per day at A = 1, before caps: (C, D).
         self.base = np.zeros((C, D))
@@ -588,10 +613,13 @@ class DayModel:
         running = np.empty((n, D - first))
         expected = np.zeros(len(self.base))
         log_a = np.log(appeal)
+        closing = _Completion(self.scenario, self.completion)
         for d in range(first, D):
             part = 1.0 - (time - d) if d == first else 1.0
             if d == self.start and strength is None:
                 strength = engine.surge_strength(total / self.goal, self.half, self.steep)
+            if d == max(closing.start, first):
+                closing.open(d, part, total, reached, rng)
             if drift > 0:
                 log_a = log_a + drift * math.sqrt(part / D) * rng.standard_normal(n)
                 rate = self.rates(np.exp(log_a))
@@ -603,7 +631,7 @@ class DayModel:
             mean *= np.where(reached, self.phi, 1.0)[:, None]
             expected += mean.mean(axis=0)
             count = rng.poisson(mean.sum(axis=1))
-            total += self._money(count, rng)
+            total = closing.floor(d, total + self._money(count, rng))
             running[:, d - first] = total
             for i in featured:
                 featured[i] |= total >= self.featured_at[i] * self.goal
@@ -619,10 +647,47 @@ class DayModel:
         return out
 
 
+class _Completion:
+    """Goal completion in a scenario's final window (docs/tracking.md, "Goal
+    completion"): ``open`` draws, at the start of the window's first day still to
+    come, which campaigns close their gap (probability s(x) for (h, k) =
+    ``completion`` at progress x, the goal not reached yet); from then on ``floor``
+    keeps their totals at least where they were plus the gap times the share of the
+    window's rush so far (``exp(-(D - 1 - d) / final_days)``), the goal on the last
+    day. Without ``completion`` it never closes any."""
+
+    def __init__(self, scenario: Scenario, completion: tuple[float, float] | None):
+        D = scenario.duration_days
+        self.completion, self.goal, self.D = completion, scenario.goal, D
+        self.start = engine.surge_start(scenario) if completion is not None else D
+        self.rush = np.exp(-(D - 1 - np.arange(D)) / scenario.timing.final_days)
+        self.closing = None
+
+    def open(self, day: int, part: float, total: np.ndarray, reached: np.ndarray,
+             rng: np.random.Generator) -> None:
+        """Draw the closing campaigns at the start of ``day`` (``part`` of it to come)."""
+        if self.completion is None:
+            return
+        p = engine.surge_strength(total / self.goal, *self.completion)
+        self.closing = (rng.random(total.size) < p) & ~reached
+        self.opened = total.copy()
+        share = np.where(np.arange(self.D) >= day, self.rush, 0.0)
+        share[day] *= part
+        self.share = np.cumsum(share) / max(share.sum(), 1e-300)
+
+    def floor(self, day: int, total: np.ndarray) -> np.ndarray:
+        """``total`` at the end of ``day``, raised to the floor where closing."""
+        if self.closing is None or not self.closing.any():
+            return total
+        floor = (self.goal if day == self.D - 1
+                 else self.opened + (self.goal - self.opened) * min(self.share[day], 1.0))
+        return np.where(self.closing, np.maximum(total, floor), total)
+
+
 def _track_posterior(scenario: Scenario, frame: pd.DataFrame, sims: int,
-                     seed: np.random.SeedSequence, dispersion: float, drift: float
-                     ) -> Track:
-    model = DayModel(scenario)
+                     seed: np.random.SeedSequence, dispersion: float, drift: float,
+                     completion: tuple[float, float] | None) -> Track:
+    model = DayModel(scenario, completion)
     time, now = _last(frame)
     posterior = appeal_filter(model, frame, dispersion, drift)
     appeal = model.grid()[0]
@@ -708,7 +773,8 @@ def _fan(running: np.ndarray, weights: np.ndarray, first: int, D: int) -> pd.Dat
 # ------------------------------------------------------------ weighted simulations
 
 def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
-                    seed: np.random.SeedSequence) -> Track:
+                    seed: np.random.SeedSequence,
+                    completion: tuple[float, float] | None = None) -> Track:
     from .result import simulate
     if sims > engine.PATH_SIMS:
         raise ValueError(f"sims = {sims!r} is too many for this scenario's tracking; "
@@ -722,8 +788,9 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
     at_now = paths[:, k] * (1 - part) + paths[:, k + 1] * part
     distance = np.log1p(now) - np.log1p(at_now)
     weights = _kernel_weights(distance)
-    final = now + (result.totals - at_now)
     running = now + (paths[:, k + 1:] - at_now[:, None])
+    final = now + (result.totals - at_now) + _closed(scenario, completion, running, k,
+                                                     time, now, seed)
     fan = _fan(running, weights, k, D)
     per_sim = result.outcome.circle_daily_sum / sims                 # (C, D)
     share = np.sum(weights * (result.totals - at_now)) / max(
@@ -736,6 +803,30 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
     return Track(scenario=scenario, observed=frame, final=final,
                  weights=weights, fan=fan, circles=circles, method="weighted simulations",
                  sims=sims, seed=seed, pledge_mean=mean_pledge)
+
+
+def _closed(scenario: Scenario, completion: tuple[float, float] | None,
+            running: np.ndarray, first: int, time: float, now: float,
+            seed: np.random.SeedSequence) -> np.ndarray:
+    """Goal completion applied to the engine's campaigns from ``time``: their running
+    totals at the end of each day from ``first`` (sims, D - first) raised in place
+    where they close their gap, as ``DayModel.forward`` does day by day. Returns
+    what each final total gains. The draws come from the seed's own state, apart
+    from the engine's streams (its children)."""
+    closing = _Completion(scenario, completion)
+    day = max(closing.start, first)
+    if day >= scenario.duration_days:
+        return np.zeros(running.shape[0])
+    before = running[:, -1].copy()
+    opened = np.full(running.shape[0], now) if day == first else running[:, day - 1 - first]
+    closing.open(day, 1.0 - (time - first) if day == first else 1.0, opened,
+                 opened >= scenario.goal, np.random.default_rng(seed.generate_state(4)))
+    total, last = opened.copy(), opened
+    for d in range(day, scenario.duration_days):
+        total = closing.floor(d, total + running[:, d - first] - last)
+        last = running[:, d - first].copy()
+        running[:, d - first] = total
+    return running[:, -1] - before
 
 
 def _kernel_weights(distance: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import forecast
-from forecast import tracking
+from forecast import engine, tracking
 from forecast.scenario import Scenario
 
 import reference as ref
@@ -40,13 +40,22 @@ SPEC = {
 }
 
 
+#: Goal completion (h, k) in the reference and the tracker alike.
+COMPLETION = (0.5, 4.0)
+
+
 def scenario(spec: dict = SPEC) -> Scenario:
     return Scenario.from_dict(spec)
 
 
-def plain_runs(spec: dict, sims: int, seed: int, drift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def plain_runs(spec: dict, sims: int, seed: int, drift: float = 0.0,
+               completion: tuple[float, float] | None = COMPLETION) -> np.ndarray:
     """Running totals at the end of each day (sims, D) of the day-level model,
-    simulated from launch day by day; the log-appeal steps by drift sqrt(1/D) a day."""
+    simulated from launch day by day; the log-appeal steps by drift sqrt(1/D) a day.
+    With ``completion`` (h, k), a campaign short of its goal when the window opens
+    closes its gap with probability x^k / (x^k + h^k): from then on its total is
+    at least its total then plus the gap times the share of the window's rush so
+    far, in shares proportional to exp(-(D - 1 - d) / final_days)."""
     rng = np.random.default_rng(seed)
     D, goal = spec["campaign"]["duration_days"], spec["campaign"]["goal"]
     dyn, timing = spec["dynamics"], spec["timing"]
@@ -63,10 +72,19 @@ def plain_runs(spec: dict, sims: int, seed: int, drift: float = 0.0) -> tuple[np
     goal_day = np.full(sims, D)
     strength = np.ones(sims)
     running = np.empty((sims, D))
+    rush = np.array([math.exp(-(D - 1 - d) / timing["final_days"]) if d >= start else 0.0
+                     for d in range(D)])
+    rush = np.cumsum(rush) / rush.sum()
+    closes, opened = np.zeros(sims, bool), np.zeros(sims)
     for d in range(D):
         if d == start:
             strength = ref.surge_strength(total / goal, dyn["surge_half_progress"],
                                           dyn["surge_steepness"])
+            if completion is not None:
+                h, k = completion
+                x = total / goal
+                closes = (rng.random(sims) < x ** k / (x ** k + h ** k)) & (total < goal)
+                opened = total.copy()
         log_a = log_a + drift * math.sqrt(1 / D) * rng.standard_normal(sims)
         a = np.exp(log_a)
         own = stock["size"] * np.minimum(stock["conversion"] * a, 1) * w[d]
@@ -78,6 +96,9 @@ def plain_runs(spec: dict, sims: int, seed: int, drift: float = 0.0) -> tuple[np
         count = rng.poisson((own + visitors) * keep)
         money = np.where(count > 0, rng.gamma(np.maximum(count, 1) * shape, scale), 0.0)
         total += money
+        if d >= start:
+            floor = goal if d == D - 1 else opened + (goal - opened) * rush[d]
+            total = np.where(closes, np.maximum(total, floor), total)
         running[:, d] = total
         featured_day = np.where((featured_day == D) & (total >= flow["featured_at"] * goal),
                                 d, featured_day)
@@ -110,7 +131,8 @@ def assert_same_odds(t: tracking.Track, finals: np.ndarray, goal: float) -> None
 def test_nothing_observed_gives_the_model_from_launch():
     running = plain_runs(SPEC, 100_000, seed=1)
     t = tracking.track(observed([0.0], [0.0]), scenario=scenario(), sims=100_000, rng=2,
-                       dispersion=1.0, drift=0.0)
+                       dispersion=1.0, drift=0.0,
+                       completion=COMPLETION)
     assert t.method == "appeal posterior" and t.ess == pytest.approx(100_000)
     assert_same_odds(t, running[:, -1], SPEC["campaign"]["goal"])
 
@@ -125,7 +147,8 @@ def test_conditioning_matches_rejection(quantile):
     finals = rejection(running, 7, seen)
     assert finals.size > 2_000
     t = tracking.track(observed([0.0, 8.0], [0.0, seen]), scenario=scenario(),
-                       sims=100_000, rng=4, dispersion=1.0, drift=0.0)
+                       sims=100_000, rng=4, dispersion=1.0, drift=0.0,
+                       completion=COMPLETION)
     assert_same_odds(t, finals, SPEC["campaign"]["goal"])
 
 
@@ -136,8 +159,27 @@ def test_drifting_appeal_matches_rejection():
     seen = float(np.quantile(running[:, 0], 0.6))
     finals = rejection(running, 0, seen)
     t = tracking.track(observed([0.0, 1.0], [0.0, seen]), scenario=scenario(),
-                       sims=100_000, rng=6, dispersion=1.0, drift=1.5)
+                       sims=100_000, rng=6, dispersion=1.0, drift=1.5,
+                       completion=COMPLETION)
     assert_same_odds(t, finals, SPEC["campaign"]["goal"])
+
+
+def test_completion_tracked_inside_the_window():
+    """Tracked inside the final window, short of the goal: a campaign completes with
+    probability s(x) at today's progress x, independently of its pledges, so
+    P = s + (1 - s) P0 for P0 the odds without completion; and its gap arrives by
+    the deadline, so every completed campaign ends at the goal or above."""
+    goal, x = SPEC["campaign"]["goal"], 0.55
+    seen = observed([0.0, 10.0, 18.5], [0.0, 0.4 * goal, x * goal])
+    common = dict(scenario=scenario(), sims=100_000, dispersion=1.0, drift=0.0)
+    p0 = tracking.track(seen, rng=8, completion=None, **common).probability()
+    t = tracking.track(seen, rng=9, completion=COMPLETION, **common)
+    h, k = COMPLETION
+    s = x ** k / (x ** k + h ** k)
+    expected = s + (1 - s) * p0
+    se = math.sqrt(expected * (1 - expected) / 100_000 + (1 - s) ** 2 * p0 * (1 - p0) / 100_000)
+    assert abs(t.probability() - expected) <= Z * se, (t.probability(), expected, se)
+    assert 0.2 < s < 0.8 and p0 < 0.5  # the check can see the mechanism
 
 
 def test_dispersion_flattens_the_posterior():
@@ -188,10 +230,23 @@ def test_weighted_simulations_for_other_scenarios():
         "circle": [{"name": "friends", "size": 120, "conversion": 0.3}],
     })
     s = Scenario.from_dict(spec)
-    t = tracking.track(observed([0.0], [0.0]), scenario=s, sims=8_192, rng=5)
+    t = tracking.track(observed([0.0], [0.0]), scenario=s, sims=8_192, rng=5,
+                       completion=None)
     r = forecast.simulate(s, 8_192, rng=5)
     assert t.method == "weighted simulations"
     assert t.probability() == pytest.approx(r.success.mean(), abs=1e-12)
+    # With completion, each engine campaign short of the goal when the window opens
+    # (x there) also succeeds with probability s(x): the odds' expectation given the
+    # engine's paths, and the spread of the completion draws.
+    done = tracking.track(observed([0.0], [0.0]), scenario=s, sims=8_192, rng=5,
+                          completion=COMPLETION)
+    x = r.outcome.paths[:, engine.surge_start(s) - 1] / s.goal
+    h, k = COMPLETION
+    closes = np.where(x < 1, x ** k / (x ** k + h ** k), 0.0) * ~r.success
+    expected = np.mean(r.success + closes)
+    se = math.sqrt(np.sum(closes * (1 - closes))) / closes.size
+    assert abs(done.probability() - expected) <= Z * se + 1e-12, (done.probability(), expected, se)
+    assert done.probability() > r.success.mean() + Z * se
     later = tracking.track(observed([0.0, 5.0], [0.0, 900.0]), scenario=s, sims=8_192, rng=5)
     assert later.ess >= min(tracking.MIN_ESS, 8_192) * (1 - 1e-9)
     assert later.quantiles()[0] >= 900.0
