@@ -424,7 +424,10 @@ class TrackerPredictor:
     """``forecast.track`` as a predictor.
 
     ``fit`` does nothing: the tracker's prior is the generic prior, fitted by
-    ``forecast calibrate``, not by the backtest. Each call's seed is drawn from
+    ``forecast calibrate``, and its goal completion ``tracking.COMPLETION``, fitted by
+    ``calibration.fit_completion``, both on the whole training set, not by the
+    backtest (docs/tracking.md, "Goal completion", gives the fit on each fold's
+    training campaigns). Each call's seed is drawn from
     ``rng`` and the call's own inputs (the observations, goal, duration, platform),
     so that a campaign's forecast is the same whatever the order of the calls and the
     number of processes sharing them. A platform the project does not know (such as

@@ -41,7 +41,8 @@ from .scenario import (MAX_FADE_PER_DAY, PLATFORMS, Scenario, ScenarioError, Tim
                        load_scenario)
 
 __all__ = ["CalibrationError", "Calibration", "TRAJECTORY_COLUMNS", "read_trajectories",
-           "campaign_tenths", "calibrate", "generic_prior", "PRIOR_PATH"]
+           "campaign_tenths", "calibrate", "generic_prior", "PRIOR_PATH", "fit_completion",
+           "completion_mle"]
 
 #: The columns a trajectories file must have; ``backers``, ``final_pledged`` and
 #: ``success`` are optional (final: the last observation; success: final >= goal).
@@ -660,9 +661,10 @@ def _logistic_offset(X: np.ndarray, y: np.ndarray, offset: np.ndarray) -> np.nda
         z = X @ beta + offset
         return float(np.sum(np.logaddexp(0, z) - y * z))
 
+    from scipy.special import expit
+
     def grad(beta):
-        z = X @ beta + offset
-        return X.T @ (1 / (1 + np.exp(-z)) - y)
+        return X.T @ (expit(X @ beta + offset) - y)
 
     return _minimize(nll, np.zeros(X.shape[1]), jac=grad, method="BFGS").x
 
@@ -763,6 +765,85 @@ def generic_prior(goal: float, duration_days: int, platform: str = "custom",
         if "daily_reach" in circle:  # visitors per day: a longer campaign gets more
             circle["daily_reach"] = circle["daily_reach"] * scale
     return Scenario.from_dict(spec, str(source), memory_check=memory_check)
+
+
+def fit_completion(frame: pd.DataFrame, *, sims: int = 2000, rng: Any = 0,
+                   progress: Callable[[int, int], Any] | None = None
+                   ) -> tuple[float, float]:
+    """The tracker's goal completion (h, k), fitted on past campaigns through the
+    tracker itself.
+
+    For each campaign, x is its progress (pledged / goal, the last observation at or
+    before the day) when the generic prior's final window opens for its duration.
+    For those with 0 < x < 1 then, ``forecast.track`` on the observations so far,
+    without completion, gives q, the odds the circles alone would bring. Success
+    then has probability ``s + (1 - s) q`` with ``s = x^k / (x^k + h^k)``; h and k
+    maximise the likelihood of the successes seen (docs/tracking.md, "Goal
+    completion"). ``progress(done, total)`` is called after each campaign tracked.
+
+    Raises
+    ------
+    CalibrationError
+        Fewer than ``MIN_CAMPAIGNS`` campaigns short of their goal with some money
+        at the window, or success that does not rise with x.
+    """
+    from .tracking import track
+
+    frame = validate_trajectories(frame)
+    outcomes = campaign_outcomes(frame)
+    days = outcomes["duration_days"].map(lambda d: max(1, round(float(d))))
+    start = {d: engine.surge_start(generic_prior(10_000.0, d, memory_check=False))
+             for d in days.unique()}
+    seen = frame[frame["t_days"] <= frame["campaign_id"].map(days.map(start))]
+    x = (seen.groupby("campaign_id")["pledged"].last().reindex(outcomes.index)
+         .fillna(0.0) / outcomes["goal"])
+    keep = outcomes.index[(x > 0) & (x < 1)]
+    if len(keep) < MIN_CAMPAIGNS:
+        raise CalibrationError(f"{len(keep)} campaigns are short of their goal with "
+                               f"some money when the final window opens; the goal "
+                               f"completion needs at least {MIN_CAMPAIGNS}")
+    platform = (frame.groupby("campaign_id")["platform"].first()
+                if "platform" in frame.columns else pd.Series("custom", outcomes.index))
+    seeds = normalize_seed(rng).spawn(len(keep))
+    rows = dict(tuple(seen[seen["campaign_id"].isin(keep)].groupby("campaign_id")))
+    q = np.empty(len(keep))
+    for i, campaign in enumerate(keep):
+        observed = rows[campaign].rename(columns={"t_days": "day"})[["day", "pledged"]]
+        q[i] = track(observed, goal=float(outcomes.at[campaign, "goal"]),
+                     duration_days=int(days[campaign]),
+                     platform=platform[campaign] if platform[campaign] in PLATFORMS
+                     else "custom", sims=sims, rng=seeds[i], completion=None
+                     ).probability()
+        if progress is not None:
+            progress(i + 1, len(keep))
+    return completion_mle(x[keep].to_numpy(float),
+                          outcomes.loc[keep, "success"].to_numpy(bool), q)
+
+
+def completion_mle(x: np.ndarray, success: np.ndarray, natural: np.ndarray
+                   ) -> tuple[float, float]:
+    """(h, k) maximising the likelihood of ``success`` when a campaign at progress x
+    succeeds with probability ``s + (1 - s) q``, ``s = x^k / (x^k + h^k)`` and q its
+    ``natural`` odds (``fit_completion``)."""
+    from scipy.special import expit
+
+    log_x = np.log(x)
+    y = success.astype(float)
+    q = np.clip(natural, 1e-6, 1 - 1e-6)
+
+    def nll(theta):
+        s = expit(theta[0] + theta[1] * log_x)
+        p = np.clip(s + (1 - s) * q, 1e-12, 1 - 1e-12)
+        return -float(np.sum(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+    a, k = _logistic_offset(np.column_stack([np.ones_like(log_x), log_x]), y,
+                            np.zeros_like(log_x))
+    a, k = _minimize(nll, np.array([a, k]), method="Nelder-Mead",
+                     options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000}).x
+    if not k > 0:
+        raise CalibrationError("success does not rise with the progress at the final "
+                               "window in these campaigns; no goal completion to fit")
+    return float(math.exp(-a / k)), float(k)
 
 
 def _prior_meta(path: Path) -> dict[str, float]:

@@ -226,3 +226,47 @@ def test_simulated_tenths_are_read_like_real_ones():
     want = np.floor(np.arange(1, 11) * 1.5 + 1e-9)
     np.testing.assert_array_equal(got, np.vstack([want, want]))
     assert calibration.tenths_of_paths(np.ones((1, 5)))[0, 0] == 0.0  # before day 0 ends
+
+
+def test_goal_completion_is_recovered_by_its_likelihood():
+    """Campaigns at progress x with natural odds q succeed with probability
+    s + (1 - s) q, s = x^k / (x^k + h^k): completion_mle finds (-k log h, k) within 5
+    standard errors (from the information matrix at the truth)."""
+    h, k, n = 0.35, 6.0, 6000
+    rng = np.random.default_rng(11)
+    x = np.exp(rng.uniform(np.log(0.05), np.log(0.95), n))
+    q = rng.uniform(0.0, 0.4, n) * x
+    s = x ** k / (x ** k + h ** k)
+    p = s + (1 - s) * q
+    success = rng.random(n) < p
+    fitted_h, fitted_k = calibration.completion_mle(x, success, q)
+    grad = ((1 - q) * s * (1 - s))[:, None] * np.column_stack([np.ones(n), np.log(x)])
+    cov = np.linalg.inv(grad.T @ (grad / (p * (1 - p))[:, None]))
+    se_a, se_k = np.sqrt(np.diag(cov))
+    assert abs(fitted_k - k) <= 5 * se_k, (fitted_k, k, se_k)
+    assert abs(fitted_k * math.log(fitted_h) - k * math.log(h)) <= 5 * se_a
+    with pytest.raises(calibration.CalibrationError, match="does not rise"):
+        calibration.completion_mle(x, ~success, q)
+
+
+def test_fit_completion_reads_progress_at_the_window_and_tracks_each_campaign():
+    """On synthetic campaigns seen at half time (before the prior's final window)
+    where the nearer the goal the likelier the success: a completion that rises with
+    progress; too few campaigns short of their goal: a clear error."""
+    n, D, goal = 60, 40, 1000.0
+    rng = np.random.default_rng(12)
+    x = rng.uniform(0.05, 0.95, n)
+    success = rng.random(n) < x ** 8 / (x ** 8 + 0.5 ** 8)
+    assert D / 2 < engine.surge_start(calibration.generic_prior(goal, D))
+    frame = pd.DataFrame({
+        "campaign_id": np.repeat([f"c{i}" for i in range(n)], 3), "goal": goal,
+        "duration_days": D, "t_days": np.tile([0.0, D / 2, D], n),
+        "pledged": np.column_stack([np.zeros(n), x * goal,
+                                    np.where(success, goal, x * goal)]).ravel(),
+        "success": np.repeat(success, 3)})
+    calls = []
+    h, k = calibration.fit_completion(frame, sims=300, progress=lambda d, t: calls.append(t))
+    assert calls == [n] * n
+    assert 0.3 < h < 0.7 and k > 2  # even odds near 0.5
+    with pytest.raises(calibration.CalibrationError, match="at least 30"):
+        calibration.fit_completion(frame[frame["campaign_id"].isin(["c1", "c2"])])
