@@ -426,8 +426,7 @@ class TrackerPredictor:
     ``fit`` does nothing: the tracker's prior is the generic prior, fitted by
     ``forecast calibrate``, and its goal completion ``tracking.COMPLETION``, fitted by
     ``calibration.fit_completion``, both on the whole training set, not by the
-    backtest (docs/tracking.md, "Goal completion", gives the fit on each fold's
-    training campaigns). Each call's seed is drawn from
+    backtest. Each call's seed is drawn from
     ``rng`` and the call's own inputs (the observations, goal, duration, platform),
     so that a campaign's forecast is the same whatever the order of the calls and the
     number of processes sharing them. A platform the project does not know (such as
@@ -456,12 +455,11 @@ class TrackerPredictor:
 
     def predict(self, observed: pd.DataFrame, goal: float, duration_days: float,
                 platform: str) -> tuple[float, np.ndarray]:
-        from .scenario import PLATFORMS
-        from .tracking import track
+        from .tracking import track, tracked_platform
 
         kwargs = {} if self.sims is None else {"sims": self.sims}
         found = track(observed, goal=goal, duration_days=duration_days,
-                      platform=platform if platform in PLATFORMS else "custom",
+                      platform=tracked_platform(platform),
                       rng=self._seed_for(observed, goal, duration_days, platform),
                       **kwargs)
         return float(found.probability()), np.asarray(found.quantiles(LEVELS), float)

@@ -787,11 +787,11 @@ def fit_completion(frame: pd.DataFrame, *, sims: int = 2000, rng: Any = 0,
         Fewer than ``MIN_CAMPAIGNS`` campaigns short of their goal with some money
         at the window, or success that does not rise with x.
     """
-    from .tracking import track
+    from .tracking import _whole_days, track, tracked_platform
 
     frame = validate_trajectories(frame)
     outcomes = campaign_outcomes(frame)
-    days = outcomes["duration_days"].map(lambda d: max(1, round(float(d))))
+    days = outcomes["duration_days"].map(_whole_days)
     start = {d: engine.surge_start(generic_prior(10_000.0, d, memory_check=False))
              for d in days.unique()}
     seen = frame[frame["t_days"] <= frame["campaign_id"].map(days.map(start))]
@@ -811,8 +811,8 @@ def fit_completion(frame: pd.DataFrame, *, sims: int = 2000, rng: Any = 0,
         observed = rows[campaign].rename(columns={"t_days": "day"})[["day", "pledged"]]
         q[i] = track(observed, goal=float(outcomes.at[campaign, "goal"]),
                      duration_days=int(days[campaign]),
-                     platform=platform[campaign] if platform[campaign] in PLATFORMS
-                     else "custom", sims=sims, rng=seeds[i], completion=None
+                     platform=tracked_platform(platform[campaign]), sims=sims,
+                     rng=seeds[i], completion=None
                      ).probability()
         if progress is not None:
             progress(i + 1, len(keep))

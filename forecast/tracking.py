@@ -19,7 +19,8 @@ deadline:
   friends). The engine's campaigns, each weighted by a kernel on how far its running
   total at the time of the last observation is from the observed one (log scale),
   the bandwidth widened until the effective sample size reaches ``MIN_ESS``; each
-  keeps the money it would still raise after that time.
+  keeps the money it would still raise after that time, and the goal completion
+  is applied to its path from then on.
 
 Both give weighted final totals, from which the probability, quantiles and fans come.
 """
@@ -379,7 +380,6 @@ def track(observed: pd.DataFrame, goal: float | None = None,
     completion : (float, float) or None
         (h, k): when the final window opens, a campaign at progress x completes its
         goal with probability ``x^k / (x^k + h^k)`` (``COMPLETION``); None for never.
-        Scenarios run through the engine (weighted simulations) do not use it.
 
     Examples
     --------
@@ -424,6 +424,14 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         return _track_posterior(scenario, frame, sims, seed, dispersion, drift,
                                 completion)
     return _track_weighted(scenario, frame, sims, seed, completion)
+
+
+def tracked_platform(platform: str) -> str:
+    """``platform`` if the project knows it, else ``custom`` (past campaigns from
+    other platforms, such as Catarse, are tracked with the custom platform's prior)."""
+    from .scenario import PLATFORMS
+
+    return platform if platform in PLATFORMS else "custom"
 
 
 def _whole_days(days: Any) -> int:
@@ -614,12 +622,13 @@ class DayModel:
         expected = np.zeros(len(self.base))
         log_a = np.log(appeal)
         closing = _Completion(self.scenario, self.completion)
+        closing.opened_before(frame, time, reached, rng)
         for d in range(first, D):
             part = 1.0 - (time - d) if d == first else 1.0
             if d == self.start and strength is None:
                 strength = engine.surge_strength(total / self.goal, self.half, self.steep)
-            if d == max(closing.start, first):
-                closing.open(d, part, total, reached, rng)
+            if d == closing.start and closing.closing is None:
+                closing.open(total, reached, rng)
             if drift > 0:
                 log_a = log_a + drift * math.sqrt(part / D) * rng.standard_normal(n)
                 rate = self.rates(np.exp(log_a))
@@ -649,38 +658,52 @@ class DayModel:
 
 class _Completion:
     """Goal completion in a scenario's final window (docs/tracking.md, "Goal
-    completion"): ``open`` draws, at the start of the window's first day still to
-    come, which campaigns close their gap (probability s(x) for (h, k) =
-    ``completion`` at progress x, the goal not reached yet); from then on ``floor``
-    keeps their totals at least where they were plus the gap times the share of the
-    window's rush so far (``exp(-(D - 1 - d) / final_days)``), the goal on the last
-    day. Without ``completion`` it never closes any."""
+    completion"). When the window opens (the start of day ``start``), ``open`` draws
+    which campaigns close their gap: probability s(x) for (h, k) = ``completion`` at
+    the progress x then, the goal not reached yet; from then on ``floor`` keeps their
+    totals at least where they were plus the gap times the share of the window's
+    rush so far (``exp(-(D - 1 - d) / final_days)``), the goal on the last day.
+    Without ``completion`` the window never opens."""
 
     def __init__(self, scenario: Scenario, completion: tuple[float, float] | None):
         D = scenario.duration_days
         self.completion, self.goal, self.D = completion, scenario.goal, D
         self.start = engine.surge_start(scenario) if completion is not None else D
-        self.rush = np.exp(-(D - 1 - np.arange(D)) / scenario.timing.final_days)
-        self.closing = None
+        rush = np.exp(-(D - 1 - np.arange(D)) / scenario.timing.final_days)
+        rush[:self.start] = 0.0
+        #: The share of the gap closed by the end of each day.
+        self.share = np.cumsum(rush) / rush.sum() if self.start < D else rush
+        self.closing: np.ndarray | None = None
 
-    def open(self, day: int, part: float, total: np.ndarray, reached: np.ndarray,
-             rng: np.random.Generator) -> None:
-        """Draw the closing campaigns at the start of ``day`` (``part`` of it to come)."""
-        if self.completion is None:
-            return
+    def open(self, total: np.ndarray, reached: np.ndarray, rng: np.random.Generator
+             ) -> None:
+        """Draw the closing campaigns from their totals when the window opens."""
         p = engine.surge_strength(total / self.goal, *self.completion)
         self.closing = (rng.random(total.size) < p) & ~reached
-        self.opened = total.copy()
-        share = np.where(np.arange(self.D) >= day, self.rush, 0.0)
-        share[day] *= part
-        self.share = np.cumsum(share) / max(share.sum(), 1e-300)
+        self.opened = total
+
+    def opened_before(self, frame: pd.DataFrame, time: float, reached: np.ndarray,
+                      rng: np.random.Generator) -> None:
+        """Tracked after the window opened: the draw at the observed progress then,
+        kept only if today's total is at or above the floor it would have set (a
+        campaign below it is not closing its gap)."""
+        if not self.start < time:
+            return
+        n = reached.size
+        self.open(np.full(n, _pledged_between(frame, self.start)), reached, rng)
+        k = min(int(math.floor(time)), self.D - 1)
+        before = self.share[k - 1] if k > self.start else 0.0
+        level = self._level(before + (time - k) * (self.share[k] - before))
+        self.closing &= float(frame.pledged.iloc[-1]) >= level
+
+    def _level(self, share: float | np.ndarray) -> np.ndarray:
+        return self.opened + (self.goal - self.opened) * np.minimum(share, 1.0)
 
     def floor(self, day: int, total: np.ndarray) -> np.ndarray:
         """``total`` at the end of ``day``, raised to the floor where closing."""
         if self.closing is None or not self.closing.any():
             return total
-        floor = (self.goal if day == self.D - 1
-                 else self.opened + (self.goal - self.opened) * min(self.share[day], 1.0))
+        floor = self.goal if day == self.D - 1 else self._level(self.share[day])
         return np.where(self.closing, np.maximum(total, floor), total)
 
 
@@ -774,7 +797,7 @@ def _fan(running: np.ndarray, weights: np.ndarray, first: int, D: int) -> pd.Dat
 
 def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
                     seed: np.random.SeedSequence,
-                    completion: tuple[float, float] | None = None) -> Track:
+                    completion: tuple[float, float] | None) -> Track:
     from .result import simulate
     if sims > engine.PATH_SIMS:
         raise ValueError(f"sims = {sims!r} is too many for this scenario's tracking; "
@@ -789,8 +812,9 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
     distance = np.log1p(now) - np.log1p(at_now)
     weights = _kernel_weights(distance)
     running = now + (paths[:, k + 1:] - at_now[:, None])
-    final = now + (result.totals - at_now) + _closed(scenario, completion, running, k,
-                                                     time, now, seed)
+    running[:, -1] = now + (result.totals - at_now)  # the totals, not their float32 paths
+    _close(scenario, completion, running, frame, seed)
+    final = running[:, -1]
     fan = _fan(running, weights, k, D)
     per_sim = result.outcome.circle_daily_sum / sims                 # (C, D)
     share = np.sum(weights * (result.totals - at_now)) / max(
@@ -805,28 +829,33 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
                  sims=sims, seed=seed, pledge_mean=mean_pledge)
 
 
-def _closed(scenario: Scenario, completion: tuple[float, float] | None,
-            running: np.ndarray, first: int, time: float, now: float,
-            seed: np.random.SeedSequence) -> np.ndarray:
-    """Goal completion applied to the engine's campaigns from ``time``: their running
-    totals at the end of each day from ``first`` (sims, D - first) raised in place
-    where they close their gap, as ``DayModel.forward`` does day by day. Returns
-    what each final total gains. The draws come from the seed's own state, apart
-    from the engine's streams (its children)."""
+def _close(scenario: Scenario, completion: tuple[float, float] | None,
+           running: np.ndarray, frame: pd.DataFrame, seed: np.random.SeedSequence
+           ) -> None:
+    """Goal completion applied to the engine's campaigns from the last observation:
+    their running totals at the end of each day from the day holding it (sims,
+    days), raised in place where they close their gap, as ``DayModel.forward`` does
+    day by day. The draws come from the seed's own state, apart from the engine's
+    streams (its children)."""
+    time, now = _last(frame)
+    D = scenario.duration_days
+    first = min(int(math.floor(time)), D - 1)
     closing = _Completion(scenario, completion)
-    day = max(closing.start, first)
-    if day >= scenario.duration_days:
-        return np.zeros(running.shape[0])
-    before = running[:, -1].copy()
-    opened = np.full(running.shape[0], now) if day == first else running[:, day - 1 - first]
-    closing.open(day, 1.0 - (time - first) if day == first else 1.0, opened,
-                 opened >= scenario.goal, np.random.default_rng(seed.generate_state(4)))
-    total, last = opened.copy(), opened
-    for d in range(day, scenario.duration_days):
+    if closing.start >= D:
+        return
+    rng = np.random.default_rng(seed.generate_state(4))
+    n = running.shape[0]
+    reached = np.full(n, now >= scenario.goal)
+    closing.opened_before(frame, time, reached, rng)
+    last = np.full(n, now)
+    total = last.copy()
+    for d in range(first, D):
+        if d == closing.start and closing.closing is None:
+            opened = total.copy()
+            closing.open(opened, reached | (opened >= scenario.goal), rng)
         total = closing.floor(d, total + running[:, d - first] - last)
         last = running[:, d - first].copy()
         running[:, d - first] = total
-    return running[:, -1] - before
 
 
 def _kernel_weights(distance: np.ndarray) -> np.ndarray:

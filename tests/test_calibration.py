@@ -249,24 +249,42 @@ def test_goal_completion_is_recovered_by_its_likelihood():
         calibration.completion_mle(x, ~success, q)
 
 
-def test_fit_completion_reads_progress_at_the_window_and_tracks_each_campaign():
-    """On synthetic campaigns seen at half time (before the prior's final window)
-    where the nearer the goal the likelier the success: a completion that rises with
-    progress; too few campaigns short of their goal: a clear error."""
-    n, D, goal = 60, 40, 1000.0
+def test_fit_completion_reads_progress_at_the_window_and_tracks_each_campaign(monkeypatch):
+    """fit_completion hands completion_mle each campaign's progress at the prior's
+    window (its last observation before it), its success, and its odds without
+    completion from the tracker; campaigns at 0 or past the goal are left out; too
+    few campaigns short of their goal: a clear error."""
+    n, D, goal = 40, 40, 1000.0
     rng = np.random.default_rng(12)
     x = rng.uniform(0.05, 0.95, n)
-    success = rng.random(n) < x ** 8 / (x ** 8 + 0.5 ** 8)
+    x[:3] = [0.0, 1.0, 1.2]
+    success = rng.random(n) < x
     assert D / 2 < engine.surge_start(calibration.generic_prior(goal, D))
     frame = pd.DataFrame({
-        "campaign_id": np.repeat([f"c{i}" for i in range(n)], 3), "goal": goal,
+        "campaign_id": np.repeat([f"c{i:02d}" for i in range(n)], 3), "goal": goal,
         "duration_days": D, "t_days": np.tile([0.0, D / 2, D], n),
         "pledged": np.column_stack([np.zeros(n), x * goal,
-                                    np.where(success, goal, x * goal)]).ravel(),
+                                    np.where(success, np.maximum(x, 1) * goal, x * goal)]
+                                   ).ravel(),
         "success": np.repeat(success, 3)})
+    seen = {}
+
+    def capture(progress, won, natural):
+        seen.update(x=progress, success=won, q=natural)
+        return 0.4, 3.0
+
+    monkeypatch.setattr(calibration, "completion_mle", capture)
     calls = []
-    h, k = calibration.fit_completion(frame, sims=300, progress=lambda d, t: calls.append(t))
-    assert calls == [n] * n
-    assert 0.3 < h < 0.7 and k > 2  # even odds near 0.5
+    assert calibration.fit_completion(frame, sims=300,
+                                      progress=lambda d, t: calls.append(t)) == (0.4, 3.0)
+    np.testing.assert_allclose(seen["x"], x[3:])
+    np.testing.assert_array_equal(seen["success"], success[3:])
+    assert calls == [n - 3] * (n - 3)
+    assert np.all((seen["q"] >= 0) & (seen["q"] <= 1))
+    # the odds are the tracker's, without completion, for each campaign as seen
+    q5 = forecast.track(pd.DataFrame({"day": [0.0, D / 2], "pledged": [0.0, x[5] * goal]}),
+                        goal=goal, duration_days=D, sims=300, completion=None,
+                        rng=forecast.result.normalize_seed(0).spawn(n - 3)[2]).probability()
+    assert seen["q"][2] == q5
     with pytest.raises(calibration.CalibrationError, match="at least 30"):
-        calibration.fit_completion(frame[frame["campaign_id"].isin(["c1", "c2"])])
+        calibration.fit_completion(frame[frame["campaign_id"].isin(["c03", "c04"])])
