@@ -723,9 +723,10 @@ def format_advice(found: Advice) -> str:
 
 @main.command(name="sensitivity")
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--sims", type=click.IntRange(min=1, max=MAX_SIMS), default=20_000,
+@click.option("--sims", type=click.IntRange(min=1, max=MAX_SIMS), default=10_000,
               show_default=True,
-              help="Simulated campaigns for each end of each input (two runs per input).")
+              help="Simulated campaigns for each end of each input (two runs per input, "
+                   "the same campaigns: each effect's standard error is shown).")
 @seed_option
 @workers_option
 @click.option("--relative", type=_Finite(0, 1, min_open=True, max_open=True),
@@ -784,8 +785,9 @@ def format_sensitivity(frame: Any, scenario: Scenario) -> str:
              _sensitivity_value(r["low"], r["unit"], scenario.currency),
              _sensitivity_value(r["high"], r["unit"], scenario.currency),
              f"{r['probability_low']:.1%}", f"{r['probability_high']:.1%}",
-             f"{r['effect_pp']:+.1f} pp") for _, r in frame.iterrows()]
-    head = ("input", "unit", "range", "low", "high", "P low", "P high", "effect")
+             f"{r['effect_pp']:+.1f} pp", f"±{r['effect_se_pp']:.1f}")
+            for _, r in frame.iterrows()]
+    head = ("input", "unit", "range", "low", "high", "P low", "P high", "effect", "s.e.")
     widths = [max(len(row[k]) for row in [head, *rows]) for k in range(len(head))]
     lines = [
         f"{scenario.name}: what moves P(reaching {_money(scenario.goal, scenario.currency)} "
@@ -802,7 +804,9 @@ def format_sensitivity(frame: Any, scenario: Scenario) -> str:
     for row in [head, *rows]:
         lines.append("  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1]),
                                 row[2].ljust(widths[2]),
-                                *(row[k].rjust(widths[k]) for k in range(3, 8))]))
+                                *(row[k].rjust(widths[k]) for k in range(3, 9))]))
+    lines.append("s.e.: the standard error of each effect, in pp (both ends run on the "
+                 "same campaigns).")
     return "\n".join(lines)
 
 

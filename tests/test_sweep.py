@@ -217,6 +217,33 @@ def test_sensitivity_known_signs(sensitivities, path):
         100 * (row["probability_high"] - row["probability_low"]))
 
 
+def test_sensitivity_standard_error_is_that_of_the_paired_campaigns():
+    """effect_se_pp: the standard error of the mean of the per-campaign differences of
+    success between the two ends, recomputed from two separate simulations with the
+    same seed; for an input that only adds pledgers it is below that of two
+    independent runs, and the default sims keep it at most 0.5 pp (variance <= 1/4)."""
+    scenario = forecast.load_scenario(LA_RUCHE)
+    sims = 3000
+    frame = sensitivity(scenario, sims=sims, rng=5).set_index("input")
+    row = frame.loc["entourage: size"]
+    ends = []
+    for size in (row["low"], row["high"]):
+        raw = scenario.to_dict()
+        raw["circle"][0]["size"] = int(size)  # the entourage
+        ends.append(forecast.Scenario.from_dict(raw, scenario.path))
+    low, high = (forecast.simulate(end, sims, rng=5).success for end in ends)
+    assert row["probability_low"] == low.mean() and row["probability_high"] == high.mean()
+    diff = high.astype(int) - low.astype(int)
+    assert row["effect_se_pp"] == pytest.approx(
+        100 * diff.std(ddof=1) / math.sqrt(sims), rel=1e-12)
+    p_low, p_high = low.mean(), high.mean()
+    independent = 100 * math.sqrt((p_low * (1 - p_low) + p_high * (1 - p_high)) / sims)
+    assert row["effect_se_pp"] < independent
+    # monotone: no campaign lost by the larger entourage, so the variance is <= 1/4
+    assert not np.any(diff < 0)
+    assert 100 * math.sqrt(0.25 / sweeping.SENSITIVITY_SIMS) <= 0.5
+
+
 def test_sensitivity_ends_are_validated_scenarios():
     scenario = forecast.load_scenario(LA_RUCHE)
     entourage = scenario.circle("entourage")
@@ -310,6 +337,7 @@ def test_cli_sensitivity():
     text = runner.invoke(main, ["sensitivity", str(FRIENDS), "--sims", "300", "--seed", "5"])
     assert text.exit_code == 0, text.output
     assert "entourage: conversion" in text.output and " pp" in text.output
+    assert "s.e." in text.output
     # the ranges are stated: the relative swing, and the quantiles of uncertain rates
     assert "±25%" in text.output and "5%–95% quantiles" in text.output
     assert "people" in text.output and "fees" not in text.output.split("\n", 4)[-1]
