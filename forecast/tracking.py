@@ -477,8 +477,8 @@ class DayModel:
     campaign at progress x < 1 when the final window opens completes its goal with
     probability s(x) for that h and k: its total then never falls below a floor that
     rises from where it was to the goal over the window's days, in shares
-    proportional to ``exp(-(D - 1 - d) / final_days)`` (``rush``): the owner closes
-    what the circles leave of the gap, no more. This is the engine's law with a
+    proportional to ``exp(-(D - 1 - d) / final_days)`` (``_Completion``): the owner
+    closes what the circles leave of the gap, no more. This is the engine's law with a
     stock circle's binomial count taken as Poisson (same mean, variance N q instead
     of N q (1 - q)) and lognormal pledges as gamma (same mean and sd).
     """
