@@ -55,7 +55,7 @@ DISPERSION = 3.0
 #: ``DRIFT * sqrt(Δt / D)`` over Δt days (so DRIFT over the whole duration).
 DRIFT = 1.0
 #: What tracking changes in the generic prior's [dynamics] (docs/tracking.md "Tuning").
-PRIOR_DYNAMICS: dict[str, float] = {"surge_half_progress": 0.25}
+PRIOR_DYNAMICS: dict[str, float] = {"surge_half_progress": 0.4}
 #: The deadline rush closes the gap: when the final window opens, a campaign at
 #: progress x (pledged / goal) completes its goal with probability
 #: ``x^k / (x^k + h^k)`` for (h, k) = COMPLETION, the gap arriving over the window in
