@@ -4,7 +4,8 @@ One small adapter (``Runner``) gives both kinds of executor the same three verbs
 ``share`` a value every task needs (scattered once to a Dask cluster, otherwise sent
 with each task), ``submit`` a call, and take its result. ``in_order`` maps calls with
 a bounded number under way and yields their results in submission order, which is
-what keeps a seed's numbers identical to one process whatever the executor.
+what keeps a seed's numbers identical to one process whatever the executor;
+``as_they_end`` yields each call as it ends (a batch's progress).
 
 Dask is imported only when a ``dask.distributed.Client`` is passed (recognised by its
 class, without importing dask) or asked for (``dask_client``), so that
@@ -17,7 +18,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import Executor, Future
-from concurrent.futures import as_completed as futures_completed
 from typing import Any
 
 __all__ = ["Runner", "check_executor", "is_dask_client", "dask_client", "DASK_MISSING"]
@@ -90,13 +90,36 @@ class Runner:
             return self.executor.submit(function, *args, pure=False)
         return self.executor.submit(function, *args)
 
-    def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
-        """The futures as they finish."""
-        futures = list(futures)
+    def as_they_end(self, function: Callable, calls: Iterable[tuple],
+                    ahead: int | None = None) -> Iterator[tuple[int, Any]]:
+        """``(index, future)`` of each ``function(*call)`` as it ends, whatever the
+        order, with at most ``ahead`` under way (by default twice the parallelism;
+        one at a time here, so that each is reported as soon as it is done). The
+        future's ``result()`` gives the value or raises the call's exception; what is
+        left is cancelled when the iterator is closed."""
+        if ahead is None:
+            ahead = 1 if self.executor is None else 2 * self.parallelism
+        pending: dict[Any, int] = {}
+        try:
+            for index, call in enumerate(calls):
+                pending[self.submit(function, *call)] = index
+                while len(pending) >= max(1, ahead):
+                    yield from self._ended(pending)
+            while pending:
+                yield from self._ended(pending)
+        finally:
+            self.cancel(pending)
+
+    def _ended(self, pending: dict[Any, int]) -> Iterator[tuple[int, Any]]:
+        """Wait for at least one of ``pending`` to end; take out and yield those that
+        have, in the order of their calls."""
         if self.dask:
-            from distributed import as_completed
-            return iter(as_completed(futures))
-        return futures_completed(futures)
+            from distributed import wait
+        else:
+            from concurrent.futures import wait
+        done = wait(list(pending), return_when="FIRST_COMPLETED").done
+        for future in sorted(done, key=pending.__getitem__):
+            yield pending.pop(future), future
 
     def cancel(self, futures: Iterable[Any]) -> None:
         """Cancel what has not started (Dask: and forget what has)."""
@@ -137,11 +160,12 @@ def _distributed() -> Any:
 
 @contextmanager
 def dask_client(scheduler: str | None = None, local_workers: int | None = None,
-                memory_limit: str = "2GiB") -> Iterator[Any]:
+                memory_limit: str = "auto") -> Iterator[Any]:
     """A ``dask.distributed.Client``, closed (with its cluster) when the block ends:
     of the scheduler at ``scheduler`` (``tcp://HOST:8786``), or of a new
     ``LocalCluster`` of ``local_workers`` processes of one thread and
-    ``memory_limit`` each, without dashboard.
+    ``memory_limit`` each (``"auto"``: the machine's memory shared equally), its
+    dashboard on a free port (two clusters on one machine do not collide).
 
     Raises ImportError without dask (saying how to get it), OSError when no
     scheduler answers at ``scheduler``.
@@ -164,6 +188,6 @@ def dask_client(scheduler: str | None = None, local_workers: int | None = None,
         return
     with distributed.LocalCluster(n_workers=local_workers, threads_per_worker=1,
                                   processes=True, memory_limit=memory_limit,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             yield client

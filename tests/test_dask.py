@@ -1,20 +1,25 @@
 """The same seeded chunks on a Dask cluster: a LocalCluster of two worker processes
 gives, bit for bit, what one process gives (simulate, simulate_many, sweep,
-sensitivity, the backtest's tracker). One cluster for the whole module: starting it
-costs seconds, each run on it a fraction of one."""
+sensitivity, the backtest's tracker, a batch of scenarios and live campaigns). One
+cluster for the whole module: starting it costs seconds, each run on it a fraction
+of one."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 import forecast
 from forecast import backtest as bt
 from forecast import engine
+from forecast.batch import read_batch, run_batch
+from forecast.cli import main
 from forecast.executors import Runner, dask_client
 
 import reference as ref
 from test_backtest import trajectories
+from test_batch import SIMS as SIMS_BATCH, check_batch, write_batch
 
 LUNCH_BOX = "models/la-ruche-lunch-box.toml"
 FRIENDS = "models/seed-1000-friends.toml"
@@ -75,3 +80,26 @@ def test_the_backtest_tracker_on_the_cluster_is_one_process(client):
                         executor=client)
     assert alone.predictions["p"].notna().all()
     pd.testing.assert_frame_equal(there.predictions, alone.predictions)
+
+
+def test_a_batch_of_scenarios_and_live_campaigns_on_the_cluster(client, tmp_path):
+    """Scenarios and live campaigns, a broken scenario and a campaign the tracker
+    refuses among them: on the cluster, the same frame as in one process, the good
+    rows what each gives alone, the bad ones failed by name."""
+    folder = write_batch(tmp_path / "batch")
+    there = run_batch(read_batch([folder]), sims=SIMS_BATCH, rng=21, executor=client)
+    check_batch(there, folder, 21)
+    pd.testing.assert_frame_equal(there, run_batch(read_batch([folder]), sims=SIMS_BATCH,
+                                                   rng=21))
+
+
+def test_the_command_on_a_local_cluster_writes_the_rows_of_one_process(tmp_path):
+    """`--local-cluster 2` starts (and ends) its own cluster."""
+    folder = write_batch(tmp_path / "batch")
+    out = {}
+    for name, args in (("cluster", ["--local-cluster", "2"]), ("here", ["--workers", "1"])):
+        out[name] = tmp_path / f"{name}.csv"
+        result = CliRunner().invoke(main, ["batch", str(folder), "--sims", str(SIMS_BATCH),
+                                           "--seed", "3", "--csv", str(out[name]), *args])
+        assert result.exit_code == 1 and "2 of 6 failed" in result.stderr, result.output
+    assert out["cluster"].read_text() == out["here"].read_text()
