@@ -241,11 +241,10 @@ def run_batch(items: Iterable[BatchItem], *, sims: int = 20_000, rng: Any = None
     try:
         runner = Runner(executor)
         calls = ((items[k], int(sims), seed) for k in ready)
-        for index, future in runner.as_they_end(_run_item, calls):
-            try:
-                row = {"status": "ok", "error": None, **future.result()}
-            except Exception as error:  # reported on its row; the others go on
-                row = {"status": "failed", "error": _message(error)}
+        for index, value, error in runner.as_they_end(_run_item, calls):
+            # A failure is reported on its row; the others go on.
+            row = ({"status": "ok", "error": None, **value} if error is None
+                   else {"status": "failed", "error": _message(error)})
             finish(ready[index], row)
     finally:
         if pool is not None:

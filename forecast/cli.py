@@ -1309,7 +1309,7 @@ def batch_command(sources: tuple[str, ...], sims: int, seed: int | None, workers
 
     \b
     Example:
-      forecast batch models/la-ruche-lunch-box.toml models/seed-1000-friends.toml --seed 1
+      forecast batch models/ models/live/ --seed 1
       forecast batch scenarios/ live/campaigns.toml --local-cluster 2 --csv batch.csv
       forecast batch scenarios/ --scheduler tcp://10.0.0.5:8786 --sims 100000 --seed 7
     """
@@ -1335,7 +1335,7 @@ def batch_command(sources: tuple[str, ...], sims: int, seed: int | None, workers
     kinds = [item.kind for item in items]
     where = (f"the Dask scheduler at {scheduler}" if scheduler is not None else
              f"a Dask LocalCluster of {local_cluster} workers" if cluster else
-             f"{min(workers, len(items))} process(es)")
+             f"{max(1, min(workers, _cores(), len(items)))} process(es)")
     click.echo(f"Batch of {kinds.count('scenario')} scenario(s) and "
                f"{kinds.count('campaign')} live campaign(s), {sims:,} simulations each, "
                f"seed {used_seed}, on {where}...", err=True)

@@ -14,9 +14,8 @@ it stays an optional extra: ``pip install 'forecast[dask]'``.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from concurrent.futures import Executor, Future
 from typing import Any
 
@@ -90,36 +89,63 @@ class Runner:
             return self.executor.submit(function, *args, pure=False)
         return self.executor.submit(function, *args)
 
+    @property
+    def window(self) -> int:
+        """How many calls to keep under way by default: twice the parallelism, and
+        on Dask at least 16, so that its round trips (scheduler, worker, back) hide
+        behind other calls' work."""
+        if self.executor is None:
+            return 1
+        return max(16 if self.dask else 1, 2 * self.parallelism)
+
     def as_they_end(self, function: Callable, calls: Iterable[tuple],
-                    ahead: int | None = None) -> Iterator[tuple[int, Any]]:
-        """``(index, future)`` of each ``function(*call)`` as it ends, whatever the
-        order, with at most ``ahead`` under way (by default twice the parallelism;
-        one at a time here, so that each is reported as soon as it is done). The
-        future's ``result()`` gives the value or raises the call's exception; what is
-        left is cancelled when the iterator is closed."""
-        if ahead is None:
-            ahead = 1 if self.executor is None else 2 * self.parallelism
+                    ahead: int | None = None
+                    ) -> Iterator[tuple[int, Any, BaseException | None]]:
+        """``(index, value, error)`` of each ``function(*call)`` as it ends, whatever
+        the order: ``error`` is the exception it raised (then ``value`` is None), else
+        None. At most ``ahead`` calls are under way (by default ``window``; here, one
+        at a time, so that each is reported as soon as it is done); what is left is
+        cancelled when the iterator is closed."""
+        ahead = self.window if ahead is None else max(1, ahead)
         pending: dict[Any, int] = {}
+        ended = None
+        if self.dask:  # results gathered in the background as the futures end
+            from distributed import as_completed
+            ended = as_completed(with_results=True, raise_errors=False)
         try:
             for index, call in enumerate(calls):
-                pending[self.submit(function, *call)] = index
-                while len(pending) >= max(1, ahead):
-                    yield from self._ended(pending)
+                future = self.submit(function, *call)
+                pending[future] = index
+                if ended is not None:
+                    ended.add(future)
+                while len(pending) >= ahead:
+                    yield from self._ended(pending, ended)
             while pending:
-                yield from self._ended(pending)
+                yield from self._ended(pending, ended)
         finally:
             self.cancel(pending)
 
-    def _ended(self, pending: dict[Any, int]) -> Iterator[tuple[int, Any]]:
-        """Wait for at least one of ``pending`` to end; take out and yield those that
-        have, in the order of their calls."""
-        if self.dask:
-            from distributed import wait
-        else:
-            from concurrent.futures import wait
-        done = wait(list(pending), return_when="FIRST_COMPLETED").done
-        for future in sorted(done, key=pending.__getitem__):
-            yield pending.pop(future), future
+    def _ended(self, pending: dict[Any, int], ended: Any
+               ) -> Iterator[tuple[int, Any, BaseException | None]]:
+        """Wait for at least one of ``pending`` to end; take out and yield each that
+        has."""
+        if ended is not None:  # Dask: (future, result or (type, error, traceback))
+            done = [next(ended)]
+            while ended.has_ready():
+                done.append(next(ended))
+            for future, result in done:
+                if future.status == "finished":
+                    yield pending.pop(future), result, None
+                else:  # an error, or cancelled (by the cluster: its exception)
+                    error = result[1] if isinstance(result, tuple) else result
+                    yield pending.pop(future), None, error
+            return
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        for future in sorted(wait(list(pending), return_when=FIRST_COMPLETED).done,
+                             key=pending.__getitem__):
+            error = future.exception()
+            yield pending.pop(future), None if error else future.result(), error
 
     def cancel(self, futures: Iterable[Any]) -> None:
         """Cancel what has not started (Dask: and forget what has)."""
@@ -133,29 +159,21 @@ class Runner:
     def in_order(self, function: Callable, calls: Iterable[tuple],
                  ahead: int | None = None) -> Iterator[Any]:
         """``function(*call)`` of each call, yielded in the order of ``calls``, with
-        at most ``ahead`` (by default twice the parallelism) under way or waiting to
-        be taken, so that memory stays bounded. A call's exception is raised at its
-        place; what is left is cancelled when the iterator is closed."""
-        ahead = 2 * self.parallelism if ahead is None else max(1, ahead)
-        pending: deque = deque()
-        try:
-            for call in calls:
-                pending.append(self.submit(function, *call))
-                if len(pending) > ahead:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            self.cancel(pending)
-
-
-def _distributed() -> Any:
-    """The ``distributed`` module, or ImportError saying how to get it."""
-    try:
-        import distributed
-    except ImportError:
-        raise ImportError(DASK_MISSING) from None
-    return distributed
+        at most ``ahead`` (by default ``window``) under way. A call's exception is
+        raised at its place; what is left is cancelled when the iterator is closed.
+        Results that end before an earlier one wait for it here: at most what the
+        caller would hold once all are taken."""
+        waiting: dict[int, tuple[Any, BaseException | None]] = {}
+        following = 0
+        with closing(self.as_they_end(function, calls, ahead)) as ending:
+            for index, value, error in ending:
+                waiting[index] = (value, error)
+                while following in waiting:
+                    value, error = waiting.pop(following)
+                    if error is not None:
+                        raise error
+                    yield value
+                    following += 1
 
 
 @contextmanager

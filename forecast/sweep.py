@@ -163,9 +163,9 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     # One job per duration, or per batch of goals where the goal changes the path;
     # all of them share one set of workers.
     # A batch's outcomes, and the chunks' pieces on their way (two per worker and one).
-    # (An executor has up to twice its parallelism under way: executors.Runner.)
-    parallel = workers if executor is None else Runner(executor).parallelism
-    in_memory = sims + (2 * parallel + 1) * min(sims, engine.SEED_BLOCK)
+    # (An executor has its window under way: executors.Runner.)
+    ahead = 2 * workers if executor is None else Runner(executor).window
+    in_memory = sims + (ahead + 1) * min(sims, engine.SEED_BLOCK)
     jobs = []
     for at_duration in by_duration:
         if at_duration.goal_dependent:

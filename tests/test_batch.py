@@ -4,6 +4,7 @@ by name while the others run; the manifest's mistakes named; dask absent.
 (On a Dask cluster: test_dask.py.)"""
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -171,11 +172,16 @@ def test_the_command_reports_each_row_as_it_comes_and_fails_at_the_end(tmp_path)
     assert f"{frame.loc[1, 'probability']:.1%}" in lunch
 
 
-def test_a_batch_of_good_scenarios_exits_zero_and_help_has_an_example():
+def test_the_shipped_examples_run_and_help_has_an_example():
+    """models/ and models/live/campaigns.toml: every example succeeds, exit 0."""
     runner = CliRunner()
-    result = runner.invoke(main, ["batch", str(MODELS / "seed-1000-friends.toml"),
-                                  "--sims", "200", "--seed", "1", "--workers", "1"])
+    result = runner.invoke(main, ["batch", str(MODELS), str(MODELS / "live"), "--sims",
+                                  "200", "--seed", "1", "--workers", "1", "--json"])
     assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert {row["status"] for row in rows} == {"ok"}
+    assert [row["kind"] for row in rows].count("campaign") == 2
+    assert len(rows) == len(list(MODELS.glob("*.toml"))) + 2
     help_text = runner.invoke(main, ["batch", "--help"]).output
     assert "Example:" in help_text and "--local-cluster" in help_text
 

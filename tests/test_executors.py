@@ -86,9 +86,9 @@ def test_workers_and_an_executor_are_not_given_together():
 def test_as_they_end_gives_each_call_once_with_its_index_as_it_ends():
     calls = [(k, 0.3 if k == 0 else 0.0) for k in range(4)]
     with ThreadPoolExecutor(4) as pool:
-        ended = [(index, future.result())
-                 for index, future in Runner(pool).as_they_end(_slow_identity, calls)]
-    assert sorted(ended) == [(k, k) for k in range(4)]
-    assert ended[-1] == (0, 0)  # the slow first call ends last
-    here = [index for index, _ in Runner(None).as_they_end(_slow_identity, calls[1:])]
-    assert here == [0, 1, 2]
+        ended = list(Runner(pool).as_they_end(_slow_identity, calls))
+    assert sorted(ended) == [(k, k, None) for k in range(4)]
+    assert ended[-1] == (0, 0, None)  # the slow first call ends last
+    here = list(Runner(None).as_they_end(lambda k: 6 // k, [(3,), (0,), (2,)]))
+    assert [(index, value) for index, value, _ in here] == [(0, 2), (1, None), (2, 3)]
+    assert isinstance(here[1][2], ZeroDivisionError) and here[0][2] is None
