@@ -21,6 +21,8 @@ _HOME = {
     "ContactsError": "contacts",
     "track": "tracking", "Track": "tracking", "TrackError": "tracking",
     "read_observed": "tracking", "who_to_remind": "track_advice",
+    # Many scenarios and live campaigns in one run (docs/batch.md).
+    "read_batch": "batch", "run_batch": "batch", "BatchItem": "batch",
     **{name: "plots" for name in ("plot_fan", "plot_daily", "plot_probability_curves",
                                   "plot_heatmap", "plot_tornado", "plot_circles")},
 }

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .calibration import CalibrationError, campaign_outcomes, validate_trajectories
+from .executors import Runner, check_executor
 from .result import check_whole, normalize_seed, package_version, seed_label
 from .tracking import LEVELS, inverted_cdf  # the levels every predictor gives
 
@@ -513,7 +514,8 @@ def _check_at(at: Sequence[float]) -> tuple[float, ...]:
 def backtest(frame: pd.DataFrame, predictors: Sequence[Any] | None = None, *,
              at: Sequence[float] = DEFAULT_AT, folds: int = 5, rng: Any = None,
              workers: int = 1,
-             progress: Callable[[int, int], None] | None = None) -> Backtest:
+             progress: Callable[[int, int], None] | None = None,
+             executor: Any = None) -> Backtest:
     """Score predictors on past campaigns as if live at each checkpoint.
 
     Parameters
@@ -536,10 +538,14 @@ def backtest(frame: pd.DataFrame, predictors: Sequence[Any] | None = None, *,
         tracker); the numbers do not depend on it.
     progress : callable, optional
         ``progress(done, total)`` as those calls go.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where those calls run instead of ``workers`` processes (docs/batch.md); the
+        numbers do not depend on it.
     """
     at = _check_at(at)
     check_whole("folds", folds, 100)
     check_whole("workers", workers)
+    check_executor(executor, workers)
     if folds < 2:
         raise ValueError(f"folds = {folds!r} is not valid; expected 2 or more")
     seed = normalize_seed(rng)
@@ -562,8 +568,10 @@ def backtest(frame: pd.DataFrame, predictors: Sequence[Any] | None = None, *,
     fold[np.random.default_rng(seed).permutation(n)] = np.arange(n) % folds
     slow = [p for p in predictors if not hasattr(p, "predict_many")]
     counter = _Counter(len(slow) * n * len(at), progress)
-    pool = None
-    if slow and workers > 1:
+    pool: Any = None
+    if slow and executor is not None:
+        pool = Runner(executor)
+    elif slow and workers > 1:
         from .engine import process_pool
         pool = process_pool(workers)
     parts = []
@@ -580,7 +588,7 @@ def backtest(frame: pd.DataFrame, predictors: Sequence[Any] | None = None, *,
                                                     counter)
                     parts.append(_rows(cases, test, name, k + 1, p, quantiles, errors))
     finally:
-        if pool is not None:
+        if pool is not None and executor is None:
             pool.shutdown(wait=True, cancel_futures=True)
     predictions = pd.concat(parts, ignore_index=True)
     order = {name: i for i, name in enumerate(names)}
@@ -607,7 +615,7 @@ def _predict(predictor: Any, cases: Cases, pool: Any, workers: int,
              counter: _Counter) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
     """(p, quantiles, errors) of every case: ``predict_many`` at once when the
     predictor has it, else one ``predict`` call per case, shared among the pool's
-    processes in order-preserving chunks."""
+    processes (or a ``Runner``'s executor) in order-preserving chunks."""
     if hasattr(predictor, "predict_many"):
         p, quantiles = predictor.predict_many(cases)
         return (np.asarray(p, float), np.asarray(quantiles, float).reshape(len(cases), -1),
@@ -622,12 +630,16 @@ def _predict(predictor: Any, cases: Cases, pool: Any, workers: int,
             counter.add(1)
     else:
         from .engine import _submit
-        size = max(1, min(16, math.ceil(len(items) / (4 * workers))))
-        futures = [_submit(pool, _predict_chunk, predictor, items[i:i + size])
-                   for i in range(0, len(items), size)]
+        parallel = pool.parallelism if isinstance(pool, Runner) else workers
+        size = max(1, min(16, math.ceil(len(items) / (4 * parallel))))
+        calls = [(predictor, items[i:i + size]) for i in range(0, len(items), size)]
+        if isinstance(pool, Runner):
+            chunks = pool.in_order(_predict_chunk, calls, ahead=len(calls))
+        else:
+            chunks = (future.result()
+                      for future in [_submit(pool, _predict_chunk, *call) for call in calls])
         results = []
-        for future in futures:  # in submission order: the order of the cases
-            chunk = future.result()
+        for chunk in chunks:  # in submission order: the order of the cases
             results.extend(chunk)
             counter.add(len(chunk))
     p = np.array([r[0] for r in results], float)

@@ -1280,5 +1280,122 @@ def format_backtest(result: Any, trajectories: str) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- batch
+
+@main.command(name="batch")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True),
+                metavar="SCENARIOS_OR_FOLDER...")
+@click.option("--sims", type=click.IntRange(min=1, max=MAX_SIMS), default=20_000,
+              show_default=True, help="Simulated campaigns per scenario or campaign.")
+@seed_option
+@workers_option
+@click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
+              help="Run on the Dask cluster of this scheduler (pip install "
+                   "'forecast[dask]'; docs/batch.md).")
+@click.option("--local-cluster", "local_cluster", type=click.IntRange(min=1), default=None,
+              metavar="N", help="Run on a Dask LocalCluster of N worker processes.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the tidy table (a row per scenario or campaign) here.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def batch_command(sources: tuple[str, ...], sims: int, seed: int | None, workers: int,
+                  scheduler: str | None, local_cluster: int | None, csv_path: str | None,
+                  as_json: bool) -> None:
+    """Forecast many scenarios and track many live campaigns in one run.
+
+    Each SCENARIOS_OR_FOLDER is a scenario TOML file, a campaigns.toml listing live
+    campaigns (a [[campaign]] table each: observed = its CSV of pledges so far, and
+    scenario = its scenario file, or goal and days, and platform, for the generic
+    prior), or a folder of them. Every one gets the same seed and a row: its odds
+    with their 95 % interval and the final total's spread. Each result is printed on
+    stderr as it comes back; one that fails is reported by name with its error, the
+    others go on, and the exit status is 1. Runs on this machine's cores, or on a
+    Dask cluster with the same numbers (docs/batch.md).
+
+    \b
+    Example:
+      forecast batch models/ models/live/ --seed 1
+      forecast batch scenarios/ live/campaigns.toml --local-cluster 2 --csv batch.csv
+      forecast batch scenarios/ --scheduler tcp://10.0.0.5:8786 --sims 100000 --seed 7
+    """
+    from contextlib import nullcontext
+
+    from .batch import read_batch, run_batch
+    from .executors import dask_client
+
+    source = click.get_current_context().get_parameter_source("workers")
+    if scheduler is not None and local_cluster is not None:
+        raise click.ClickException("give --scheduler or --local-cluster, not both")
+    cluster = scheduler is not None or local_cluster is not None
+    if cluster and source is not click.core.ParameterSource.DEFAULT:
+        raise click.ClickException("--workers is for processes of this machine; on a "
+                                   "Dask cluster its workers share the work")
+    if csv_path is not None:
+        _check_writable(csv_path)
+    try:
+        items = read_batch(sources)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    used_seed = _seed(seed)
+    kinds = [item.kind for item in items]
+    ready = sum(item.error is None for item in items)  # run_batch shares out these
+    where = (f"the Dask scheduler at {scheduler}" if scheduler is not None else
+             f"a Dask LocalCluster of {local_cluster} workers" if cluster else
+             f"{min(workers, _cores(), ready) if ready > 1 else 1} process(es)")
+    click.echo(f"Batch of {kinds.count('scenario')} scenario(s) and "
+               f"{kinds.count('campaign')} live campaign(s), {sims:,} simulations each, "
+               f"seed {used_seed}, on {where}...", err=True)
+
+    def report(done: int, total: int, row: dict) -> None:
+        if row["status"] == "ok":
+            low, high = row["ci_low"], row["ci_high"]
+            said = f"{row['probability']:.1%} ({low:.1%} to {high:.1%})"
+        else:
+            said = f"FAILED: {row['error']}"
+        click.echo(f"[{done}/{total}] {row['name']}: {said}", err=True)
+
+    try:
+        with (dask_client(scheduler, local_cluster) if cluster else nullcontext()) as client:
+            frame = run_batch(items, sims=sims, rng=used_seed,
+                              workers=1 if cluster else workers, executor=client,
+                              progress=report)
+    except (ImportError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    if csv_path is not None:
+        _write_atomic(csv_path, frame.to_csv(index=False))
+        click.echo(f"Wrote {csv_path} ({len(frame)} rows).", err=True)
+    if as_json:
+        a = frame.attrs
+        _emit(_dump({"seed": a["seed"], "version": a["version"], "sims": a["sims"],
+                     "rows": _records(frame)}))
+    else:
+        _emit(format_batch(frame))
+    failed = frame.loc[frame["status"] == "failed", "name"].tolist()
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(frame)} failed: "
+                                   f"{', '.join(failed)} (their errors are above)")
+
+
+def format_batch(frame: Any) -> str:
+    """The readable table of ``forecast batch``: a line per scenario or campaign."""
+    a = frame.attrs
+    number = lambda v: "-" if v is None or v != v else f"{v:,.0f}"  # noqa: E731
+    width = max([len("name"), *map(len, frame["name"])])
+    lines = [f"seed {a['seed']}, {a['sims']:,} simulations each, forecast {a['version']}",
+             "",
+             f"{'name':<{width}}  {'kind':<8}  {'goal':>10}  {'days':>4}  {'day':>5}  "
+             f"{'pledged':>10}  {'P(goal)':>7}  {'95% interval':>14}  {'final p50':>10}"]
+    for row in frame.to_dict(orient="records"):
+        head = f"{row['name']:<{width}}  {row['kind']:<8}  "
+        if row["status"] != "ok":
+            lines.append(f"{head}FAILED: {row['error']}")
+            continue
+        interval = f"{row['ci_low']:.1%}-{row['ci_high']:.1%}"
+        lines.append(f"{head}{number(row['goal']):>10}  {row['duration_days']:>4.0f}  "
+                     f"{row['day']:>5g}  {number(row['pledged']):>10}  "
+                     f"{row['probability']:>7.1%}  {interval:>14}  "
+                     f"{number(row['final_p50']):>10}")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

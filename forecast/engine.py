@@ -752,14 +752,16 @@ class Job:
 
 
 def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
-             workers: int = 1, progress: Callable[[int, int], Any] | None = None
-             ) -> Iterator[list[Outcome]]:
+             workers: int = 1, progress: Callable[[int, int], Any] | None = None,
+             executor: Any = None) -> Iterator[list[Outcome]]:
     """``run_goals`` of each job, yielded in order as each is complete, the chunks of
     all of them going to one set of ``workers`` processes: many small runs (a
     sensitivity analysis, the durations of a sweep) gain from sharing as much as one
     large run. Each job's numbers are those of ``run_goals`` alone. ``progress``, if
     given, is called as ``progress(simulations_done, simulations_total)`` after each
-    chunk, summed over the jobs."""
+    chunk, summed over the jobs. With ``executor`` (a ``concurrent.futures.Executor``
+    or a ``dask.distributed.Client``, ``executors.Runner``) the chunks go to it
+    instead, with the same numbers."""
     jobs = list(jobs)
     if any(job.sims < 1 for job in jobs):
         raise ValueError("every job needs sims >= 1")
@@ -774,7 +776,7 @@ def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
     plans = [(_Plan(job.scenario), job.seed) for job in jobs]
     outs: list[Outcome] = []
     done, total = 0, sum(job.sims for job in jobs)
-    with closing(_map_chunks(plans, tasks, workers)) as pieces_of_chunks:
+    with closing(_map_chunks(plans, tasks, workers, executor)) as pieces_of_chunks:
         for (k, first, stop, *_), pieces in zip(tasks, pieces_of_chunks):
             if first == 0:
                 outs = [_empty(jobs[k]) for _ in jobs[k].goals]
@@ -813,12 +815,25 @@ def _chunk_pieces(plan: _Plan, seed: np.random.SeedSequence, first: int, stop: i
 
 
 def _map_chunks(plans: list[tuple[_Plan, np.random.SeedSequence]], tasks: list[tuple],
-                workers: int) -> Iterator[list[Outcome]]:
+                workers: int, executor: Any = None) -> Iterator[list[Outcome]]:
     """``_chunk_pieces`` of each task ``(job, first, stop, goals, path_rows)``, in
     order: here, or in ``workers`` processes with at most ``workers + 1`` chunks
     under way or waiting (memory stays bounded). Fewer than two chunks per worker
     stay here: starting the processes would cost more than sharing saves. No more
-    processes than this one may use cores: more would only take memory."""
+    processes than this one may use cores: more would only take memory.
+
+    With ``executor``, every chunk goes to it (``executors.Runner.in_order``): each
+    plan is scattered once to a Dask cluster, or sent with each of its chunks to a
+    ``concurrent.futures.Executor``; what comes back is each chunk's piece (its
+    simulations' totals, sums and at most its rows of paths)."""
+    if executor is not None:
+        from .executors import Runner
+
+        runner = Runner(executor)
+        shared = runner.share([plan for plan, _ in plans])
+        yield from runner.in_order(_chunk_pieces, ((shared[job], plans[job][1], *task)
+                                                   for job, *task in tasks))
+        return
     workers = min(workers, cores())
     if not shared_out(len(tasks), workers):
         for job, *task in tasks:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
+from .executors import check_executor
 from .i18n import Labels
 from .scenario import MAX_SIMS, Scenario
 
@@ -66,7 +67,8 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[f
 
 def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
              chunk_size: int = engine.SEED_BLOCK, workers: int = 1,
-             progress: Callable[[int, int], Any] | None = None) -> "Result":
+             progress: Callable[[int, int], Any] | None = None,
+             executor: Any = None) -> "Result":
     """Simulate ``sims`` campaigns of ``scenario``.
 
     Parameters
@@ -84,16 +86,20 @@ def simulate(scenario: Scenario, sims: int = 100_000, *, rng: Any = None,
         Processes sharing the chunks (1: this one only); never changes the numbers.
     progress : callable, optional
         Called as ``progress(simulations_done, sims)`` after each chunk.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where the chunks run instead of ``workers`` processes (docs/batch.md); never
+        changes the numbers.
     """
     with closing(simulate_many([scenario], sims, rng=rng, chunk_size=chunk_size,
-                               workers=workers, progress=progress)) as results:
+                               workers=workers, progress=progress,
+                               executor=executor)) as results:
         return next(results)
 
 
 def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: Any = None,
                   chunk_size: int = engine.SEED_BLOCK, workers: int = 1,
-                  progress: Callable[[int, int], Any] | None = None
-                  ) -> Iterator["Result"]:
+                  progress: Callable[[int, int], Any] | None = None,
+                  executor: Any = None) -> Iterator["Result"]:
     """``simulate`` of each scenario with the same seed, yielded in order.
 
     With ``workers`` > 1 the chunks of all the runs are shared out among one set of
@@ -102,6 +108,9 @@ def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: An
     The worker processes live until the last result is taken or the iterator is
     closed: to stop early, wrap it in ``contextlib.closing``. ``progress`` is called
     as ``progress(simulations_done, simulations_total)`` over all the scenarios.
+    With ``executor`` (a ``concurrent.futures.Executor`` or a
+    ``dask.distributed.Client``) the chunks go to it instead of ``workers``
+    processes, with the same numbers.
     """
     scenarios = list(scenarios)
     if not all(isinstance(s, Scenario) for s in scenarios):
@@ -109,15 +118,18 @@ def simulate_many(scenarios: Iterable[Scenario], sims: int = 100_000, *, rng: An
     check_whole("sims", sims, MAX_SIMS)
     for name, value in (("chunk_size", chunk_size), ("workers", workers)):
         check_whole(name, value)
+    check_executor(executor, workers)
     return _results(scenarios, int(sims), normalize_seed(rng), int(chunk_size),
-                    int(workers), progress)
+                    int(workers), progress, executor)
 
 
 def _results(scenarios: list[Scenario], sims: int, seed: np.random.SeedSequence,
              chunk_size: int, workers: int,
-             progress: Callable[[int, int], Any] | None = None) -> Iterator["Result"]:
+             progress: Callable[[int, int], Any] | None = None,
+             executor: Any = None) -> Iterator["Result"]:
     jobs = [engine.Job(s, [s.goal], sims, seed) for s in scenarios]
-    with closing(engine.run_jobs(jobs, chunk_size, workers, progress)) as runs:
+    with closing(engine.run_jobs(jobs, chunk_size, workers, progress,
+                                 executor)) as runs:
         for scenario, outcomes in zip(scenarios, runs):
             yield Result(scenario=scenario, sims=sims, seed=seed, outcome=outcomes[0],
                          workers=workers)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
+from .executors import Runner, check_executor
 from .result import (MAX_SIMS, Result, check_whole, normalize_seed, package_version,
                      seed_label, wilson_interval)
 from .scenario import Scenario, ScenarioError
@@ -101,7 +102,7 @@ def _cell(totals: np.ndarray, net: np.ndarray, goal: float, need: float | None,
 
 def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] | None = None,
           *, sims: int = 100_000, rng: Any = None, progress: Progress | None = None,
-          workers: int = 1) -> pd.DataFrame:
+          workers: int = 1, executor: Any = None) -> pd.DataFrame:
     """The probability of success and the money, for every goal and duration.
 
     Each cell (goal g, duration d) holds exactly what
@@ -143,6 +144,9 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     workers : int
         Processes sharing the chunks of all the runs (``engine.run_jobs``); never
         changes the numbers.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where the chunks run instead of ``workers`` processes (docs/batch.md); never
+        changes the numbers.
 
     Returns
     -------
@@ -158,13 +162,16 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     """
     goal_values, by_duration, sims = _sweep_arguments(scenario, goals, durations, sims)
     check_whole("workers", workers)
+    check_executor(executor, workers)
     seed = normalize_seed(rng)
     need = scenario.need
     total = len(goal_values) * len(by_duration)
     # One job per duration, or per batch of goals where the goal changes the path;
     # all of them share one set of workers.
     # A batch's outcomes, and the chunks' pieces on their way (two per worker and one).
-    in_memory = sims + (2 * workers + 1) * min(sims, engine.SEED_BLOCK)
+    # (An executor has its window under way: executors.Runner.)
+    ahead = 2 * workers if executor is None else Runner(executor).window
+    in_memory = sims + (ahead + 1) * min(sims, engine.SEED_BLOCK)
     jobs = []
     for at_duration in by_duration:
         if at_duration.goal_dependent:
@@ -176,7 +183,7 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
             jobs.append(engine.Job(at_duration, [at_duration.goal], sims, seed,
                                    keep_paths=False))
     rows = []
-    with closing(engine.run_jobs(jobs, workers=workers)) as runs:
+    with closing(engine.run_jobs(jobs, workers=workers, executor=executor)) as runs:
         for job, outcomes in zip(jobs, runs):
             p50 = [float(np.percentile(outcome.gross, 50)) for outcome in outcomes]
             if job.scenario.goal_dependent:
@@ -355,7 +362,7 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
 
 def sensitivity(scenario: Scenario, *, sims: int = SENSITIVITY_SIMS, rng: Any = None,
                 relative: float = 0.25, progress: Progress | None = None,
-                workers: int = 1) -> pd.DataFrame:
+                workers: int = 1, executor: Any = None) -> pd.DataFrame:
     """What matters most: the change in P(success) as each input goes from low to high.
 
     For each input the owner controls or is unsure of, two copies of the scenario are
@@ -405,6 +412,9 @@ def sensitivity(scenario: Scenario, *, sims: int = SENSITIVITY_SIMS, rng: Any = 
     workers : int
         Processes sharing the chunks of all the runs (``engine.run_jobs``); never
         changes the numbers.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where the chunks run instead of ``workers`` processes (docs/batch.md); never
+        changes the numbers.
 
     Returns
     -------
@@ -424,6 +434,7 @@ def sensitivity(scenario: Scenario, *, sims: int = SENSITIVITY_SIMS, rng: Any = 
         raise ValueError(f"relative = {relative!r} is not valid; expected a number "
                          "in (0, 1)")
     check_whole("workers", workers)
+    check_executor(executor, workers)
     seed = normalize_seed(rng)
     inputs = _sensitivity_inputs(scenario, float(relative))
     changed = [scenario]
@@ -436,7 +447,7 @@ def sensitivity(scenario: Scenario, *, sims: int = SENSITIVITY_SIMS, rng: Any = 
     # Only their totals are read: no daily paths kept.
     jobs = [engine.Job(s, [s.goal], int(sims), seed, keep_paths=False) for s in changed]
     probabilities, successes = [], []
-    with closing(engine.run_jobs(jobs, workers=workers)) as runs:
+    with closing(engine.run_jobs(jobs, workers=workers, executor=executor)) as runs:
         for job, (outcome,) in zip(jobs, runs):
             result = Result(scenario=job.scenario, sims=int(sims), seed=seed, outcome=outcome)
             probabilities.append(result.probability())
