@@ -61,7 +61,7 @@ PRIOR_DYNAMICS: dict[str, float] = {"surge_half_progress": 0.4}
 #: ``x^k / (x^k + h^k)`` for (h, k) = COMPLETION, the gap arriving over the window in
 #: the surge's shape (docs/tracking.md "Goal completion"; fitted on the training
 #: campaigns by ``calibration.fit_completion``).
-COMPLETION: tuple[float, float] = (0.380, 2.99)
+COMPLETION: tuple[float, float] = (0.315, 3.35)
 #: Weighted simulations widen their kernel until this effective sample size.
 MIN_ESS = 1_000
 #: A running total may dip by this share of its highest so far (refunds); more
