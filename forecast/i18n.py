@@ -521,7 +521,8 @@ _TRACK_TEXT: dict[str, dict[str, str]] = {
         "track_lead": "Day {day} of {days} on {platform}: {pledged} pledged, {progress} of "
                       "the goal of {goal}, {left} left. The simulated campaigns of {source} "
                       "are conditioned on the pledges received so far, then run on to the "
-                      "deadline.",
+                      "deadline; near it, those within reach of their goal often close the "
+                      "gap, as real campaigns do.",
         "track_source_scenario": "the scenario “{name}”",
         "track_source_prior": "the generic prior, fitted on real campaigns (no scenario "
                               "was given)",
@@ -566,7 +567,9 @@ _TRACK_TEXT: dict[str, dict[str, str]] = {
         "track_lead": "Jour {day} sur {days} sur {platform} : {pledged} promis, {progress} "
                       "de l'objectif de {goal}, {left} restants. Les campagnes simulées "
                       "selon {source} sont conditionnées par les contributions reçues "
-                      "jusqu'ici, puis prolongées jusqu'à l'échéance.",
+                      "jusqu'ici, puis prolongées jusqu'à l'échéance ; près de celle-ci, "
+                      "celles qui approchent de leur objectif le complètent souvent, comme "
+                      "les vraies campagnes.",
         "track_source_scenario": "le scénario « {name} »",
         "track_source_prior": "le modèle générique, ajusté sur de vraies campagnes (aucun "
                               "scénario n'a été donné)",
