@@ -568,12 +568,11 @@ def backtest(frame: pd.DataFrame, predictors: Sequence[Any] | None = None, *,
     fold[np.random.default_rng(seed).permutation(n)] = np.arange(n) % folds
     slow = [p for p in predictors if not hasattr(p, "predict_many")]
     counter = _Counter(len(slow) * n * len(at), progress)
-    pool: Any = None
-    if slow and executor is not None:
-        pool = Runner(executor)
-    elif slow and workers > 1:
+    own = None  # the processes of this machine, when they share the calls
+    if slow and executor is None and workers > 1:
         from .engine import process_pool
-        pool = process_pool(workers)
+        own = process_pool(workers)
+    pool = Runner(executor if executor is not None else own) if slow else None
     parts = []
     try:
         for k in range(folds):
@@ -584,12 +583,11 @@ def backtest(frame: pd.DataFrame, predictors: Sequence[Any] | None = None, *,
             for a in at:
                 cases = Cases.cut(test, a)
                 for name, predictor in zip(names, fitted):
-                    p, quantiles, errors = _predict(predictor, cases, pool, workers,
-                                                    counter)
+                    p, quantiles, errors = _predict(predictor, cases, pool, counter)
                     parts.append(_rows(cases, test, name, k + 1, p, quantiles, errors))
     finally:
-        if pool is not None and executor is None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if own is not None:
+            own.shutdown(wait=True, cancel_futures=True)
     predictions = pd.concat(parts, ignore_index=True)
     order = {name: i for i, name in enumerate(names)}
     predictions = predictions.sort_values(
@@ -611,11 +609,11 @@ class _Counter:
             self.progress(self.done, self.total)
 
 
-def _predict(predictor: Any, cases: Cases, pool: Any, workers: int,
+def _predict(predictor: Any, cases: Cases, pool: Runner | None,
              counter: _Counter) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
     """(p, quantiles, errors) of every case: ``predict_many`` at once when the
-    predictor has it, else one ``predict`` call per case, shared among the pool's
-    processes (or a ``Runner``'s executor) in order-preserving chunks."""
+    predictor has it, else one ``predict`` call per case, by ``pool`` (here when it
+    runs them one at a time) in order-preserving chunks."""
     if hasattr(predictor, "predict_many"):
         p, quantiles = predictor.predict_many(cases)
         return (np.asarray(p, float), np.asarray(quantiles, float).reshape(len(cases), -1),
@@ -623,25 +621,14 @@ def _predict(predictor: Any, cases: Cases, pool: Any, workers: int,
     items = [(cases.observed(i), *row)
              for i, row in enumerate(cases.campaigns[["goal", "duration_days", "platform"]]
                                      .itertuples(index=False, name=None))]
-    if pool is None:
-        results = []
-        for item in items:
-            results.extend(_predict_chunk(predictor, [item]))
-            counter.add(1)
-    else:
-        from .engine import _submit
-        parallel = pool.parallelism if isinstance(pool, Runner) else workers
-        size = max(1, min(16, math.ceil(len(items) / (4 * parallel))))
-        calls = [(predictor, items[i:i + size]) for i in range(0, len(items), size)]
-        if isinstance(pool, Runner):
-            chunks = pool.in_order(_predict_chunk, calls, ahead=len(calls))
-        else:
-            chunks = (future.result()
-                      for future in [_submit(pool, _predict_chunk, *call) for call in calls])
-        results = []
-        for chunk in chunks:  # in submission order: the order of the cases
-            results.extend(chunk)
-            counter.add(len(chunk))
+    size = (1 if pool.executor is None
+            else max(1, min(16, math.ceil(len(items) / (4 * pool.parallelism)))))
+    calls = [(predictor, items[i:i + size]) for i in range(0, len(items), size)]
+    results = []
+    ahead = None if pool.executor is None else len(calls)  # here: each as it comes
+    for chunk in pool.in_order(_predict_chunk, calls, ahead=ahead):
+        results.extend(chunk)  # in the order of the cases
+        counter.add(len(chunk))
     p = np.array([r[0] for r in results], float)
     quantiles = np.array([r[1] for r in results], float).reshape(len(cases), LEVELS.size)
     return p, quantiles, [r[2] for r in results]
