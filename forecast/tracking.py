@@ -37,7 +37,8 @@ from scipy import special
 
 from . import engine
 from .contacts import _norm, _number, default_pledge
-from .result import check_whole, normalize_seed, package_version, seed_label
+from .result import (check_whole, normalize_seed, package_version, seed_label,
+                     wilson_interval)
 from .scenario import Scenario, ScenarioError
 
 __all__ = ["LEVELS", "Track", "TrackError", "track", "read_observed", "DayModel",
@@ -280,9 +281,11 @@ class Track:
         return float(math.sqrt(np.sum(self.weights ** 2 * (hit - p) ** 2)))
 
     def probability_interval(self, z: float = 1.959964) -> tuple[float, float]:
-        """The 95 % interval of the probability (Monte Carlo error only)."""
-        p, se = self.probability(), self.probability_se()
-        return (max(0.0, p - z * se), min(1.0, p + z * se))
+        """The 95 % interval of the probability (Monte Carlo error only): Wilson's,
+        on the effective sample size, so that every simulated campaign succeeding
+        (or none) still leaves an interval, as ``forecast run``'s does."""
+        ess = self.ess
+        return wilson_interval(self.probability() * ess, ess, z)
 
     def quantiles(self, levels: Any = LEVELS) -> np.ndarray:
         """Quantiles of the final total at ``levels`` (weighted), an array."""

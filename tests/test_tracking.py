@@ -369,3 +369,15 @@ def test_french_numbers_and_headers_dated_daily_rows_and_rows_without_a_day(tmp_
     undated.write_text("day,pledged\n1,100\n,500\n3,300\n")
     with pytest.raises(tracking.TrackError, match="row 3: an amount without a day"):
         tracking.read_observed(undated, daily=True)
+
+
+def test_the_interval_is_wilson_on_the_effective_sample_size():
+    """Every simulated campaign succeeding still leaves an interval below 100 %:
+    Wilson's for the effective sample size (for equal weights, the number of runs)."""
+    goal = SPEC["campaign"]["goal"]
+    t = tracking.track(observed([0.0, 10.0], [0.0, 1.2 * goal]), scenario=scenario(),
+                       sims=2_000, rng=3)
+    assert t.probability() == 1.0
+    z = 1.959964  # Wilson's lower bound at p = 1 is n / (n + z^2)
+    low, high = t.probability_interval()
+    assert high == 1.0 and low == pytest.approx(2_000 / (2_000 + z ** 2), rel=1e-12)
