@@ -570,8 +570,8 @@ def backtest(frame: pd.DataFrame, predictors: Sequence[Any] | None = None, *,
     counter = _Counter(len(slow) * n * len(at), progress)
     own = None  # the processes of this machine, when they share the calls
     if slow and executor is None and workers > 1:
-        from .engine import process_pool
-        own = process_pool(workers)
+        from .engine import cores, process_pool
+        own = process_pool(min(workers, cores()))  # more would only take memory
     pool = Runner(executor if executor is not None else own) if slow else None
     parts = []
     try:

@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import special
 
 from . import engine
-from .contacts import _norm, _number, default_pledge
+from .contacts import _norm, _number, _text, default_pledge
 from .result import (check_whole, normalize_seed, package_version, seed_label,
                      wilson_interval)
 from .scenario import Scenario, ScenarioError
@@ -164,8 +164,7 @@ def _numbers(column: pd.Series, path: Path, name: str) -> pd.Series:
     reading), NaN where empty; a TrackError names the first cell that is none."""
     values = []
     for row, cell in enumerate(column.tolist()):
-        if cell is None or (isinstance(cell, float) and math.isnan(cell)) or (
-                isinstance(cell, str) and not cell.strip()):
+        if not _text(cell):
             values.append(np.nan)
             continue
         number = _number(cell)
@@ -442,7 +441,7 @@ def _whole_days(days: Any) -> int:
     if not math.isfinite(value) or value < 1:
         raise ValueError(f"duration_days = {days!r} is not valid; expected a number of "
                          "days >= 1")
-    return max(1, round(value))
+    return round(value)
 
 
 def _last(frame: pd.DataFrame) -> tuple[float, float]:
@@ -534,6 +533,11 @@ class DayModel:
                         for c in circles)
                 and len({(c.pledge.mean, c.pledge.sd) for c in circles}) == 1)
 
+    def _held_strength(self, frame: pd.DataFrame) -> float:
+        """The surge's strength s(x) for the progress observed when the window opened."""
+        x = _pledged_between(frame, self.start) / self.goal
+        return float(engine.surge_strength(x, self.half, self.steep))
+
     def rates(self, appeal: np.ndarray) -> np.ndarray:
         """``scale × min(1, p A)`` per circle for each appeal, shape (n, C)."""
         return self.scale * np.minimum(self.conversion * appeal[:, None], 1.0)
@@ -559,8 +563,7 @@ class DayModel:
                 weights[i, day + 1:] *= self.boost[i]
         time = float(frame.day.iloc[-1])
         if self.start < D and time > self.start:
-            x = _pledged_between(frame, self.start) / self.goal
-            s = float(engine.surge_strength(np.array([x]), self.half, self.steep)[0])
+            s = self._held_strength(frame)
             weights *= 1.0 - self.sigma * (1.0 - s)
         goal_day = _crossing_day(frame, self.goal)
         if goal_day is not None:
@@ -618,9 +621,7 @@ class DayModel:
         reached = np.full(n, goal_day is not None and goal_day < first)
         strength = None
         if self.start < D and first >= self.start:
-            x = _pledged_between(frame, self.start) / self.goal
-            strength = np.full(n, engine.surge_strength(np.array([x]), self.half,
-                                                         self.steep)[0])
+            strength = np.full(n, self._held_strength(frame))
         running = np.empty((n, D - first))
         expected = np.zeros(len(self.base))
         log_a = np.log(appeal)
@@ -714,7 +715,7 @@ def _track_posterior(scenario: Scenario, frame: pd.DataFrame, sims: int,
                      seed: np.random.SeedSequence, dispersion: float, drift: float,
                      completion: tuple[float, float] | None) -> Track:
     model = DayModel(scenario, completion)
-    time, now = _last(frame)
+    time, _ = _last(frame)
     posterior = appeal_filter(model, frame, dispersion, drift)
     appeal = model.grid()[0]
     rng = np.random.default_rng(seed)
