@@ -425,7 +425,7 @@ class TrackerPredictor:
     """``forecast.track`` as a predictor.
 
     ``fit`` does nothing: the tracker's prior is the generic prior, fitted by
-    ``forecast calibrate``, and its goal completion ``tracking.COMPLETION``, fitted by
+    ``forecast calibrate``, and its goal completion (the [dynamics] defaults), fitted by
     ``calibration.fit_completion``, both on the whole training set, not by the
     backtest. Each call's seed is drawn from
     ``rng`` and the call's own inputs (the observations, goal, duration, platform),

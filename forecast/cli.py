@@ -215,13 +215,19 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
     if s.need is not None:
         lines.append(f"Need covered ({money(s.need)}): {summary['need_probability']:.1%}")
     lines += ["", "Where the money comes from (means):"]
-    width = max(len(name) for name in [*summary["by_circle"], *summary["by_commitment"]])
+    closing = summary.get("goal_completion")
+    closing_label = "closing the gap near the deadline"
+    width = max(len(name) for name in [*summary["by_circle"], *summary["by_commitment"],
+                                       *([closing_label] if closing else [])])
     for name, row in summary["by_circle"].items():
         lines.append(f"  {name:<{width}}  {row['pledgers_mean']:8.1f} pledgers  "
                      f"{money(row['amount_mean']):>10}  {row['share']:6.1%}")
     for name, row in summary["by_commitment"].items():
         lines.append(f"  {name:<{width}}  {row['pledgers_mean']:7.0%} likely    "
                      f"{money(row['amount_mean']):>10}  {row['share']:6.1%}")
+    if closing is not None:  # no pledgers counted: docs/model.md, "Goal completion"
+        lines.append(f"  {closing_label:<{width}}  {'':17}  "
+                     f"{money(closing['amount_mean']):>10}  {closing['share']:6.1%}")
     lines += ["", "Milestones (share of goal: probability, median day reached, day 0 = launch):"]
     for key, row in summary["milestones"].items():
         day = "—" if row["median_day"] is None else f"day {row['median_day']}"

@@ -60,7 +60,7 @@ from .scenario import Circle, Scenario, Timing, circle_order
 
 __all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "Job", "run", "run_goals",
            "run_jobs", "day_weights", "fade_factor", "duration_factor", "flow_reach", "lag_ratio",
-           "surge_start", "surge_shares", "surge_strength"]
+           "surge_start", "surge_shares", "surge_strength", "closing_shares"]
 
 #: Simulations per random stream block: the unit of reproducibility.
 SEED_BLOCK = 8_192
@@ -72,8 +72,9 @@ MILESTONES = (0.25, 0.50, 0.75, 1.00)
 # What a stream is for: each circle has one stream per purpose and part.
 _CONVERSION, _COUNT, _CHOICE, _PARENT, _VALUE, _SURGE = range(6)
 _COMMITMENT = 1_000  # + commitment index
-#: The campaign-wide streams (the appeal): a key no circle index reaches.
-_CAMPAIGN, _APPEAL = 2**31 - 1, 0
+#: The campaign-wide streams (the appeal, the goal completion's draw): a key no
+#: circle index reaches.
+_CAMPAIGN, _APPEAL, _CLOSING = 2**31 - 1, 0, 1
 # The parts of a circle's would-be pledgers: its own (stock, flow, the base of a
 # featured flow); the boosted part of a featured flow; for a source circle, those
 # hearing from part k of its source (_HEARING + k).
@@ -151,6 +152,21 @@ def surge_shares(timing: Timing, duration_days: int, start: int) -> np.ndarray:
     return np.minimum(share, 1.0)
 
 
+def closing_shares(timing: Timing, duration_days: int, start: int) -> np.ndarray:
+    """The share of its gap a campaign closing it has closed by the end of each
+    day: 0 before the final window, then the final surge's shape,
+    ``exp(-(D - 1 - d) / final_days)`` summed from ``start``, 1 on the last day.
+    Shape (D,); all 0 when the window opens after the deadline."""
+    D = duration_days
+    rush = np.exp(-(D - 1 - np.arange(D)) / timing.final_days)
+    rush[:start] = 0.0
+    if start >= D:
+        return rush
+    share = np.cumsum(rush) / rush.sum()
+    share[-1] = 1.0
+    return share
+
+
 def surge_strength(progress: np.ndarray, half: float, steepness: float) -> np.ndarray:
     """``s(x) = x^k / (x^k + h^k)``: how much of the final surge a campaign at
     progress x (pledged / goal when the final window opens) gets; 1 for h = 0."""
@@ -198,13 +214,20 @@ class Outcome:
     gross: np.ndarray
     net: np.ndarray
     backers: np.ndarray
-    daily_sum: np.ndarray            # (D,) money pledged each day, summed over sims
+    daily_sum: np.ndarray            # (D,) circles' and commitments' money each day,
+    #                                  summed over sims (``daily_money`` adds the closing)
     circle_daily_sum: np.ndarray     # (C, D)
     circle_pledgers_sum: np.ndarray  # (C,)
+    closing_cents: np.ndarray        # (D,) int64 goal completion's money, in cents
     commitment_sum: np.ndarray       # (M,) money
     commitment_count: np.ndarray     # (M,)
     first_day: np.ndarray            # (4, D)
     paths: np.ndarray                # (n, D) float32
+
+    @property
+    def daily_money(self) -> np.ndarray:
+        """All the money pledged each day, summed over simulations, (D,)."""
+        return self.daily_sum + self.closing_cents / 100
 
 
 class _Streams:
@@ -337,6 +360,13 @@ class _Plan:
             self.surge_start = start = surge_start(scenario)
             for i in scenario.surge_circles:
                 self.surge[i] = surge_shares(scenario.circles[i].timing, D, start)
+        #: The share of the gap closed by the end of each day by a campaign closing
+        #: it, with a goal completion (else None); it opens with the final window.
+        self.closing: np.ndarray | None = None
+        self.window: int | None = self.surge_start
+        if scenario.completion is not None and surge_start(scenario) < D:
+            self.window = surge_start(scenario)
+            self.closing = closing_shares(scenario.timing, D, self.window)
         for i, circle in enumerate(scenario.circles):
             if circle.kind == "stock":
                 when = day_weights(circle.timing, D)
@@ -436,6 +466,10 @@ class _Chunk:
         self._settle()
         self.commitments = [streams.per_sim((_COMMITMENT + m,)) < c.probability
                             for m, c in enumerate(scenario.commitments)]
+        #: Each campaign's mark for the goal completion: it closes its gap if the
+        #: mark is below s(x) (the same marks for every goal).
+        self.closing_mark = (streams.per_sim((_CAMPAIGN, _CLOSING))
+                             if plan.closing is not None else None)
         for m, c in enumerate(scenario.commitments):
             kept = self.commitments[m]
             self.ledger[:, c.day, 0] += c.amount * kept
@@ -801,7 +835,8 @@ def _empty(job: Job) -> Outcome:
     return Outcome(
         gross=np.empty(sims), net=np.empty(sims), backers=np.empty(sims, dtype=np.int64),
         daily_sum=np.zeros(D), circle_daily_sum=np.zeros((C, D)),
-        circle_pledgers_sum=np.zeros(C), commitment_sum=np.zeros(M),
+        circle_pledgers_sum=np.zeros(C), closing_cents=np.zeros(D, dtype=np.int64),
+        commitment_sum=np.zeros(M),
         commitment_count=np.zeros(M),
         first_day=np.zeros((len(MILESTONES), D), dtype=np.int64),
         paths=np.empty((_path_rows(job), D), dtype=np.float32))
@@ -921,29 +956,77 @@ def _add(out: Outcome, piece: Outcome, first: int) -> None:
     stop = first + piece.gross.size
     for name in ("gross", "net", "backers"):
         getattr(out, name)[first:stop] = getattr(piece, name)
-    for name in ("daily_sum", "circle_daily_sum", "circle_pledgers_sum", "commitment_sum",
-                 "commitment_count", "first_day"):
+    for name in ("daily_sum", "circle_daily_sum", "circle_pledgers_sum",
+                 "closing_cents", "commitment_sum", "commitment_count", "first_day"):
         getattr(out, name)[...] += getattr(piece, name)
     out.paths[first:first + piece.paths.shape[0]] = piece.paths
 
 
-def _cross(chunk: _Chunk, goal: float, strength: np.ndarray | None, shared: bool):
+class _Closing:
+    """The goal completion of a chunk towards one goal (docs/model.md, "Goal
+    completion"): the campaigns drawn to close their gap when the final window
+    opens (``rows``), at their totals then (``opened``). ``lift`` raises their
+    running totals to ``T_d = max(T_(d-1) + m_d, L_d)``, the circles' money m_d on
+    top of a floor L_d rising from ``opened`` to the goal on the last day:
+    ``T = O + E`` for their own running totals O, with ``E_d`` the running maximum
+    of ``L_d - O_d`` (0 before the window)."""
+
+    def __init__(self, chunk: _Chunk, goal: float, opened: np.ndarray):
+        plan = chunk.plan
+        h, k = chunk.scenario.completion
+        close = chunk.closing_mark < surge_strength(opened / goal, h, k)
+        self.rows = np.flatnonzero(close & (opened < goal))
+        self.start, self.goal = plan.window, goal
+        start = self.start
+        base = opened[self.rows, None]
+        self.floor = base + (goal - base) * plan.closing[None, start:]
+        self.floor[:, -1] = goal
+        #: The money the closing adds each day, summed over simulations, in whole
+        #: cents (D,): integers add up the same whatever the chunks.
+        self.cents = np.zeros(chunk.D, dtype=np.int64)
+
+    def lift(self, running: np.ndarray) -> None:
+        """Raise ``running`` (n, D) in place."""
+        self.cents[:] = 0
+        if self.rows.size == 0:
+            return
+        start, rows = self.start, self.rows
+        own = running[rows, start:]
+        extra = np.maximum.accumulate(np.maximum(self.floor - own, 0.0), axis=1)
+        # At least the floor exactly (own + (floor - own) can be an ulp under it).
+        running[rows, start:] = np.maximum(own + extra, self.floor)
+        added = np.diff(running[rows, start:] - own, axis=1, prepend=0.0)
+        self.cents[start:] = np.rint(added * 100).astype(np.int64).sum(axis=0)
+
+
+def _cross(chunk: _Chunk, goal: float, strength: np.ndarray | None, shared: bool,
+           closing: _Closing | None = None):
     """Cross the thresholds towards ``goal`` (each featured circle's, the goal) in
     increasing order, since pledges are never negative: each crossing day is found
-    on the path that the crossings before it allow. With ``shared``, the chunk's
-    path before any threshold (the same for every goal) is the first one.
+    on the path that the crossings before it allow, raised by the goal completion's
+    ``closing`` if given (which acts only from the final window, on days after the
+    ones it is read on). With ``shared``, the chunk's path before any threshold (the
+    same for every goal) is the first one.
 
-    Returns the running totals, the daily sums, the fates of the open pledgers,
-    the day each featured circle was featured and the goal day."""
+    Returns the running totals, the daily sums (of the circles' money: the
+    completion's is ``closing.cents``), the fates of the open pledgers, the day each
+    featured circle was featured and the goal day."""
     circles = chunk.scenario.circles
     featured = chunk.unfeatured()
     goal_day = None
     thresholds = sorted([(1.0, -1)] + [(circles[i].featured_at, i)
                                        for i in chunk.plan.featured])
     running, daily, fate = chunk.unthresholded if shared else (None, None, None)
+
+    def path():
+        running, daily, fate = chunk.path(featured, goal_day, strength)
+        if closing is not None:
+            closing.lift(running)
+        return running, daily, fate
+
     for fraction, i in thresholds:
         if running is None:
-            running, daily, fate = chunk.path(featured, goal_day, strength)
+            running, daily, fate = path()
         day = _first_day(running, fraction * goal)
         if i < 0:
             goal_day = day
@@ -954,7 +1037,7 @@ def _cross(chunk: _Chunk, goal: float, strength: np.ndarray | None, shared: bool
         if stale:
             running = None
     if running is None:
-        running, daily, fate = chunk.path(featured, goal_day, strength)
+        running, daily, fate = path()
     return running, daily, fate, featured, goal_day
 
 
@@ -962,20 +1045,26 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
     """Find the chunk's paths towards ``goal``: what the chunk adds to its
     outcome, with the first ``path_rows`` running totals.
 
-    With a final surge that depends on the progress, the path is found twice: first
-    without the surge's pledgers, which is exact up to the end of the day before
-    the final window (they all come later, and every threshold acts only on the
-    days after its crossing), giving each campaign's progress x then and so the
-    surge's strength s(x); then with them."""
+    With a final surge that depends on the progress, or a goal completion, the path
+    is found twice: first without the surge's pledgers or the completion, which is
+    exact up to the end of the day before the final window (they all come later, and
+    every threshold acts only on the days after its crossing), giving each
+    campaign's progress x then and so the surge's strength s(x) and who closes the
+    gap; then with them."""
     scenario, n, D = chunk.scenario, chunk.n, chunk.D
-    start = chunk.plan.surge_start
+    start = chunk.plan.window
     running, daily, fate, featured, goal_day = _cross(chunk, goal, None, shared=True)
+    closing = None
     if start is not None:
+        opened = running[:, start - 1]
         dyn = scenario.dynamics
-        strength = surge_strength(running[:, start - 1] / goal, dyn.surge_half_progress,
-                                  dyn.surge_steepness)
+        strength = (surge_strength(opened / goal, dyn.surge_half_progress,
+                                   dyn.surge_steepness)
+                    if chunk.plan.surge_start is not None else None)
+        if chunk.plan.closing is not None:
+            closing = _Closing(chunk, goal, opened)
         running, daily, fate, featured, goal_day = _cross(chunk, goal, strength,
-                                                          shared=False)
+                                                          shared=False, closing=closing)
     gross = running[:, -1].copy()  # not a view that would keep `running` alive
 
     backers = chunk.settled_count.copy()
@@ -1008,6 +1097,8 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
              - fees.per_pledge * backers - reward_cost),
         daily_sum=daily, circle_daily_sum=circle_money,
         circle_pledgers_sum=circle_count,
+        closing_cents=(closing.cents if closing is not None
+                       else np.zeros(D, dtype=np.int64)),
         commitment_sum=np.array([c.amount for c in scenario.commitments]) * kept,
         commitment_count=kept, first_day=first_day,
         paths=running[:path_rows].astype(np.float32))

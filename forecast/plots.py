@@ -430,7 +430,9 @@ def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels | None = N
         amount = labels.money(frame["amount_mean"].iloc[k])
         share = _percent(float(frame["share"].iloc[k]), labels)
         pledgers = float(frame["pledgers_mean"].iloc[k])
-        if frame["kind"].iloc[k] == "commitment":   # one pledger, who may not come
+        if frame["kind"].iloc[k] == "completion":   # no pledgers counted
+            text = labels("completion_bar", amount=amount, share=share)
+        elif frame["kind"].iloc[k] == "commitment":   # one pledger, who may not come
             # the probability as given (80 %), not its simulated frequency (79 %)
             given = (frame["probability"].iloc[k] if "probability" in frame
                      else pledgers)
@@ -442,7 +444,8 @@ def plot_circles(ax: Axes, circle_frame: pd.DataFrame, labels: Labels | None = N
         ax.text(frame["amount_mean"].iloc[k] + 0.01 * top, y[k], text, va="center",
                 fontsize=8.5)
     ax.set_yticks(y)
-    ax.set_yticklabels(frame["name"], fontsize=9)
+    ax.set_yticklabels([labels["completion_name"] if kind == "completion" else name
+                        for name, kind in zip(frame["name"], frame["kind"])], fontsize=9)
     ax.set_xlim(0, 1.45 * top)
     ax.set_xlabel(labels["axis_amount"])
     money_axis(ax.xaxis, labels)

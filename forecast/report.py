@@ -393,7 +393,8 @@ def _facts(data: ReportData, labels: Labels) -> list[str]:
                             amount=labels.money(launch["threshold"]),
                             p=labels.percent(launch["probability_weak"], 0),
                             all=labels.percent(launch["probability"], 0)))
-    circles = data.result.by_circle().sort_values("share", ascending=False)
+    circles = data.result.by_circle()
+    circles = circles[circles["kind"] != "completion"].sort_values("share", ascending=False)
     if len(circles):
         top = circles.iloc[0]
         name = labels("the_commitment" if top["kind"] == "commitment" else "the_circle",

@@ -17,7 +17,10 @@ from .i18n import Labels
 from .scenario import MAX_SIMS, Scenario
 
 __all__ = ["simulate", "simulate_many", "Result", "normalize_seed", "wilson_interval",
-           "package_version", "MAX_SIMS"]
+           "package_version", "MAX_SIMS", "GOAL_COMPLETION"]
+
+#: The name of ``Result.by_circle``'s row for the goal completion's money.
+GOAL_COMPLETION = "goal completion"
 
 
 def package_version() -> str:
@@ -307,8 +310,8 @@ class Result:
         p10, p50, p90 = np.percentile(o.paths, [10, 50, 90], axis=0)
         frame = pd.DataFrame({
             "day": np.arange(self.scenario.duration_days),
-            "pledges_mean": o.daily_sum / n,
-            "cumulative_mean": np.cumsum(o.daily_sum) / n,
+            "pledges_mean": o.daily_money / n,
+            "cumulative_mean": np.cumsum(o.daily_money) / n,
             "cumulative_p10": p10.astype(float),
             "cumulative_p50": p50.astype(float),
             "cumulative_p90": p90.astype(float),
@@ -319,7 +322,9 @@ class Result:
         return frame
 
     def by_circle(self) -> pd.DataFrame:
-        """A row per circle, then per commitment: mean pledgers, mean amount, share
+        """A row per circle, then per commitment, then with a goal completion a row
+        ``GOAL_COMPLETION`` (kind ``completion``: the money owners add to close their
+        gap near the deadline; no pledgers counted): mean pledgers, mean amount, share
         of the mean gross total, and a commitment's ``probability`` as given in the
         scenario (NaN for a circle; its simulated frequency is ``pledgers_mean``)."""
         o, n = self.outcome, self.sims
@@ -335,6 +340,11 @@ class Result:
                          "pledgers_mean": o.commitment_count[m] / n,
                          "amount_mean": o.commitment_sum[m] / n,
                          "probability": c.probability})
+        if self.scenario.completion is not None:
+            rows.append({"name": GOAL_COMPLETION, "kind": "completion",
+                         "pledgers_mean": math.nan,
+                         "amount_mean": o.closing_cents.sum() / 100 / n,
+                         "probability": math.nan})
         frame = pd.DataFrame(rows, columns=["name", "kind", "pledgers_mean", "amount_mean",
                                             "probability"])
         frame["share"] = frame["amount_mean"] / mean_gross if mean_gross > 0 else 0.0
@@ -390,8 +400,9 @@ class Result:
         payout = self.payout
         daily = self.daily()
         by_circle = self.by_circle()
-        circles = by_circle[by_circle["kind"] != "commitment"]
+        circles = by_circle[~by_circle["kind"].isin(["commitment", "completion"])]
         commitments = by_circle[by_circle["kind"] == "commitment"]
+        completion = by_circle[by_circle["kind"] == "completion"]
         rows = lambda f: {r["name"]: {"pledgers_mean": float(r["pledgers_mean"]),  # noqa: E731
                                       "amount_mean": float(r["amount_mean"]),
                                       "share": float(r["share"])} for _, r in f.iterrows()}
@@ -419,6 +430,9 @@ class Result:
             "reward_costs_mean": float(self.reward_costs.mean()),
             "by_circle": rows(circles),
             "by_commitment": rows(commitments),
+            "goal_completion": ({"amount_mean": float(completion["amount_mean"].iloc[0]),
+                                 "share": float(completion["share"].iloc[0])}
+                                if len(completion) else None),
             "daily": {
                 "day": daily["day"].tolist(),
                 "pledges_mean": daily["pledges_mean"].tolist(),

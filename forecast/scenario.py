@@ -157,6 +157,10 @@ class Dynamics:
     every circle's conversion. The final surge's strength is
     ``s(x) = x^k / (x^k + h^k)`` of the progress x when the final window opens
     (``h = surge_half_progress``, ``k = surge_steepness``; h = 0: always full).
+    When the window opens, a campaign short of its goal at progress x closes the
+    gap with probability ``x^k / (x^k + h^k)`` (``h = completion_half_progress``,
+    ``k = completion_steepness``; h = 0: never): its total is then held at least
+    to a floor rising to the goal by the deadline (docs/model.md, "Goal completion").
     A stock circle's conversion is multiplied by
     ``g(D) ∝ (1 - exp(-D / reach_days)) exp(-fade_per_day D)``, scaled to peak at 1.
     The defaults of the four fitted keys come from ``forecast calibrate`` on the
@@ -165,8 +169,10 @@ class Dynamics:
 
     post_goal_factor: float = 1.0
     appeal_sd: float = 0.63
-    surge_half_progress: float = 0.097
-    surge_steepness: float = 8.3
+    surge_half_progress: float = 0.40
+    surge_steepness: float = 7.7
+    completion_half_progress: float = 0.313
+    completion_steepness: float = 3.56
     reach_days: float = 20.0
     fade_per_day: float = 0.0041
 
@@ -319,16 +325,35 @@ class Scenario:
                 campaign[key] = _plain(value)
         return _parse(data, self.path or "<scenario>")
 
+    def with_dynamics(self, memory_check: bool = True, **changes: float) -> "Scenario":
+        """A validated copy with keys of [dynamics] changed (``completion_half_progress
+        =0``: without the goal completion)."""
+        if not changes:
+            return self
+        data = self.to_dict()
+        data.setdefault("dynamics", {}).update(changes)
+        return _parse(data, self.path or "<scenario>", memory_check)
+
     @property
     def platform_rules(self) -> Platform:
         return PLATFORMS[self.platform]
 
     @property
     def goal_dependent(self) -> bool:
-        """True when the path depends on the goal (momentum, post-goal factor, or a
-        final surge whose strength depends on the progress towards the goal)."""
+        """True when the path depends on the goal (momentum, post-goal factor, a
+        final surge whose strength depends on the progress towards the goal, or the
+        goal completion)."""
         return (self.dynamics.post_goal_factor != 1.0 or bool(self.surge_circles)
+                or self.completion is not None
                 or any(c.featured_at is not None for c in self.circles))
+
+    @property
+    def completion(self) -> tuple[float, float] | None:
+        """(h, k) of the goal completion, None when owners never close the gap."""
+        dyn = self.dynamics
+        if dyn.completion_half_progress <= 0:
+            return None
+        return dyn.completion_half_progress, dyn.completion_steepness
 
     @property
     def surge_circles(self) -> list[int]:
@@ -656,6 +681,10 @@ def _parse(data: Mapping[str, Any], path: str, memory_check: bool = True) -> Sce
                                        low=0, high=10),
         surge_steepness=dyn.number("surge_steepness", Dynamics.surge_steepness,
                                    low=0, low_open=True, high=50),
+        completion_half_progress=dyn.number(
+            "completion_half_progress", Dynamics.completion_half_progress, low=0, high=10),
+        completion_steepness=dyn.number("completion_steepness", Dynamics.completion_steepness,
+                                        low=0, low_open=True, high=50),
         reach_days=dyn.number("reach_days", Dynamics.reach_days, low=0, high=MAX_DAYS),
         fade_per_day=dyn.number("fade_per_day", Dynamics.fade_per_day, low=0,
                                 high=MAX_FADE_PER_DAY, percent=True),

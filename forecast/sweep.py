@@ -229,7 +229,10 @@ def goal_range(scenario: Scenario, *, steps: int = 24, include: Iterable[float] 
     the usual targets, whatever the scenario's own goal.
 
     One run of ``sims`` campaigns at the scenario's goal and duration gives the gross
-    totals; the goal reached with probability p is their (1 - p) quantile. The goals
+    totals; the goal reached with probability p is their (1 - p) quantile. With a
+    goal completion, the run is made without it, and the goal reached with
+    probability p solves ``P(T >= g) + E[s(x_g); T < g] = p`` for the circles'
+    totals T and x_g their progress towards g when the final window opens. The goals
     go from the one reached 97 % of the time to the one reached 10 % of the time
     (``RANGE_PROBABILITIES``), widened by ``RANGE_MARGIN`` of that span on each side
     (where the goal changes the campaigns, momentum and the post-goal factor, the
@@ -245,9 +248,20 @@ def goal_range(scenario: Scenario, *, steps: int = 24, include: Iterable[float] 
         Sorted goals > 0.
     """
     check_whole("sims", sims, MAX_SIMS)
-    outcome = engine.run_goals(scenario, [scenario.goal], int(sims), normalize_seed(rng),
-                               keep_paths=False, workers=workers)[0]
-    sure, hard = (float(np.quantile(outcome.gross, 1 - p)) for p in RANGE_PROBABILITIES)
+    completion = scenario.completion
+    if engine.surge_start(scenario) >= scenario.duration_days:
+        completion = None  # no final window: nothing closes (one-day campaigns)
+    plain = scenario if completion is None else scenario.with_dynamics(
+        completion_half_progress=0)
+    outcome = engine.run_goals(plain, [scenario.goal], int(sims), normalize_seed(rng),
+                               keep_paths=completion is not None, workers=workers)[0]
+    if completion is None:
+        sure, hard = (float(np.quantile(outcome.gross, 1 - p)) for p in RANGE_PROBABILITIES)
+    else:
+        rows = outcome.paths.shape[0]
+        opened = outcome.paths[:, engine.surge_start(scenario) - 1].astype(float)
+        sure, hard = (_goal_reached_with(p, outcome.gross[:rows], opened, completion)
+                      for p in RANGE_PROBABILITIES)
     extra = [float(g) for g in include if math.isfinite(g) and g > 0]
     low, high = min([sure, *extra]), max([hard, *extra])
     margin = RANGE_MARGIN * max(high - low, 0.05 * high, 1.0)
@@ -255,6 +269,25 @@ def goal_range(scenario: Scenario, *, steps: int = 24, include: Iterable[float] 
     step = nice_step((high - low) / steps)
     goals = np.arange(math.floor(low / step), math.ceil(high / step) + 1) * step
     return np.union1d(goals[goals > 0], extra)
+
+
+def _goal_reached_with(p: float, total: np.ndarray, opened: np.ndarray,
+                       completion: tuple[float, float]) -> float:
+    """The goal g at which campaigns ending at ``total`` by their circles alone, at
+    ``opened`` when the final window opens, succeed with probability ``p`` once the
+    goal completion (h, k) is added (bisection: the odds fall as the goal rises)."""
+    def odds(goal: float) -> float:
+        short = total < goal
+        return float(np.mean(~short) + np.mean(
+            short * (opened < goal) * engine.surge_strength(opened / goal, *completion)))
+
+    low, high = 0.0, max(float(total.max()), 1.0)
+    while odds(high) > p:
+        high *= 2
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if odds(middle) > p else (low, middle)
+    return high
 
 
 # ----------------------------------------------------------------------------- sensitivity

@@ -11,16 +11,16 @@ deadline:
   day-level Poisson–gamma form of the scenario (``DayModel``), tempered by
   ``DISPERSION``; campaigns are drawn from that posterior and simulated day by day
   from the observed state (money, featured or not, goal reached or not). When the
-  final window opens, a campaign at progress x completes its goal with probability
-  ``COMPLETION`` (real owners close a gap in sight: campaigns at 40-50 % of the goal
+  final window opens, a campaign at progress x completes its goal with the
+  scenario's goal completion (``Scenario.completion``; real owners close a gap in sight: campaigns at 40-50 % of the goal
   near the deadline mostly succeed). Every campaign counts fully: the effective
   sample size is the number of simulations.
 - **Weighted simulations** (any other scenario: rewards, commitments, friends of
   friends). The engine's campaigns, each weighted by a kernel on how far its running
   total at the time of the last observation is from the observed one (log scale),
   the bandwidth widened until the effective sample size reaches ``MIN_ESS``; each
-  keeps the money it would still raise after that time, and the goal completion
-  is applied to its path from then on.
+  keeps the money it would still raise after that time (simulated without the
+  goal completion), and the goal completion is applied to its path from then on.
 
 Both give weighted final totals, from which the probability, quantiles and fans come.
 """
@@ -41,7 +41,7 @@ from .result import (check_whole, normalize_seed, package_version, seed_label,
                      wilson_interval)
 from .scenario import Scenario, ScenarioError
 
-__all__ = ["LEVELS", "Track", "TrackError", "track", "read_observed", "DayModel",
+__all__ = ["LEVELS", "Track", "TrackError", "track", "prior", "read_observed", "DayModel",
            "weighted_quantiles", "inverted_cdf"]
 
 #: The quantile levels of the final total a track reports by default.
@@ -55,14 +55,6 @@ DISPERSION = 3.0
 #: The appeal keeps changing: its logarithm walks at random, by a normal of sd
 #: ``DRIFT * sqrt(Δt / D)`` over Δt days (so DRIFT over the whole duration).
 DRIFT = 1.0
-#: What tracking changes in the generic prior's [dynamics] (docs/tracking.md "Tuning").
-PRIOR_DYNAMICS: dict[str, float] = {"surge_half_progress": 0.4}
-#: The deadline rush closes the gap: when the final window opens, a campaign at
-#: progress x (pledged / goal) completes its goal with probability
-#: ``x^k / (x^k + h^k)`` for (h, k) = COMPLETION, the gap arriving over the window in
-#: the surge's shape (docs/tracking.md "Goal completion"; fitted on the training
-#: campaigns by ``calibration.fit_completion``).
-COMPLETION: tuple[float, float] = (0.315, 3.35)
 #: Weighted simulations widen their kernel until this effective sample size.
 MIN_ESS = 1_000
 #: A running total may dip by this share of its highest so far (refunds); more
@@ -356,8 +348,7 @@ def inverted_cdf(sorted_values: np.ndarray, weights: np.ndarray,
 def track(observed: pd.DataFrame, goal: float | None = None,
           duration_days: int | None = None, scenario: Scenario | None = None, *,
           platform: str = "custom", sims: int = DEFAULT_SIMS, rng: Any = None,
-          dispersion: float = DISPERSION, drift: float = DRIFT,
-          completion: tuple[float, float] | None = COMPLETION) -> Track:
+          dispersion: float = DISPERSION, drift: float = DRIFT) -> Track:
     """The odds of a live campaign given the pledges observed so far.
 
     Parameters
@@ -369,8 +360,9 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         The campaign's goal and duration; by default the scenario's. Needed
         without a scenario.
     scenario : Scenario, optional
-        What campaigns like this one do; by default the shipped generic prior
-        for ``platform``, this goal and this duration.
+        What campaigns like this one do, goal completion included
+        (``Scenario.completion``); by default the shipped generic prior for
+        ``platform``, this goal and this duration (``prior``).
     sims : int
         Simulated campaigns.
     rng : None, int, SeedSequence or Generator
@@ -379,9 +371,6 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         How much more dispersed real pledges are than the model's, and how much
         the appeal still moves (``DISPERSION``, ``DRIFT``: fitted on past
         campaigns; docs/tracking.md "Tuning").
-    completion : (float, float) or None
-        (h, k): when the final window opens, a campaign at progress x completes its
-        goal with probability ``x^k / (x^k + h^k)`` (``COMPLETION``); None for never.
 
     Examples
     --------
@@ -396,13 +385,7 @@ def track(observed: pd.DataFrame, goal: float | None = None,
     if scenario is None:
         if goal is None or duration_days is None:
             raise ValueError("without a scenario, give goal and duration_days")
-        from .calibration import generic_prior
-        scenario = generic_prior(goal, _whole_days(duration_days), platform,
-                                 memory_check=False)
-        if PRIOR_DYNAMICS:
-            spec = scenario.to_dict()
-            spec.setdefault("dynamics", {}).update(PRIOR_DYNAMICS)
-            scenario = Scenario.from_dict(spec, scenario.path, memory_check=False)
+        scenario = prior(goal, duration_days, platform)
     else:
         if not isinstance(scenario, Scenario):
             raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
@@ -417,15 +400,22 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         raise ValueError(f"dispersion = {dispersion!r} is not valid; expected a number > 0")
     if not (math.isfinite(drift) and drift >= 0):
         raise ValueError(f"drift = {drift!r} is not valid; expected a number >= 0")
-    if completion is not None and not (
-            len(completion) == 2 and all(math.isfinite(v) and v > 0 for v in completion)):
-        raise ValueError(f"completion = {completion!r} is not valid; expected None or "
-                         "(half, steepness), two numbers > 0")
     frame = observed_frame(observed, scenario.duration_days)
     if DayModel.fits(scenario):
-        return _track_posterior(scenario, frame, sims, seed, dispersion, drift,
-                                completion)
-    return _track_weighted(scenario, frame, sims, seed, completion)
+        return _track_posterior(scenario, frame, sims, seed, dispersion, drift)
+    return _track_weighted(scenario, frame, sims, seed)
+
+
+def prior(goal: float, duration_days: Any, platform: str = "custom",
+          **dynamics: float) -> Scenario:
+    """The scenario ``track`` follows without one: the shipped generic prior for
+    ``platform``, this goal and this duration, with ``dynamics`` in its [dynamics]
+    (``completion_half_progress=0``: without the goal completion)."""
+    from .calibration import generic_prior
+
+    scenario = generic_prior(goal, _whole_days(duration_days), platform,
+                             memory_check=False)
+    return scenario.with_dynamics(memory_check=False, **dynamics)
 
 
 def tracked_platform(platform: str) -> str:
@@ -475,9 +465,9 @@ class DayModel:
     day after it is featured); on day d each pledges with probability
     ``1 - σ(d) (1 - s(x))`` (the final surge held to progress x) times the post-goal
     factor after the goal day; pledges are gamma with the circles' mean and sd, so
-    that a day's money is gamma given its count. With ``completion`` (h, k), a
-    campaign at progress x < 1 when the final window opens completes its goal with
-    probability s(x) for that h and k: its total then never falls below a floor that
+    that a day's money is gamma given its count. With the scenario's goal completion
+    (h, k), a campaign at progress x < 1 when the final window opens completes its
+    goal with probability s(x) for that h and k: its total then never falls below a floor that
     rises from where it was to the goal over the window's days, in shares
     proportional to ``exp(-(D - 1 - d) / final_days)`` (``_Completion``): the owner
     closes what the circles leave of the gap, no more. This is the engine's law with a
@@ -485,7 +475,7 @@ class DayModel:
     of N q (1 - q)) and lognormal pledges as gamma (same mean and sd).
     """
 
-    def __init__(self, scenario: Scenario, completion: tuple[float, float] | None = None):
+    def __init__(self, scenario: Scenario):
         if not self.fits(scenario):
             raise ValueError("DayModel needs stock and flow circles with a free pledge "
                              "and a fixed conversion, and no commitment")
@@ -496,7 +486,6 @@ class DayModel:
         self.phi, self.appeal_sd = dyn.post_goal_factor, dyn.appeal_sd
         self.half, self.steep = dyn.surge_half_progress, dyn.surge_steepness
         self.start = plan.surge_start if plan.surge else D
-        self.completion = completion
         C = len(s.circles)
         #: Expected would-be pledgers per day at A = 1, before caps: (C, D).
         self.base = np.zeros((C, D))
@@ -625,7 +614,7 @@ class DayModel:
         running = np.empty((n, D - first))
         expected = np.zeros(len(self.base))
         log_a = np.log(appeal)
-        closing = _Completion(self.scenario, self.completion)
+        closing = _Completion(self.scenario)
         closing.opened_before(frame, time, reached, rng)
         for d in range(first, D):
             part = 1.0 - (time - d) if d == first else 1.0
@@ -663,20 +652,18 @@ class DayModel:
 class _Completion:
     """Goal completion in a scenario's final window (docs/tracking.md, "Goal
     completion"). When the window opens (the start of day ``start``), ``open`` draws
-    which campaigns close their gap: probability s(x) for (h, k) = ``completion`` at
-    the progress x then, the goal not reached yet; from then on ``floor`` keeps their
-    totals at least where they were plus the gap times the share of the window's
-    rush so far (``exp(-(D - 1 - d) / final_days)``), the goal on the last day.
-    Without ``completion`` the window never opens."""
+    which campaigns close their gap: probability s(x) for (h, k) =
+    ``scenario.completion`` at the progress x then, the goal not reached yet; from
+    then on ``floor`` keeps their totals at least where they were plus the gap times
+    the share of the window's rush so far (``engine.closing_shares``), the goal on
+    the last day. Without a goal completion the window never opens."""
 
-    def __init__(self, scenario: Scenario, completion: tuple[float, float] | None):
+    def __init__(self, scenario: Scenario):
         D = scenario.duration_days
-        self.completion, self.goal, self.D = completion, scenario.goal, D
-        self.start = engine.surge_start(scenario) if completion is not None else D
-        rush = np.exp(-(D - 1 - np.arange(D)) / scenario.timing.final_days)
-        rush[:self.start] = 0.0
+        self.completion, self.goal, self.D = scenario.completion, scenario.goal, D
+        self.start = engine.surge_start(scenario) if self.completion is not None else D
         #: The share of the gap closed by the end of each day.
-        self.share = np.cumsum(rush) / rush.sum() if self.start < D else rush
+        self.share = engine.closing_shares(scenario.timing, D, self.start)
         self.closing: np.ndarray | None = None
 
     def open(self, total: np.ndarray, reached: np.ndarray, rng: np.random.Generator
@@ -712,9 +699,9 @@ class _Completion:
 
 
 def _track_posterior(scenario: Scenario, frame: pd.DataFrame, sims: int,
-                     seed: np.random.SeedSequence, dispersion: float, drift: float,
-                     completion: tuple[float, float] | None) -> Track:
-    model = DayModel(scenario, completion)
+                     seed: np.random.SeedSequence, dispersion: float, drift: float
+                     ) -> Track:
+    model = DayModel(scenario)
     time, _ = _last(frame)
     posterior = appeal_filter(model, frame, dispersion, drift)
     appeal = model.grid()[0]
@@ -800,13 +787,14 @@ def _fan(running: np.ndarray, weights: np.ndarray, first: int, D: int) -> pd.Dat
 # ------------------------------------------------------------ weighted simulations
 
 def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
-                    seed: np.random.SeedSequence,
-                    completion: tuple[float, float] | None) -> Track:
+                    seed: np.random.SeedSequence) -> Track:
     from .result import simulate
     if sims > engine.PATH_SIMS:
         raise ValueError(f"sims = {sims!r} is too many for this scenario's tracking; "
                          f"expected at most {engine.PATH_SIMS}")
-    result = simulate(scenario, sims, rng=seed)
+    # The engine's campaigns without the completion: _close draws it as tracked.
+    result = simulate(scenario.with_dynamics(memory_check=False, completion_half_progress=0),
+                      sims, rng=seed)
     D = scenario.duration_days
     time, now = _last(frame)
     paths = np.concatenate([np.zeros((sims, 1)), result.outcome.paths.astype(float)], axis=1)
@@ -817,7 +805,7 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
     weights = _kernel_weights(distance)
     running = now + (paths[:, k + 1:] - at_now[:, None])
     running[:, -1] = now + (result.totals - at_now)  # the totals, not their float32 paths
-    _close(scenario, completion, running, frame, seed)
+    _close(scenario, running, frame, seed)
     final = running[:, -1]
     fan = _fan(running, weights, k, D)
     per_sim = result.outcome.circle_daily_sum / sims                 # (C, D)
@@ -833,8 +821,7 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
                  sims=sims, seed=seed, pledge_mean=mean_pledge)
 
 
-def _close(scenario: Scenario, completion: tuple[float, float] | None,
-           running: np.ndarray, frame: pd.DataFrame, seed: np.random.SeedSequence
+def _close(scenario: Scenario, running: np.ndarray, frame: pd.DataFrame, seed: np.random.SeedSequence
            ) -> None:
     """Goal completion applied to the engine's campaigns from the last observation:
     their running totals at the end of each day from the day holding it (sims,
@@ -844,7 +831,7 @@ def _close(scenario: Scenario, completion: tuple[float, float] | None,
     time, now = _last(frame)
     D = scenario.duration_days
     first = min(int(math.floor(time)), D - 1)
-    closing = _Completion(scenario, completion)
+    closing = _Completion(scenario)
     if closing.start >= D:
         return
     rng = np.random.default_rng(seed.generate_state(4))

@@ -63,18 +63,19 @@ def circle_timing(campaign_timing: dict, circle: dict) -> dict:
 
 #: The [dynamics] defaults of docs/model.md (a test holds the package to them).
 DYNAMICS_DEFAULTS = {"post_goal_factor": 1.0, "appeal_sd": 0.63,
-                     "surge_half_progress": 0.097, "surge_steepness": 8.3,
+                     "surge_half_progress": 0.40, "surge_steepness": 7.7,
+                     "completion_half_progress": 0.313, "completion_steepness": 3.56,
                      "reach_days": 20.0, "fade_per_day": 0.0041}
 
 
 #: The mechanisms fitted on real campaigns, switched off.
 ISOLATED = {"appeal_sd": 0.0, "surge_half_progress": 0.0, "reach_days": 0.0,
-            "fade_per_day": 0.0}
+            "fade_per_day": 0.0, "completion_half_progress": 0.0}
 
 
 def isolated(spec: dict) -> dict:
     """``spec`` with the fitted mechanisms (appeal, progress-dependent surge, duration
-    effect) off unless it sets them: a test of other mechanisms, or of one of these
+    effect, goal completion) off unless it sets them: a test of other mechanisms, or of one of these
     alone, sees only what it studies."""
     return {**spec, "dynamics": {**ISOLATED, **spec.get("dynamics", {})}}
 
@@ -118,6 +119,15 @@ def surge_share(D: int, timing: dict, start: int) -> list[float]:
         surge = timing["final_share"] * final[t] / sum(final)
         out.append(min(1.0, surge / w[t]) if t >= start and w[t] > 0 else 0.0)
     return out
+
+
+def closing_floor(D: int, final_days: float, start: int) -> list[float]:
+    """The share of its gap a closing campaign has closed by the end of day t: the
+    sum of exp(-(D - 1 - u) / final_days) over the window's days u <= t, over the
+    sum over all its days (1 on the last day), 0 before the window."""
+    rush = [math.exp(-(D - 1 - t) / final_days) if t >= start else 0.0 for t in range(D)]
+    total = sum(rush)
+    return [sum(rush[:t + 1]) / total if total > 0 else 0.0 for t in range(D)]
 
 
 def surge_strength(progress, half: float, steepness: float):
@@ -352,16 +362,22 @@ def _settings(spec: dict) -> tuple:
             [c["name"] for c in circles])
 
 
-def _fitted(spec: dict) -> tuple[dict, int, list[list[float]]]:
-    """What both simulations read for the appeal and the final surge: the dynamics,
-    the final window's first day and each circle's σ(t) (zeros for a source)."""
+def _fitted(spec: dict) -> tuple[dict, int, list[list[float]], list[float]]:
+    """What both simulations read for the appeal, the final surge and the goal
+    completion: the dynamics, the final window's first day, each circle's σ(t)
+    (zeros for a source) and the share of its gap a closing campaign has closed by
+    each day (zeros without a completion or a window)."""
     D = spec["campaign"]["duration_days"]
     circles = spec["circle"]
     timings = [circle_timing(spec.get("timing", {}), c) for c in circles]
-    window = surge_window(D, circle_timing(spec.get("timing", {}), {})["final_days"])
+    final_days = circle_timing(spec.get("timing", {}), {})["final_days"]
+    window = surge_window(D, final_days)
     sigma = [surge_share(D, t, window) if "source" not in c else [0.0] * D
              for t, c in zip(timings, circles)]
-    return dynamics(spec), window, sigma
+    dyn = dynamics(spec)
+    closed = ([0.0] * D if dyn["completion_half_progress"] <= 0 or window >= D
+              else closing_floor(D, final_days, window))
+    return dyn, window, sigma, closed
 
 
 def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
@@ -376,16 +392,20 @@ def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
     reached, every circle's pledger is kept with probability post_goal_factor. On each
     day t of the final window, a stock or flow circle's pledger is kept with
     probability 1 - σ(t) (1 - s(x)), x the running total over the goal when the
-    window opened.
+    window opened; a campaign short of its goal then closes its gap with probability
+    s(x) for the completion's (h, k), its total raised at the end of each day to at
+    least where it was plus the gap times the share closed by then, the goal on the
+    last day.
     """
     rng = np.random.default_rng(seed)
     D, goal, phi, f, circles, rewards, weights, names = _settings(spec)
-    dyn, window, sigma = _fitted(spec)
+    dyn, window, sigma, closed = _fitted(spec)
     totals = np.zeros(sims)
     for sim in range(sims):
         appeal = math.exp(dyn["appeal_sd"] * rng.standard_normal() - dyn["appeal_sd"] ** 2 / 2)
         p = [min(1.0, _draw_conversion(rng, c["conversion"]) * appeal) for c in circles]
         strength = 1.0
+        closing, opened = False, 0.0
         # Stock pledgers' days are known from the start.
         planned = [[0] * D for _ in circles]
         for i, c in enumerate(circles):
@@ -399,6 +419,11 @@ def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
             if day == window and dyn["surge_half_progress"] > 0:
                 strength = surge_strength(running / goal, dyn["surge_half_progress"],
                                           dyn["surge_steepness"])
+            if day == window and closed[-1] > 0 and running < goal:
+                opened = running
+                closing = rng.random() < surge_strength(
+                    running / goal, dyn["completion_half_progress"],
+                    dyn["completion_steepness"])
             for m in spec.get("commitment", []):
                 if m.get("day", 0) == day and rng.random() < m.get("probability", 1.0):
                     running += m["amount"]
@@ -448,6 +473,9 @@ def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
                         for lag in lags:
                             if day + lag < D:
                                 planned[j][day + lag] += 1
+            if closing:  # the owner closes what the circles leave of the gap
+                running = max(running, goal if day == D - 1
+                              else opened + (goal - opened) * closed[day])
             if goal_day is None and running >= goal:
                 goal_day = day
             for i, c in enumerate(circles):
@@ -575,7 +603,11 @@ def simulate_many_reference(spec: dict, sims: int, seed: int) -> Runs:
     source circle's size caps its pledgers; each pledger of the day gives its amount
     and, for each circle sourced from it, brings Poisson(reach_per_pledger * p)
     pledgers after a geometric lag (0, 1, … days; lost past the deadline).
-    Commitments are added on their day. The goal day and featured days are read from
+    Commitments are added on their day. A campaign short of its goal when the window
+    opens closes its gap with probability s(x) for the completion's (h, k): at the
+    end of each day from then on its running total is raised to at least where it
+    was plus the gap times the share closed by then (the goal on the last day), the
+    rise counted as that day's money. The goal day and featured days are read from
     the running total at the end of each day.
 
     To add a mechanism, change ``count`` (the day's pledgers of a circle) where it
@@ -583,7 +615,7 @@ def simulate_many_reference(spec: dict, sims: int, seed: int) -> Runs:
     """
     rng = np.random.default_rng(seed)
     D, goal, phi, f, circles, rewards, weights, names = _settings(spec)
-    dyn, window, sigma = _fitted(spec)
+    dyn, window, sigma, closed = _fitted(spec)
     C = len(circles)
     order, placed = [], set()
     while len(order) < C:                       # each source after its source
@@ -612,6 +644,10 @@ def simulate_many_reference(spec: dict, sims: int, seed: int) -> Runs:
         if day == window and dyn["surge_half_progress"] > 0:
             strength = surge_strength(running / goal, dyn["surge_half_progress"],
                                       dyn["surge_steepness"])
+        if day == window and closed[-1] > 0:
+            opened = running.copy()
+            closing = (running < goal) & (rng.random(sims) < surge_strength(
+                running / goal, dyn["completion_half_progress"], dyn["completion_steepness"]))
         for m in spec.get("commitment", []):
             if m.get("day", 0) == day:
                 daily[:, day] += m["amount"] * (rng.random(sims) < m.get("probability", 1.0))
@@ -640,6 +676,11 @@ def simulate_many_reference(spec: dict, sims: int, seed: int) -> Runs:
                     lags = np.append(lags, max(0.0, 1.0 - lags.sum()))
                     planned[j, :, day:] += rng.multinomial(heard, lags / lags.sum())
         running += daily[:, day]
+        if closed[-1] > 0 and day >= window:  # the owner closes the rest of the gap
+            floor = goal if day == D - 1 else opened + (goal - opened) * closed[day]
+            lifted = np.where(closing, np.maximum(running, floor), running)
+            daily[:, day] += lifted - running
+            running = lifted
         goal_day = np.where((goal_day == D) & (running >= goal), day, goal_day)
         for i in featured_day:
             crossed = (featured_day[i] == D) & (running >= circles[i]["featured_at"] * goal)

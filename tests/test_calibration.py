@@ -283,7 +283,9 @@ def test_fit_completion_reads_progress_at_the_window_and_tracks_each_campaign(mo
     assert np.all((seen["q"] >= 0) & (seen["q"] <= 1))
     # the odds are the tracker's, without completion, for each campaign as seen
     q5 = forecast.track(pd.DataFrame({"day": [0.0, D / 2], "pledged": [0.0, x[5] * goal]}),
-                        goal=goal, duration_days=D, sims=300, completion=None,
+                        scenario=forecast.tracking.prior(goal, D,
+                                                         completion_half_progress=0),
+                        sims=300,
                         rng=forecast.result.normalize_seed(0).spawn(n - 3)[2]).probability()
     assert seen["q"][2] == q5
     with pytest.raises(calibration.CalibrationError, match="at least 30"):

@@ -123,11 +123,12 @@ SURGE = ref.isolated({
 })
 
 
-def surge_gross_pmf(spec: dict) -> np.ndarray:
-    """Exact pmf of the gross total of SURGE-like scenarios (one stock circle, fixed
-    conversion p, pledges of 1). Each of the N people pledges before the window with
-    probability p W (W: the weight of the days before it); given k such pledges, each
-    of the others pledges in the window with probability
+def before_and_in_the_window(spec: dict):
+    """For SURGE-like scenarios (one stock circle, fixed conversion p, pledges of 1):
+    each k pledges before the final window, its probability and the pmf of the
+    pledges in the window given k. Each of the N people pledges before the window
+    with probability p W (W: the weight of the days before it); given k such
+    pledges, each of the others pledges in the window with probability
     p sum_{t in window} w(t) (1 - σ(t)(1 - s(k / goal))) / (1 - p W)."""
     camp, circle = spec["campaign"], spec["circle"][0]
     D, goal, N, p = camp["duration_days"], camp["goal"], circle["size"], circle["conversion"]
@@ -137,13 +138,19 @@ def surge_gross_pmf(spec: dict) -> np.ndarray:
     sigma = ref.surge_share(D, timing, start)
     dyn = ref.dynamics(spec)
     before = float(w[:start].sum())
-    pmf = np.zeros(N + 1)
     for k in range(N + 1):
         s = ref.surge_strength(k / goal, dyn["surge_half_progress"], dyn["surge_steepness"])
         late = p * sum(w[t] * (1 - sigma[t] * (1 - s)) for t in range(start, D))
         rate = late / (1 - p * before)
-        pmf[k:] += stats.binom.pmf(k, N, p * before) * stats.binom.pmf(
+        yield k, stats.binom.pmf(k, N, p * before), stats.binom.pmf(
             np.arange(N - k + 1), N - k, rate)
+
+
+def surge_gross_pmf(spec: dict) -> np.ndarray:
+    """Exact pmf of the gross total of SURGE-like scenarios without goal completion."""
+    pmf = np.zeros(spec["circle"][0]["size"] + 1)
+    for k, p_k, late in before_and_in_the_window(spec):
+        pmf[k:] += p_k * late
     return pmf
 
 
@@ -175,6 +182,74 @@ def test_the_surge_changes_the_law_it_claims_to():
     k = np.arange(held.size)
     se = math.sqrt(float(held @ (k - mean_held) ** 2) / sims)
     assert mean_free - mean_held > 10 * Z * se
+
+
+# ----------------------------------------------------------------------------- completion
+
+COMPLETING = copy.deepcopy(SURGE)
+COMPLETING["dynamics"].update(completion_half_progress=0.6, completion_steepness=3.0)
+
+
+def completion_success(spec: dict) -> float:
+    """Exact P(success) of SURGE-like scenarios with goal completion (h, k): a campaign
+    at k < goal pledges when the window opens closes its gap with probability
+    c = (k/goal)^k' / ((k/goal)^k' + h^k'), and then succeeds for sure; otherwise it
+    succeeds if its circle's pledges reach the goal."""
+    goal, dyn = spec["campaign"]["goal"], spec["dynamics"]
+    total = 0.0
+    for k, p_k, late in before_and_in_the_window(spec):
+        c = (float(ref.surge_strength(k / goal, dyn["completion_half_progress"],
+                                      dyn["completion_steepness"])) if k < goal else 0.0)
+        reach = float(late[max(goal - k, 0):].sum())
+        total += p_k * (c + (1 - c) * reach)
+    return total
+
+
+@pytest.mark.parametrize("goal", [105, 125, 150])
+def test_goal_completion_matches_its_closed_form(goal):
+    """P(success) at several goals against the exact law; every closing campaign
+    ends at or above its goal, and without completion the odds are the surge's
+    alone, far lower (the test can fail)."""
+    spec = copy.deepcopy(COMPLETING)
+    spec["campaign"]["goal"] = goal
+    exact = completion_success(spec)
+    sims = 30_000
+    result = forecast.simulate(build(spec), sims, rng=goal)
+    simulated = float(result.success.mean())
+    assert 0.05 < exact < 0.95
+    assert abs(simulated - exact) <= Z * probability_se(exact, sims), (simulated, exact)
+    alone = float(surge_gross_pmf(spec)[goal:].sum())
+    assert exact - alone > 10 * Z * probability_se(exact, sims)
+    # the closing money: on the days of the window only, and what lifts the totals
+    # above the circles' own (the same seed without completion: the same pledgers,
+    # no post-goal factor here), counted in whole cents
+    cents = result.outcome.closing_cents
+    start = engine.surge_start(build(spec))
+    assert cents[:start].sum() == 0 and cents[start:].sum() > 0
+    own = forecast.simulate(build(spec).with_dynamics(completion_half_progress=0), sims,
+                            rng=goal).totals
+    lifted = result.totals > own
+    assert np.all(result.totals >= own) and np.all(result.totals[lifted] >= goal)
+    days = spec["campaign"]["duration_days"] - start
+    assert cents.sum() / 100 == pytest.approx((result.totals - own).sum(),
+                                              abs=0.005 * sims * days)
+    # by_circle has a row for it, and its amounts add up to the mean total
+    rows = result.by_circle()
+    assert list(rows["kind"]) == ["stock", "completion"]
+    assert rows["amount_mean"].sum() == pytest.approx(result.totals.mean(), abs=0.005 * days)
+    assert result.summary()["goal_completion"]["share"] == rows["share"].iloc[-1] > 0
+
+
+def test_goal_completion_floor_rises_in_the_surge_shape():
+    """closing_shares: 0 before the window, then the running sum of
+    exp(-(D - 1 - d) / final_days) over its sum, 1 on the last day (the reference's
+    own computation)."""
+    timing = build(COMPLETING).timing
+    D = COMPLETING["campaign"]["duration_days"]
+    start = engine.surge_start(build(COMPLETING))
+    np.testing.assert_allclose(engine.closing_shares(timing, D, start),
+                               ref.closing_floor(D, timing.final_days, start), rtol=1e-12)
+    assert engine.closing_shares(timing, D, start)[-1] == 1.0
 
 
 def test_a_stronger_surge_never_brings_fewer_pledgers():

@@ -202,11 +202,10 @@ def test_sensitivity_known_signs(sensitivities, path):
     assert list(sensitivities[path.name].columns) == SENSITIVITY_COLUMNS
     effects = sensitivities[path.name]["effect_pp"].abs().to_numpy()
     assert np.all(np.diff(effects) <= 0)  # sorted by |effect|
-    p = frame.attrs["probability"]
-    noise = 100 * 5 * math.sqrt(2 * max(p * (1 - p), 0.01) / SIMS)
-    # a larger entourage, or more of it pledging, never lowers the odds
-    assert frame.loc["entourage: size", "effect_pp"] > noise
-    assert frame.loc["entourage: conversion", "effect_pp"] > noise
+    # a larger entourage, or more of it pledging, never lowers the odds (the paired
+    # campaigns' standard error: test_sensitivity_standard_error_is_that_of_the_paired_campaigns)
+    for name in ("entourage: size", "entourage: conversion"):
+        assert frame.loc[name, "effect_pp"] > 5 * frame.loc[name, "effect_se_pp"] > 0
     # fees never change success: no row that is zero by construction
     assert not any(name.startswith("fees") for name in frame.index)
     # every row states its unit and how its ends were set
@@ -220,8 +219,8 @@ def test_sensitivity_known_signs(sensitivities, path):
 def test_sensitivity_standard_error_is_that_of_the_paired_campaigns():
     """effect_se_pp: the standard error of the mean of the per-campaign differences of
     success between the two ends, recomputed from two separate simulations with the
-    same seed; for an input that only adds pledgers it is below that of two
-    independent runs, and the default sims keep it at most 0.5 pp (variance <= 1/4)."""
+    same seed; for an input that adds pledgers it is below that of two independent
+    runs, and the default sims keep it at most 0.5 pp."""
     scenario = forecast.load_scenario(LA_RUCHE)
     sims = 3000
     frame = sensitivity(scenario, sims=sims, rng=5).set_index("input")
@@ -239,9 +238,12 @@ def test_sensitivity_standard_error_is_that_of_the_paired_campaigns():
     p_low, p_high = low.mean(), high.mean()
     independent = 100 * math.sqrt((p_low * (1 - p_low) + p_high * (1 - p_high)) / sims)
     assert row["effect_se_pp"] < independent
-    # monotone: no campaign lost by the larger entourage, so the variance is <= 1/4
-    assert not np.any(diff < 0)
-    assert 100 * math.sqrt(0.25 / sweeping.SENSITIVITY_SIMS) <= 0.5
+    # nearly monotone: a larger entourage redraws its friends of friends (docs/model.md,
+    # "How the engine draws"), and near the deadline a campaign a little further from
+    # its goal closes it less often, so a few campaigns are lost, far fewer than won
+    assert (diff < 0).sum() < 0.05 * (diff > 0).sum()
+    # the default sims keep the standard error at most 0.5 pp
+    assert row["effect_se_pp"] * math.sqrt(sims / sweeping.SENSITIVITY_SIMS) <= 0.5
 
 
 def test_sensitivity_ends_are_validated_scenarios():

@@ -30,7 +30,8 @@ SPEC = {
     "timing": {"launch_share": 0.3, "launch_days": 2.0, "final_share": 0.3,
                "final_days": 2.0},
     "dynamics": {"post_goal_factor": 0.5, "appeal_sd": 0.8, "surge_half_progress": 0.3,
-                 "surge_steepness": 4.0, "reach_days": 0.0, "fade_per_day": 0.0},
+                 "surge_steepness": 4.0, "reach_days": 0.0, "fade_per_day": 0.0,
+                 "completion_half_progress": 0.5, "completion_steepness": 4.0},
     "circle": [
         {"name": "friends", "size": 100, "conversion": 0.2,
          "pledge": {"mean": 50.0, "sd": 40.0}},
@@ -41,11 +42,16 @@ SPEC = {
 
 
 #: Goal completion (h, k) in the reference and the tracker alike.
-COMPLETION = (0.5, 4.0)
+COMPLETION = (SPEC["dynamics"]["completion_half_progress"],
+              SPEC["dynamics"]["completion_steepness"])
 
 
 def scenario(spec: dict = SPEC) -> Scenario:
     return Scenario.from_dict(spec)
+
+
+def without_completion(s: Scenario) -> Scenario:
+    return s.with_dynamics(completion_half_progress=0)
 
 
 def plain_runs(spec: dict, sims: int, seed: int, drift: float = 0.0) -> np.ndarray:
@@ -129,8 +135,7 @@ def assert_same_odds(t: tracking.Track, finals: np.ndarray, goal: float) -> None
 def test_nothing_observed_gives_the_model_from_launch():
     running = plain_runs(SPEC, 100_000, seed=1)
     t = tracking.track(observed([0.0], [0.0]), scenario=scenario(), sims=100_000, rng=2,
-                       dispersion=1.0, drift=0.0,
-                       completion=COMPLETION)
+                       dispersion=1.0, drift=0.0)
     assert t.method == "appeal posterior" and t.ess == pytest.approx(100_000)
     assert_same_odds(t, running[:, -1], SPEC["campaign"]["goal"])
 
@@ -145,8 +150,7 @@ def test_conditioning_matches_rejection(quantile):
     finals = rejection(running, 7, seen)
     assert finals.size > 2_000
     t = tracking.track(observed([0.0, 8.0], [0.0, seen]), scenario=scenario(),
-                       sims=100_000, rng=4, dispersion=1.0, drift=0.0,
-                       completion=COMPLETION)
+                       sims=100_000, rng=4, dispersion=1.0, drift=0.0)
     assert_same_odds(t, finals, SPEC["campaign"]["goal"])
 
 
@@ -157,8 +161,7 @@ def test_drifting_appeal_matches_rejection():
     seen = float(np.quantile(running[:, 0], 0.6))
     finals = rejection(running, 0, seen)
     t = tracking.track(observed([0.0, 1.0], [0.0, seen]), scenario=scenario(),
-                       sims=100_000, rng=6, dispersion=1.0, drift=1.5,
-                       completion=COMPLETION)
+                       sims=100_000, rng=6, dispersion=1.0, drift=1.5)
     assert_same_odds(t, finals, SPEC["campaign"]["goal"])
 
 
@@ -184,9 +187,10 @@ def test_completion_tracked_inside_the_window(today, pledged, closing):
     seen = observed([0.0, 10.0, start, today], [0.0, 0.4 * goal, 0.5 * goal, pledged * goal])
     floor = 0.5 + 0.5 * rush_share(SPEC, today)
     assert (pledged >= floor) == closing and start < today  # the case it means to be
-    common = dict(scenario=scenario(), sims=100_000, dispersion=1.0, drift=0.0)
-    p0 = tracking.track(seen, rng=8, completion=None, **common).probability()
-    t = tracking.track(seen, rng=9, completion=COMPLETION, **common)
+    common = dict(sims=100_000, dispersion=1.0, drift=0.0)
+    p0 = tracking.track(seen, scenario=without_completion(scenario()), rng=8,
+                        **common).probability()
+    t = tracking.track(seen, scenario=scenario(), rng=9, **common)
     h, k = COMPLETION
     s = 0.5 ** k / (0.5 ** k + h ** k) if closing else 0.0
     expected = s + (1 - s) * p0
@@ -244,8 +248,7 @@ def test_weighted_simulations_for_other_scenarios():
         "circle": [{"name": "friends", "size": 120, "conversion": 0.3}],
     })
     s = Scenario.from_dict(spec)
-    t = tracking.track(observed([0.0], [0.0]), scenario=s, sims=8_192, rng=5,
-                       completion=None)
+    t = tracking.track(observed([0.0], [0.0]), scenario=s, sims=8_192, rng=5)
     r = forecast.simulate(s, 8_192, rng=5)
     assert t.method == "weighted simulations"
     assert t.probability() == pytest.approx(r.success.mean(), abs=1e-12)
@@ -253,15 +256,18 @@ def test_weighted_simulations_for_other_scenarios():
     # With completion, each engine campaign short of the goal when the window opens
     # (x there) also succeeds with probability s(x): the odds' expectation given the
     # engine's paths, and the spread of the completion draws.
-    done = tracking.track(observed([0.0], [0.0]), scenario=s, sims=8_192, rng=5,
-                          completion=COMPLETION)
-    x = r.outcome.paths[:, engine.surge_start(s) - 1] / s.goal
     h, k = COMPLETION
+    closing = s.with_dynamics(completion_half_progress=h, completion_steepness=k)
+    done = tracking.track(observed([0.0], [0.0]), scenario=closing, sims=8_192, rng=5)
+    x = r.outcome.paths[:, engine.surge_start(s) - 1] / s.goal
     closes = np.where(x < 1, x ** k / (x ** k + h ** k), 0.0) * ~r.success
     expected = np.mean(r.success + closes)
     se = math.sqrt(np.sum(closes * (1 - closes))) / closes.size
     assert abs(done.probability() - expected) <= Z * se + 1e-12, (done.probability(), expected, se)
     assert done.probability() > r.success.mean() + Z * se
+    # The engine's own completion (an independent implementation) gives the same odds.
+    own = forecast.simulate(closing, 8_192, rng=6).success.mean()
+    assert abs(own - expected) <= Z * math.sqrt(2 * expected * (1 - expected) / 8_192)
     later = tracking.track(observed([0.0, 5.0], [0.0, 900.0]), scenario=s, sims=8_192, rng=5)
     assert later.ess >= min(tracking.MIN_ESS, 8_192) * (1 - 1e-9)
     assert later.quantiles()[0] >= 900.0
