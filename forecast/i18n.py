@@ -122,7 +122,8 @@ TEXT: dict[str, dict[str, str]] = {
         "money_title": "Where the money comes from",
         "money_note": "Circles and reward tiers: averages over all simulated campaigns. "
                       "Budget: only the campaigns that reach the goal, the only ones paid "
-                      "(all-or-nothing).",
+                      "(all-or-nothing). Closing the gap: near the deadline, a campaign "
+                      "within reach of its goal often completes it, as real ones do.",
         "circles_heading": "Circles of influence and commitments",
         "tiers_heading": "Reward tiers",
         "budget_heading": "Budget",
@@ -364,7 +365,9 @@ TEXT: dict[str, dict[str, str]] = {
         "money_title": "D'où vient l'argent",
         "money_note": "Cercles et paliers : moyennes sur l'ensemble des campagnes simulées. "
                       "Budget : seulement les campagnes qui atteignent l'objectif, les "
-                      "seules à être versées (tout ou rien).",
+                      "seules à être versées (tout ou rien). Combler l'écart : à l'approche "
+                      "de la fin, une campagne proche de son objectif le complète souvent, "
+                      "comme les vraies.",
         "circles_heading": "Cercles d'influence et engagements",
         "tiers_heading": "Paliers de contreparties",
         "budget_heading": "Budget",
