@@ -27,7 +27,8 @@ def file_sha256(path: str | Path) -> str:
 
 _MONEY = {"goal", "need", "amount", "unit_cost", "budget", "cost_per_click", "per_pledge"}
 _PERCENT = {"launch_share", "final_share", "share", "probability", "platform_rate",
-            "payment_rate", "fade_per_day", "surge_half_progress"}
+            "payment_rate", "fade_per_day", "surge_half_progress",
+            "completion_half_progress"}
 _DURATION = {"duration_days", "launch_days", "final_days", "reach_days", "lag_days"}
 _DAY_INDEX = {"start_day", "end_day", "day"}
 #: The [dynamics] keys the assumptions list, in this order: the scenario's own.

@@ -214,6 +214,7 @@ class Outcome:
     gross: np.ndarray
     net: np.ndarray
     backers: np.ndarray
+    closing: np.ndarray              # the goal completion's money in each campaign
     daily_sum: np.ndarray            # (D,) circles' and commitments' money each day,
     #                                  summed over sims (``daily_money`` adds the closing)
     circle_daily_sum: np.ndarray     # (C, D)
@@ -364,7 +365,7 @@ class _Plan:
         #: it, with a goal completion (else None); it opens with the final window.
         self.closing: np.ndarray | None = None
         self.window: int | None = self.surge_start
-        if scenario.completion is not None and surge_start(scenario) < D:
+        if scenario.completion is not None:
             self.window = surge_start(scenario)
             self.closing = closing_shares(scenario.timing, D, self.window)
         for i, circle in enumerate(scenario.circles):
@@ -834,6 +835,7 @@ def _empty(job: Job) -> Outcome:
     C, M = len(job.scenario.circles), len(job.scenario.commitments)
     return Outcome(
         gross=np.empty(sims), net=np.empty(sims), backers=np.empty(sims, dtype=np.int64),
+        closing=np.empty(sims),
         daily_sum=np.zeros(D), circle_daily_sum=np.zeros((C, D)),
         circle_pledgers_sum=np.zeros(C), closing_cents=np.zeros(D, dtype=np.int64),
         commitment_sum=np.zeros(M),
@@ -954,7 +956,7 @@ def _worker_pieces(job: int, *task) -> list[Outcome]:
 def _add(out: Outcome, piece: Outcome, first: int) -> None:
     """Add a chunk's piece, whose simulations start at ``first``, to ``out``."""
     stop = first + piece.gross.size
-    for name in ("gross", "net", "backers"):
+    for name in ("gross", "net", "backers", "closing"):
         getattr(out, name)[first:stop] = getattr(piece, name)
     for name in ("daily_sum", "circle_daily_sum", "circle_pledgers_sum",
                  "closing_cents", "commitment_sum", "commitment_count", "first_day"):
@@ -984,6 +986,8 @@ class _Closing:
         #: The money the closing adds each day, summed over simulations, in whole
         #: cents (D,): integers add up the same whatever the chunks.
         self.cents = np.zeros(chunk.D, dtype=np.int64)
+        #: The money the closing adds to each campaign, (n,).
+        self.amount = np.zeros(chunk.n)
 
     def lift(self, running: np.ndarray) -> None:
         """Raise ``running`` (n, D) in place."""
@@ -995,8 +999,10 @@ class _Closing:
         extra = np.maximum.accumulate(np.maximum(self.floor - own, 0.0), axis=1)
         # At least the floor exactly (own + (floor - own) can be an ulp under it).
         running[rows, start:] = np.maximum(own + extra, self.floor)
-        added = np.diff(running[rows, start:] - own, axis=1, prepend=0.0)
-        self.cents[start:] = np.rint(added * 100).astype(np.int64).sum(axis=0)
+        added = running[rows, start:] - own
+        self.amount[rows] = added[:, -1]
+        daily = np.diff(added, axis=1, prepend=0.0)
+        self.cents[start:] = np.rint(daily * 100).astype(np.int64).sum(axis=0)
 
 
 def _cross(chunk: _Chunk, goal: float, strength: np.ndarray | None, shared: bool,
@@ -1091,8 +1097,15 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
                                       else _first_day(running, fraction * goal),
                                       minlength=D + 1)[:D] for fraction in MILESTONES])
     fees = scenario.fees
+    closed = closing.amount if closing is not None else np.zeros(n)
+    if closing is not None:
+        # The money that closes the gap comes as pledges like the campaign's others:
+        # the platform's share, and rewards costing what its own pledges' cost per
+        # dollar (no pledger counted, so no fee per pledge).
+        own = gross - closed
+        reward_cost += closed * np.divide(reward_cost, own, out=np.zeros(n), where=own > 0)
     return Outcome(
-        gross=gross, backers=backers,
+        gross=gross, backers=backers, closing=closed,
         net=(gross * (1 - fees.platform_rate - fees.payment_rate)
              - fees.per_pledge * backers - reward_cost),
         daily_sum=daily, circle_daily_sum=circle_money,

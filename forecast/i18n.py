@@ -246,6 +246,9 @@ TEXT: dict[str, dict[str, str]] = {
         "key_appeal_sd": "Spread of the project's appeal (log scale)",
         "key_surge_half_progress": "Progress at which the final surge is half strength",
         "key_surge_steepness": "Steepness of the final surge's rise",
+        "key_completion_half_progress": "Progress at which half the campaigns close "
+                                        "their gap near the deadline",
+        "key_completion_steepness": "Steepness of the rise of the gap closing",
         "key_reach_days": "Time needed to reach one's own people",
         "key_fade_per_day": "Fading of intent per day",
         "key_platform_rate": "Platform commission",
@@ -490,6 +493,9 @@ TEXT: dict[str, dict[str, str]] = {
         "key_appeal_sd": "Dispersion de l'attrait du projet (échelle log)",
         "key_surge_half_progress": "Progression où le sprint final est à moitié",
         "key_surge_steepness": "Raideur de la montée du sprint final",
+        "key_completion_half_progress": "Progression où la moitié des campagnes comblent "
+                                        "l'écart avant la fin",
+        "key_completion_steepness": "Raideur de la montée de l'écart comblé",
         "key_reach_days": "Temps pour joindre son propre entourage",
         "key_fade_per_day": "Essoufflement de l'intention par jour",
         "key_platform_rate": "Commission de la plateforme",

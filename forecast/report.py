@@ -257,22 +257,24 @@ def _wrapped(fig: Figure, x: float, y: float, text: str, width: float, **kw) -> 
     return y - len(lines) * size * spacing / (72 * PAGE[1])
 
 
+#: The lines of what the owner receives, from gross to net.
+MONEY_KEYS = ("gross", "fees", "reward_costs", "net")
+
+
 def _success_breakdown(result: Result) -> dict[str, dict[str, float]] | None:
     """Gross, fees, reward costs, net, pledgers of the successful campaigns: the
     mean, and the campaigns at the 10th and 90th percentiles of gross."""
     success = result.success
     if not success.any():
         return None
-    gross, fees, costs = result.totals[success], result.fees[success], \
-        result.reward_costs[success]
-    net, backers = result.net[success], result.backers[success].astype(float)
-    order = np.argsort(gross, kind="stable")
-    out = {"mean": {"gross": gross.mean(), "fees": fees.mean(), "reward_costs": costs.mean(),
-                    "net": net.mean(), "backers": backers.mean()}}
+    parts = {"gross": result.totals, "fees": result.fees,
+             "reward_costs": result.reward_costs, "net": result.net, "backers": result.backers.astype(float)}
+    parts = {key: values[success] for key, values in parts.items()}
+    order = np.argsort(parts["gross"], kind="stable")
+    out = {"mean": {key: float(values.mean()) for key, values in parts.items()}}
     for name, q in (("weak", 0.10), ("strong", 0.90)):
         k = order[min(len(order) - 1, int(round(q * (len(order) - 1))))]
-        out[name] = {"gross": gross[k], "fees": fees[k], "reward_costs": costs[k],
-                     "net": net[k], "backers": backers[k]}
+        out[name] = {key: values[k] for key, values in parts.items()}
     return out
 
 
@@ -348,11 +350,10 @@ def _summary_page(data: ReportData, labels: Labels, footer: str,
     fy = _heading(fig, fx, fy - 0.02, labels["receive_heading"], fwidth, fontsize=12)
     breakdown = _success_breakdown(result)
     mean = breakdown["mean"] if breakdown else {}
-    rows = [[labels[k], labels.money(mean[k]) if mean else "—"]
-            for k in ("gross", "fees", "reward_costs", "net")]
+    rows = [[labels[k], labels.money(mean[k]) if mean else "—"] for k in MONEY_KEYS]
     fy = _table(page, fx, fy, fwidth, ["", labels["receive_column"]], rows,
                 widths=[0.66, 0.34], align=["left", "right"],
-                styles=[None, None, None, "total"], fontsize=9.5)
+                styles=[None] * (len(rows) - 1) + ["total"], fontsize=9.5)
     fy = _wrapped(fig, fx, fy - 0.012, labels("missed_line", payout=labels.money(
         float(result.payout.mean()))), fwidth, fontsize=9, color="#333333")
     if s.need is not None:
@@ -471,13 +472,13 @@ def _money_page(data: ReportData, labels: Labels, footer: str) -> Figure:
     columns = ["", labels["col_weak_success"], labels["col_mean_success"],
                labels["col_strong_success"]]
     rows = []
-    for key in ("backers", "gross", "fees", "reward_costs", "net"):
+    for key in ("backers", *MONEY_KEYS):
         fmt = labels.number if key == "backers" else labels.money
         rows.append([labels[key]] + [fmt(breakdown[c][key]) if breakdown else "—"
                                      for c in ("weak", "mean", "strong")])
     bottom = _table(page, 0.64, y - 0.035, 0.32, columns, rows,
                     widths=[0.37, 0.21, 0.21, 0.21], align=["left"] + ["right"] * 3,
-                    styles=[None, None, None, None, "total"], fontsize=8)
+                    styles=[None] * (len(rows) - 1) + ["total"], fontsize=8)
     _wrapped(fig, 0.64, bottom - 0.015, labels["budget_note"], 0.32, fontsize=8,
              color="#333333")
     return fig

@@ -251,14 +251,16 @@ class Result:
     def goal_changes_path(self, goal: float) -> bool:
         """Whether a campaign with ``goal`` would unfold differently from this one.
 
-        Momentum (``featured_at``) depends on the goal everywhere. The post-goal
-        factor only acts once the goal is reached, so for a lower goal the path
-        up to that goal, and hence success, is the simulated one.
+        Momentum (``featured_at``), a final surge held to the progress and the goal
+        completion depend on the goal everywhere. The post-goal factor only acts
+        once the goal is reached, so for a lower goal the path up to that goal, and
+        hence success, is the simulated one.
         """
         s = self.scenario
         if goal == s.goal:
             return False
-        if any(c.featured_at is not None for c in s.circles):
+        if (any(c.featured_at is not None for c in s.circles) or s.surge_circles
+                or s.completion is not None):
             return True
         return s.dynamics.post_goal_factor < 1.0 and goal > s.goal
 
@@ -343,7 +345,7 @@ class Result:
         if self.scenario.completion is not None:
             rows.append({"name": GOAL_COMPLETION, "kind": "completion",
                          "pledgers_mean": math.nan,
-                         "amount_mean": o.closing_cents.sum() / 100 / n,
+                         "amount_mean": float(o.closing.mean()),
                          "probability": math.nan})
         frame = pd.DataFrame(rows, columns=["name", "kind", "pledgers_mean", "amount_mean",
                                             "probability"])

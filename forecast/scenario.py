@@ -163,8 +163,9 @@ class Dynamics:
     to a floor rising to the goal by the deadline (docs/model.md, "Goal completion").
     A stock circle's conversion is multiplied by
     ``g(D) ∝ (1 - exp(-D / reach_days)) exp(-fade_per_day D)``, scaled to peak at 1.
-    The defaults of the four fitted keys come from ``forecast calibrate`` on the
-    training campaigns (docs/model.md, "Calibration").
+    The defaults of the appeal, the surge's and the duration's keys come from
+    ``forecast calibrate`` on the training campaigns (docs/model.md, "Calibration"),
+    the completion's from ``calibration.fit_completion``.
     """
 
     post_goal_factor: float = 1.0
@@ -174,7 +175,7 @@ class Dynamics:
     completion_half_progress: float = 0.313
     completion_steepness: float = 3.56
     reach_days: float = 20.0
-    fade_per_day: float = 0.0041
+    fade_per_day: float = 0.0046
 
 @dataclass(frozen=True)
 class Conversion:
@@ -349,9 +350,11 @@ class Scenario:
 
     @property
     def completion(self) -> tuple[float, float] | None:
-        """(h, k) of the goal completion, None when owners never close the gap."""
+        """(h, k) of the goal completion, None when owners never close the gap
+        (``completion_half_progress = 0``, or a one-day campaign, whose final window
+        never opens)."""
         dyn = self.dynamics
-        if dyn.completion_half_progress <= 0:
+        if dyn.completion_half_progress <= 0 or self.duration_days <= 1:
             return None
         return dyn.completion_half_progress, dyn.completion_steepness
 

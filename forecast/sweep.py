@@ -249,8 +249,6 @@ def goal_range(scenario: Scenario, *, steps: int = 24, include: Iterable[float] 
     """
     check_whole("sims", sims, MAX_SIMS)
     completion = scenario.completion
-    if engine.surge_start(scenario) >= scenario.duration_days:
-        completion = None  # no final window: nothing closes (one-day campaigns)
     plain = scenario if completion is None else scenario.with_dynamics(
         completion_half_progress=0)
     outcome = engine.run_goals(plain, [scenario.goal], int(sims), normalize_seed(rng),

@@ -238,10 +238,6 @@ def test_sensitivity_standard_error_is_that_of_the_paired_campaigns():
     p_low, p_high = low.mean(), high.mean()
     independent = 100 * math.sqrt((p_low * (1 - p_low) + p_high * (1 - p_high)) / sims)
     assert row["effect_se_pp"] < independent
-    # nearly monotone: a larger entourage redraws its friends of friends (docs/model.md,
-    # "How the engine draws"), and near the deadline a campaign a little further from
-    # its goal closes it less often, so a few campaigns are lost, far fewer than won
-    assert (diff < 0).sum() < 0.05 * (diff > 0).sum()
     # the default sims keep the standard error at most 0.5 pp
     assert row["effect_se_pp"] * math.sqrt(sims / sweeping.SENSITIVITY_SIMS) <= 0.5
 
