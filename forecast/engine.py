@@ -1099,11 +1099,16 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
     fees = scenario.fees
     closed = closing.amount if closing is not None else np.zeros(n)
     if closing is not None:
-        # The money that closes the gap comes as pledges like the campaign's others:
-        # the platform's share, and rewards costing what its own pledges' cost per
-        # dollar (no pledger counted, so no fee per pledge).
+        # The money that closes the gap comes as pledges like the campaign's
+        # circles': the platform's share, and rewards costing what its circles'
+        # pledges cost per dollar (a commitment's counterpart is its own; no pledger
+        # counted, so no fee per pledge).
         own = gross - closed
-        reward_cost += closed * np.divide(reward_cost, own, out=np.zeros(n), where=own > 0)
+        own_cost = reward_cost.copy()
+        for c, made in zip(scenario.commitments, chunk.commitments):
+            own -= c.amount * made
+            own_cost -= c.unit_cost * made
+        reward_cost += closed * np.divide(own_cost, own, out=np.zeros(n), where=own > 0)
     return Outcome(
         gross=gross, backers=backers, closing=closed,
         net=(gross * (1 - fees.platform_rate - fees.payment_rate)

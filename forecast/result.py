@@ -266,7 +266,7 @@ class Result:
 
     def for_goal(self, goal: float) -> "Result":
         """The campaigns of this scenario run with ``goal``: this result when the goal
-        changes nothing (no momentum, no post-goal factor), else the same seed
+        changes nothing (``Scenario.goal_dependent``), else the same seed
         re-simulated with that goal (the same random numbers: ``engine.run_goals``).
         The last few are kept."""
         if goal == self.scenario.goal or not self.scenario.goal_dependent:
