@@ -407,13 +407,14 @@ def track(observed: pd.DataFrame, goal: float | None = None,
 
 
 def prior(goal: float, duration_days: Any, platform: str = "custom",
-          **dynamics: float) -> Scenario:
-    """The scenario ``track`` follows without one: the shipped generic prior for
-    ``platform``, this goal and this duration, with ``dynamics`` in its [dynamics]
-    (``completion_half_progress=0``: without the goal completion)."""
+          path: str | Path | None = None, **dynamics: float) -> Scenario:
+    """The scenario ``track`` follows without one: the shipped generic prior (or the
+    one at ``path``) for ``platform``, this goal and this duration, with
+    ``dynamics`` in its [dynamics] (``completion_half_progress=0``: without the goal
+    completion)."""
     from .calibration import generic_prior
 
-    scenario = generic_prior(goal, _whole_days(duration_days), platform,
+    scenario = generic_prior(goal, _whole_days(duration_days), platform, path,
                              memory_check=False)
     return scenario.with_dynamics(memory_check=False, **dynamics)
 

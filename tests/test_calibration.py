@@ -3,6 +3,7 @@ real training data is never needed by the tests)."""
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 import math
 
 import numpy as np
@@ -154,7 +155,7 @@ def test_a_fit_on_many_campaigns_runs_and_reports_each_moment(tmp_path):
     trials: this checks the machinery and its output, not the optimum)."""
     truth = calibration._START
     spec = calibration.prior_spec(truth, 1000.0, 30)
-    result = forecast.simulate(forecast.Scenario.from_dict(spec), 60, rng=3)
+    result = forecast.simulate(forecast.Scenario.from_dict(spec), 150, rng=3)
     paths = result.outcome.paths.astype(float)
     rows = []
     for i, path in enumerate(paths):
@@ -171,6 +172,18 @@ def test_a_fit_on_many_campaigns_runs_and_reports_each_moment(tmp_path):
     scenario = forecast.load_scenario(_write(tmp_path / "p.toml", fit.to_toml()))
     assert scenario.dynamics.appeal_sd == pytest.approx(fit.parameters.appeal_sd)
     assert math.isfinite(fit.mid_campaign_spread)
+    # the goal completion is fitted through the tracker on this very prior, and the
+    # scenario file carries it
+    prior = _write(tmp_path / "without.toml", replace(fit, completion=None).to_toml())
+    assert fit.completion == calibration.fit_completion(pd.DataFrame(rows), rng=1,
+                                                        prior=prior)
+    assert scenario.completion == pytest.approx(fit.completion)
+    # from too few campaigns short of their goal at the window, a note says so
+    few = pd.DataFrame(rows)
+    few = few[few["campaign_id"] < 40]
+    fit = forecast.calibrate(few, sims=300, max_evaluations=20, rng=1)
+    assert fit.completion is None
+    assert any("goal completion is not fitted" in note for note in fit.notes)
 
 
 def _write(path, text):
