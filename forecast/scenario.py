@@ -163,19 +163,19 @@ class Dynamics:
     to a floor rising to the goal by the deadline (docs/model.md, "Goal completion").
     A stock circle's conversion is multiplied by
     ``g(D) ∝ (1 - exp(-D / reach_days)) exp(-fade_per_day D)``, scaled to peak at 1.
-    The defaults of the appeal, the surge's and the duration's keys come from
-    ``forecast calibrate`` on the training campaigns (docs/model.md, "Calibration"),
-    the completion's from ``calibration.fit_completion``.
+    The defaults of the surge's, the completion's and the duration's keys come from
+    ``forecast calibrate`` on the training campaigns (docs/model.md, "Calibration");
+    ``appeal_sd``'s is the spread real campaigns still have at mid-campaign.
     """
 
     post_goal_factor: float = 1.0
     appeal_sd: float = 0.63
-    surge_half_progress: float = 0.40
-    surge_steepness: float = 7.7
-    completion_half_progress: float = 0.313
-    completion_steepness: float = 3.56
-    reach_days: float = 20.0
-    fade_per_day: float = 0.0046
+    surge_half_progress: float = 0.45
+    surge_steepness: float = 7.9
+    completion_half_progress: float = 0.308
+    completion_steepness: float = 3.69
+    reach_days: float = 14.0
+    fade_per_day: float = 0.0012
 
 @dataclass(frozen=True)
 class Conversion:

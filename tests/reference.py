@@ -63,9 +63,9 @@ def circle_timing(campaign_timing: dict, circle: dict) -> dict:
 
 #: The [dynamics] defaults of docs/model.md (a test holds the package to them).
 DYNAMICS_DEFAULTS = {"post_goal_factor": 1.0, "appeal_sd": 0.63,
-                     "surge_half_progress": 0.40, "surge_steepness": 7.7,
-                     "completion_half_progress": 0.313, "completion_steepness": 3.56,
-                     "reach_days": 20.0, "fade_per_day": 0.0046}
+                     "surge_half_progress": 0.45, "surge_steepness": 7.9,
+                     "completion_half_progress": 0.308, "completion_steepness": 3.69,
+                     "reach_days": 14.0, "fade_per_day": 0.0012}
 
 
 #: The mechanisms fitted on real campaigns, switched off.

@@ -206,7 +206,7 @@ def test_what_it_takes_is_reproducible():
 # ----------------------------------------------------------------------------- advise, CLI
 
 def test_advise_recommends_the_need_goal_with_its_odds():
-    s = forecast.load_scenario(LA_RUCHE).with_(need=14000)
+    s = forecast.load_scenario(LA_RUCHE).with_(need=17000)
     found = advice.advise(s, sims=600, rng=2)
     assert found.basis == "need" and found.goal == advice.recommended_goal(s)
     assert found.net_at_goal >= s.need
