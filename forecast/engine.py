@@ -361,12 +361,13 @@ class _Plan:
             self.surge_start = start = surge_start(scenario)
             for i in scenario.surge_circles:
                 self.surge[i] = surge_shares(scenario.circles[i].timing, D, start)
-        #: The share of the gap closed by the end of each day by a campaign closing
-        #: it, with a goal completion (else None); it opens with the final window.
+        #: The final window's first day when the surge or the goal completion looks
+        #: at the progress then (else None); with a goal completion, the share of
+        #: the gap a closing campaign has closed by the end of each day (else None).
+        uses_window = bool(scenario.surge_circles) or scenario.completion is not None
+        self.window: int | None = surge_start(scenario) if uses_window else None
         self.closing: np.ndarray | None = None
-        self.window: int | None = self.surge_start
         if scenario.completion is not None:
-            self.window = surge_start(scenario)
             self.closing = closing_shares(scenario.timing, D, self.window)
         for i, circle in enumerate(scenario.circles):
             if circle.kind == "stock":
