@@ -12,8 +12,8 @@ deadline:
   ``DISPERSION``; campaigns are drawn from that posterior and simulated day by day
   from the observed state (money, featured or not, goal reached or not). When the
   final window opens, a campaign at progress x completes its goal with the
-  scenario's goal completion (``Scenario.completion``; real owners close a gap in sight: campaigns at 40-50 % of the goal
-  near the deadline mostly succeed). Every campaign counts fully: the effective
+  scenario's goal completion (``Scenario.completion``; real owners close a gap in
+  sight: campaigns at 40-50 % of the goal near the deadline mostly succeed). Every campaign counts fully: the effective
   sample size is the number of simulations.
 - **Weighted simulations** (any other scenario: rewards, commitments, friends of
   friends). The engine's campaigns, each weighted by a kernel on how far its running
@@ -468,8 +468,8 @@ class DayModel:
     factor after the goal day; pledges are gamma with the circles' mean and sd, so
     that a day's money is gamma given its count. With the scenario's goal completion
     (h, k), a campaign at progress x < 1 when the final window opens completes its
-    goal with probability s(x) for that h and k: its total then never falls below a floor that
-    rises from where it was to the goal over the window's days, in shares
+    goal with probability s(x) for that h and k: its total then never falls below a
+    floor that rises from where it was to the goal over the window's days, in shares
     proportional to ``exp(-(D - 1 - d) / final_days)`` (``_Completion``): the owner
     closes what the circles leave of the gap, no more. This is the engine's law with a
     stock circle's binomial count taken as Poisson (same mean, variance N q instead
@@ -822,8 +822,8 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
                  sims=sims, seed=seed, pledge_mean=mean_pledge)
 
 
-def _close(scenario: Scenario, running: np.ndarray, frame: pd.DataFrame, seed: np.random.SeedSequence
-           ) -> None:
+def _close(scenario: Scenario, running: np.ndarray, frame: pd.DataFrame,
+           seed: np.random.SeedSequence) -> None:
     """Goal completion applied to the engine's campaigns from the last observation:
     their running totals at the end of each day from the day holding it (sims,
     days), raised in place where they close their gap, as ``DayModel.forward`` does
