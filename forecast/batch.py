@@ -38,7 +38,8 @@ from .result import (MAX_SIMS, Result, _quantiles, check_whole, normalize_seed,
                      package_version, seed_label)
 from .scenario import PLATFORMS, Scenario, ScenarioError, load_scenario
 
-__all__ = ["BatchItem", "BATCH_COLUMNS", "MANIFEST", "read_batch", "run_batch"]
+__all__ = ["BatchItem", "BATCH_COLUMNS", "MANIFEST", "read_batch", "run_batch",
+           "processes"]
 
 #: The name of a folder's list of live campaigns.
 MANIFEST = "campaigns.toml"
@@ -188,6 +189,12 @@ def _campaign_item(manifest: Path, k: int, entry: Any) -> BatchItem:
                      platform=platform or "custom")
 
 
+def processes(workers: int, ready: int) -> int:
+    """How many local processes ``run_batch`` shares ``ready`` items among: at most
+    ``workers`` and this machine's cores, one when there is a single item."""
+    return min(workers, engine.cores(), ready) if workers > 1 and ready > 1 else 1
+
+
 def run_batch(items: Iterable[BatchItem], *, sims: int = 20_000, rng: Any = None,
               workers: int = 1, executor: Any = None,
               progress: Callable[[int, int, dict], Any] | None = None) -> pd.DataFrame:
@@ -239,8 +246,8 @@ def run_batch(items: Iterable[BatchItem], *, sims: int = 20_000, rng: Any = None
         if item.error is not None:
             finish(k, {"status": "failed", "error": item.error})
     pool = None
-    if executor is None and workers > 1 and len(ready) > 1:
-        pool = executor = engine.process_pool(min(workers, engine.cores(), len(ready)))
+    if executor is None and processes(workers, len(ready)) > 1:
+        pool = executor = engine.process_pool(processes(workers, len(ready)))
     try:
         runner = Runner(executor)
         calls = ((items[k], int(sims), seed) for k in ready)

@@ -1333,7 +1333,7 @@ def batch_command(sources: tuple[str, ...], sims: int, seed: int | None, workers
     """
     from contextlib import nullcontext
 
-    from .batch import read_batch, run_batch
+    from .batch import processes, read_batch, run_batch
     from .executors import dask_client
 
     source = click.get_current_context().get_parameter_source("workers")
@@ -1354,7 +1354,7 @@ def batch_command(sources: tuple[str, ...], sims: int, seed: int | None, workers
     ready = sum(item.error is None for item in items)  # run_batch shares out these
     where = (f"the Dask scheduler at {scheduler}" if scheduler is not None else
              f"a Dask LocalCluster of {local_cluster} workers" if cluster else
-             f"{min(workers, _cores(), ready) if ready > 1 else 1} process(es)")
+             f"{processes(workers, ready)} process(es)")
     click.echo(f"Batch of {kinds.count('scenario')} scenario(s) and "
                f"{kinds.count('campaign')} live campaign(s), {sims:,} simulations each, "
                f"seed {used_seed}, on {where}...", err=True)

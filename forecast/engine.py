@@ -1098,8 +1098,9 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
                                       else _first_day(running, fraction * goal),
                                       minlength=D + 1)[:D] for fraction in MILESTONES])
     fees = scenario.fees
-    closed = closing.amount if closing is not None else np.zeros(n)
+    closed = np.zeros(n)
     if closing is not None:
+        closed = closing.amount
         # The money that closes the gap comes as pledges like the campaign's
         # circles': the platform's share, and rewards costing what its circles'
         # pledges cost per dollar (a commitment's counterpart is its own; no pledger

@@ -251,16 +251,16 @@ class Result:
     def goal_changes_path(self, goal: float) -> bool:
         """Whether a campaign with ``goal`` would unfold differently from this one.
 
-        Momentum (``featured_at``), a final surge held to the progress and the goal
-        completion depend on the goal everywhere. The post-goal factor only acts
-        once the goal is reached, so for a lower goal the path up to that goal, and
-        hence success, is the simulated one.
+        What reads the goal before it is reached (``Scenario.goal_read_early``:
+        momentum, a final surge held to the progress, the goal completion) changes
+        the path everywhere. The post-goal factor only acts once the goal is
+        reached, so for a lower goal the path up to that goal, and hence success, is
+        the simulated one.
         """
         s = self.scenario
         if goal == s.goal:
             return False
-        if (any(c.featured_at is not None for c in s.circles) or s.surge_circles
-                or s.completion is not None):
+        if s.goal_read_early:
             return True
         return s.dynamics.post_goal_factor < 1.0 and goal > s.goal
 

@@ -341,11 +341,16 @@ class Scenario:
 
     @property
     def goal_dependent(self) -> bool:
-        """True when the path depends on the goal (momentum, post-goal factor, a
-        final surge whose strength depends on the progress towards the goal, or the
-        goal completion)."""
-        return (self.dynamics.post_goal_factor != 1.0 or bool(self.surge_circles)
-                or self.completion is not None
+        """True when the path depends on the goal: the post-goal factor, or
+        ``goal_read_early``."""
+        return self.dynamics.post_goal_factor != 1.0 or self.goal_read_early
+
+    @property
+    def goal_read_early(self) -> bool:
+        """True when the path depends on the goal before the goal is reached:
+        momentum (featured at a share of the goal), a final surge whose strength
+        depends on the progress towards the goal, or the goal completion."""
+        return (bool(self.surge_circles) or self.completion is not None
                 or any(c.featured_at is not None for c in self.circles))
 
     @property

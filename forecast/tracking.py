@@ -688,8 +688,8 @@ class _Completion:
         level = self._level(before + (time - k) * (self.share[k] - before))
         self.closing &= float(frame.pledged.iloc[-1]) >= level
 
-    def _level(self, share: float | np.ndarray) -> np.ndarray:
-        return self.opened + (self.goal - self.opened) * np.minimum(share, 1.0)
+    def _level(self, share: float) -> np.ndarray:
+        return self.opened + (self.goal - self.opened) * share
 
     def floor(self, day: int, total: np.ndarray) -> np.ndarray:
         """``total`` at the end of ``day``, raised to the floor where closing."""

@@ -375,7 +375,7 @@ def _fitted(spec: dict) -> tuple[dict, int, list[list[float]], list[float]]:
     sigma = [surge_share(D, t, window) if "source" not in c else [0.0] * D
              for t, c in zip(timings, circles)]
     dyn = dynamics(spec)
-    closed = ([0.0] * D if dyn["completion_half_progress"] <= 0 or window >= D
+    closed = ([0.0] * D if dyn["completion_half_progress"] <= 0
               else closing_floor(D, final_days, window))
     return dyn, window, sigma, closed
 

@@ -77,17 +77,14 @@ def plain_runs(spec: dict, sims: int, seed: int, drift: float = 0.0) -> np.ndarr
     goal_day = np.full(sims, D)
     strength = np.ones(sims)
     running = np.empty((sims, D))
-    rush = np.array([math.exp(-(D - 1 - d) / timing["final_days"]) if d >= start else 0.0
-                     for d in range(D)])
-    rush = np.cumsum(rush) / rush.sum()
+    rush = np.array(ref.closing_floor(D, timing["final_days"], start))
     closes, opened = np.zeros(sims, bool), np.zeros(sims)
     for d in range(D):
         if d == start:
             strength = ref.surge_strength(total / goal, dyn["surge_half_progress"],
                                           dyn["surge_steepness"])
-            h, k = COMPLETION
-            x = total / goal
-            closes = (rng.random(sims) < x ** k / (x ** k + h ** k)) & (total < goal)
+            closes = ((rng.random(sims) < ref.surge_strength(total / goal, *COMPLETION))
+                      & (total < goal))
             opened = total.copy()
         log_a = log_a + drift * math.sqrt(1 / D) * rng.standard_normal(sims)
         a = np.exp(log_a)
@@ -169,10 +166,8 @@ def rush_share(spec: dict, time: float) -> float:
     """The share of the gap a closing campaign has closed by ``time`` (days): the
     window's shares exp(-(D - 1 - d) / final_days), whole days then part of one."""
     D, tau = spec["campaign"]["duration_days"], spec["timing"]["final_days"]
-    start = ref.surge_window(D, tau)
-    w = np.array([math.exp(-(D - 1 - d) / tau) if d >= start else 0.0 for d in range(D)])
-    k = int(time)
-    return (w[:k].sum() + (time - k) * w[k]) / w.sum()
+    closed = ref.closing_floor(D, tau, ref.surge_window(D, tau))
+    return float(np.interp(time, np.arange(D + 1), [0.0, *closed]))
 
 
 @pytest.mark.parametrize("today, pledged, closing", [(15.5, 0.55, True), (19.0, 0.55, False)])
@@ -191,8 +186,7 @@ def test_completion_tracked_inside_the_window(today, pledged, closing):
     p0 = tracking.track(seen, scenario=without_completion(scenario()), rng=8,
                         **common).probability()
     t = tracking.track(seen, scenario=scenario(), rng=9, **common)
-    h, k = COMPLETION
-    s = 0.5 ** k / (0.5 ** k + h ** k) if closing else 0.0
+    s = float(ref.surge_strength(0.5, *COMPLETION)) if closing else 0.0
     expected = s + (1 - s) * p0
     se = math.sqrt(expected * (1 - expected) / 100_000
                    + (1 - s) ** 2 * p0 * (1 - p0) / 100_000 + 1e-12)
@@ -260,7 +254,7 @@ def test_weighted_simulations_for_other_scenarios():
     closing = s.with_dynamics(completion_half_progress=h, completion_steepness=k)
     done = tracking.track(observed([0.0], [0.0]), scenario=closing, sims=8_192, rng=5)
     x = r.outcome.paths[:, engine.surge_start(s) - 1] / s.goal
-    closes = np.where(x < 1, x ** k / (x ** k + h ** k), 0.0) * ~r.success
+    closes = np.where(x < 1, ref.surge_strength(x, h, k), 0.0) * ~r.success
     expected = np.mean(r.success + closes)
     se = math.sqrt(np.sum(closes * (1 - closes))) / closes.size
     assert abs(done.probability() - expected) <= Z * se + 1e-12, (done.probability(), expected, se)
