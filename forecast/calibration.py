@@ -313,13 +313,14 @@ def prior_spec(params: PriorParameters, goal: float, duration_days: int,
     """The generic prior as the dict of a scenario file, for a goal and duration.
 
     The audience was fitted without a duration effect, so the supporters are scaled
-    by 1 / g(D): at this duration they bring what the fit found."""
+    by 1 / g(D) and the visitors' daily reach by 1 / flow_days(λ, D): at this
+    duration they bring what the fit found."""
     D = duration_days
     supporters = params.audience * goal / (_SUPPORTER_CONVERSION * pledge_mean
                                            * engine.duration_factor(reach_days,
                                                                     fade_per_day, D))
-    visitors = params.visitors * params.audience * goal / (_VISITOR_CONVERSION
-                                                           * pledge_mean * D)
+    visitors = params.visitors * params.audience * goal / (
+        _VISITOR_CONVERSION * pledge_mean * engine.flow_days(fade_per_day, D))
     return {
         "campaign": {"name": "generic prior", "goal": goal, "duration_days": D,
                      "platform": platform},
@@ -517,7 +518,9 @@ def calibrate(frame: pd.DataFrame, *, sims: int = 3000, rng: Any = 0, folds: int
         notes.append(f"The prior's odds hardly move with its audience (beta = {beta:.3g}): "
                      "the duration effect and the goal's are not estimated (set to none).")
     else:
-        reach_days, fade = _duration_effect(tenths, beta)
+        share = _flow_share(params, reference_goal, reference_days, pledge_mean, pledge_sd,
+                            seed, sims)
+        reach_days, fade = _duration_effect(tenths, beta, share, reference_days)
     table = pd.DataFrame({"observed": observed, "fitted": fitted}, index=MOMENT_NAMES)
     spread = mid_campaign_spread(tenths)
     timing = {"launch_share": params.launch_share, "launch_time": params.launch_time,
@@ -676,17 +679,37 @@ def _goal_elasticity(tenths: pd.DataFrame, beta: float) -> float:
 _AT_MAXIMUM = 0.925
 
 
-def _duration_effect(tenths: pd.DataFrame, beta: float) -> tuple[float, float]:
-    """``reach_days`` τr and ``fade_per_day`` λ of ``g(D) ∝ (1 - e^{-D/τr}) e^{-λD}``.
+def _flow_share(params, goal, days, pledge_mean, pledge_sd, seed, sims) -> float:
+    """The share of the prior's circles' money that its flow (the platform's
+    visitors) brings, at the reference goal and duration."""
+    scenario = Scenario.from_dict(prior_spec(params, goal, days, "custom", pledge_mean,
+                                             pledge_sd))
+    money = engine.run(scenario, sims, seed).circle_daily_sum.sum(axis=1)
+    flows = sum(money[i] for i, c in enumerate(scenario.circles) if c.kind == "flow")
+    return float(flows / money.sum()) if money.sum() > 0 else 0.0
 
-    In the prior, multiplying the audience by g moves the log-odds of success by
-    about ``β log g``. So a logistic regression of success on log goal with the
-    offset ``β log(1 - e^{-D/τr})`` and the term ``-β λ D``, over a grid of τr (0 to
-    60 days): the τr of the largest likelihood, with its λ (at least 0). The
-    campaigns at the platform's maximum duration are left out: choosing the longest
-    duration allowed is itself the mark of a harder project (in the training set,
-    45 % chose it and 34 % of them succeeded), a selection the regression cannot
-    undo (docs/model.md, "Duration").
+
+#: The fading rates λ tried by ``_duration_effect``: none, then 0.001 to 0.2 a day.
+_FADES = np.concatenate([[0.0], np.geomspace(0.001, MAX_FADE_PER_DAY, 80)])
+
+
+def _duration_effect(tenths: pd.DataFrame, beta: float, flow_share: float,
+                     reference_days: float) -> tuple[float, float]:
+    """``reach_days`` τr and ``fade_per_day`` λ: how a campaign's audience moves with
+    its duration D.
+
+    A stock circle keeps ``g(D) ∝ (1 - e^{-D/τr}) e^{-λD}`` of its conversion, a
+    flow brings ``flow_days(λ, D) = (1 - e^{-λD}) / λ`` days of its daily reach. At
+    the reference duration D0 the flow brings ``flow_share`` f of the prior's money,
+    so the audience moves as ``A(D) = (1 - f) g(D) / g(D0) + f flow_days(D) /
+    flow_days(D0)``. In the prior, multiplying the audience by A moves the log-odds
+    of success by about ``β log A``. So a logistic regression of success on log
+    goal with the offset ``β log A(D)``, over a grid of τr (0 to 60 days) and λ
+    (0 to the scenario's bound): the pair of the largest likelihood. The campaigns
+    at the platform's maximum duration are left out: choosing the longest duration
+    allowed is itself the mark of a harder project (in the training set, 45 %
+    chose it and 34 % of them succeeded), a selection the regression cannot undo
+    (docs/model.md, "Duration").
     """
     longest = float(tenths["duration_days"].max())
     rows = tenths[tenths["duration_days"] < _AT_MAXIMUM * longest]
@@ -694,17 +717,21 @@ def _duration_effect(tenths: pd.DataFrame, beta: float) -> tuple[float, float]:
         rows = tenths
     y = rows["success"].to_numpy(float)
     D = rows["duration_days"].to_numpy(float)
-    X = np.column_stack([np.ones_like(D), np.log(rows["goal"].to_numpy(float)), -D])
+    X = np.column_stack([np.ones_like(D), np.log(rows["goal"].to_numpy(float))])
     best = (-math.inf, 0.0, 0.0)
     for tau in (0.0, 1, 2, 3, 5, 7, 10, 14, 20, 30, 45, 60):
-        offset = beta * np.log(-np.expm1(-D / tau)) if tau > 0 else np.zeros_like(D)
-        coef = _logistic_offset(X, y, offset)
-        z = X @ coef + offset
-        likelihood = float(np.sum(y * z - np.logaddexp(0, z)))
-        if likelihood > best[0]:
-            best = (likelihood, tau, max(0.0, float(coef[2]) / beta))
-    # Within the scenario's bound on fade_per_day, so that the prior always loads.
-    return best[1], min(best[2], MAX_FADE_PER_DAY)
+        for lam in _FADES:
+            audience = ((1 - flow_share) * engine.duration_factor(tau, lam, D)
+                        / engine.duration_factor(tau, lam, reference_days)
+                        + flow_share * engine.flow_days(lam, D)
+                        / engine.flow_days(lam, reference_days))
+            offset = beta * np.log(audience)
+            coef = _logistic_offset(X, y, offset)
+            z = X @ coef + offset
+            likelihood = float(np.sum(y * z - np.logaddexp(0, z)))
+            if likelihood > best[0]:
+                best = (likelihood, float(tau), float(lam))
+    return best[1], best[2]
 
 
 def _logistic_offset(X: np.ndarray, y: np.ndarray, offset: np.ndarray) -> np.ndarray:

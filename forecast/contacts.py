@@ -21,6 +21,9 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from .engine import flow_days
+from .scenario import Dynamics
+
 __all__ = [
     "ContactsError", "Prior", "ContactCircles", "RELATIONS", "INTERESTS", "PRIORS",
     "INTEREST_PRIORS", "READER_PRIOR", "COMMITMENT_PROBABILITY", "PLATFORM_PLEDGE",
@@ -665,7 +668,8 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
       their audience reached through those who pledge, ``reach_per_pledger`` the
       audience of a pledger (Σ p_i A_i / Σ p_i) and ``READER_PRIOR`` its conversion;
     - journalists: a flow circle ``médias``/``media``, ``daily_reach`` their readers
-      (Σ A_j) over the campaign's days, converting with P(article) × ``READER_PRIOR``
+      (Σ A_j) over ``engine.flow_days`` of the campaign's days (all of them reached
+      with the default fading), converting with P(article) × ``READER_PRIOR``
       (the product's mean and sd, P(article) the journalists' prior weighted by
       readers);
     - companies with a promised amount: a ``[[commitment]]`` each on launch day, with
@@ -770,7 +774,10 @@ def circles_from_contacts(frame: pd.DataFrame, *, duration_days: int = 45,
             r, rs = READER_PRIOR.mean, READER_PRIOR.sd
             mean = c * r
             sd = math.sqrt((cs**2 + c**2) * (rs**2 + r**2) - mean**2)
-            circle = {"name": name, "daily_reach": readers / duration_days,
+            # Spread so that the campaign reaches all of them, its novelty fading at
+            # the default rate (docs/model.md, "Duration").
+            days = flow_days(Dynamics.fade_per_day, duration_days)
+            circle = {"name": name, "daily_reach": readers / days,
                       "conversion": {"mean": mean, "sd": sd}}
             if not tiers:
                 circle["pledge"] = {"mean": pledge[0], "sd": pledge[1]}

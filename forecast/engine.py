@@ -59,8 +59,9 @@ from .sampling import RawInverse, binomial_inverse, poisson_inverse, poisson_non
 from .scenario import Circle, Scenario, Timing, circle_order
 
 __all__ = ["SEED_BLOCK", "PATH_SIMS", "MILESTONES", "Outcome", "Job", "run", "run_goals",
-           "run_jobs", "day_weights", "fade_factor", "duration_factor", "flow_reach", "lag_ratio",
-           "surge_start", "surge_shares", "surge_strength", "closing_shares"]
+           "run_jobs", "day_weights", "fade_factor", "duration_factor", "flow_days",
+           "flow_reach", "lag_ratio", "surge_start", "surge_shares", "surge_strength",
+           "closing_shares"]
 
 #: Simulations per random stream block: the unit of reproducibility.
 SEED_BLOCK = 8_192
@@ -111,19 +112,20 @@ def fade_factor(scenario: Scenario, duration_days: int | None = None) -> float:
     return duration_factor(d.reach_days, d.fade_per_day, days)
 
 
-def duration_factor(reach_days: float, fade_per_day: float, days: float) -> float:
+def duration_factor(reach_days: float, fade_per_day: float, days: Any) -> Any:
     """``g(D) = (1 - exp(-D / τr)) exp(-λ D) / g*`` with τr = ``reach_days`` (the owner
     needs time to reach their people) and λ = ``fade_per_day`` (intent fades over a
     long plateau), scaled by its largest value g* so that the best duration for a
     stock circle keeps all of its conversion (docs/model.md, "Duration"). With
     λ > 0 and τr > 0 the peak is at ``D* = τr ln(1 + 1 / (λ τr))``; τr = 0 drops the
-    first factor, λ = 0 the second. Smooth in D: no kink.
+    first factor, λ = 0 the second. Smooth in D: no kink. Element-wise on an array
+    of D.
     """
     tau, lam = reach_days, fade_per_day
 
-    def g(x: float) -> float:
-        reached = -math.expm1(-x / tau) if tau > 0 else 1.0
-        return reached * math.exp(-lam * x)
+    def g(x):
+        reached = -np.expm1(-x / tau) if tau > 0 else 1.0
+        return reached * np.exp(-lam * x)
 
     # The peak; without one of the factors, the supremum of g is 1 (as D grows
     # without fading, at D = 0 without reaching).
@@ -177,12 +179,24 @@ def surge_strength(progress: np.ndarray, half: float, steepness: float) -> np.nd
         return np.where(np.isinf(ratio), 1.0, ratio / (1.0 + ratio))
 
 
-def flow_reach(circle: Circle, duration_days: int) -> np.ndarray:
+def flow_days(fade_per_day: float, days: Any) -> Any:
+    """How many days of its ``daily_reach`` a flow brings over a campaign of D days:
+    ``(1 - exp(-λ D)) / λ`` with λ = ``fade_per_day`` (a campaign's novelty fades:
+    t days after launch a flow brings e^(-λt) of its first days' people), D when
+    λ = 0. It grows with D, ever more slowly, towards 1 / λ (docs/model.md,
+    "Duration"). Element-wise on an array of D."""
+    lam = fade_per_day
+    return -np.expm1(-lam * days) / lam if lam > 0 else days * 1.0
+
+
+def flow_reach(circle: Circle, duration_days: int, fade_per_day: float = 0.0) -> np.ndarray:
     """Expected people reached per day by a flow circle, before momentum.
 
-    ``daily_reach * D * w(t)`` on active days (``start_day`` … ``end_day``); an ad
-    ``budget`` buys ``budget / cost_per_click`` clicks spread over the active days
-    in proportion to ``w(t)``. Shape (D,).
+    ``daily_reach * flow_days(λ, D) * w(t)`` on active days (``start_day`` …
+    ``end_day``): the people of a campaign whose novelty fades at λ =
+    ``fade_per_day``, spread in its U-curve. An ad ``budget`` buys ``budget /
+    cost_per_click`` clicks spread over the active days in proportion to ``w(t)``
+    (bought, they do not fade). Shape (D,).
     """
     weights = day_weights(circle.timing, duration_days)
     active = np.zeros(duration_days, dtype=bool)
@@ -193,7 +207,8 @@ def flow_reach(circle: Circle, duration_days: int) -> np.ndarray:
         clicks = circle.budget / circle.cost_per_click
         total = weights[active].sum()
         return np.where(active, clicks * weights / total, 0.0) if total > 0 else weights * 0
-    return np.where(active, circle.daily_reach * duration_days * weights, 0.0)
+    return np.where(active, circle.daily_reach * flow_days(fade_per_day, duration_days)
+                    * weights, 0.0)
 
 
 def lag_ratio(lag_days: float) -> float:
@@ -373,7 +388,7 @@ class _Plan:
             if circle.kind == "stock":
                 when = day_weights(circle.timing, D)
             elif circle.kind == "flow":
-                self.reach[i] = reach = flow_reach(circle, D)
+                self.reach[i] = reach = flow_reach(circle, D, scenario.dynamics.fade_per_day)
                 when = reach / reach.sum() if reach.sum() > 0 else np.full(D, 1.0 / D)
                 if circle.featured_at is not None:
                     # The boosted part is counted per day: its pledgers only choose

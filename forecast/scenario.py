@@ -162,7 +162,9 @@ class Dynamics:
     ``k = completion_steepness``; h = 0: never): its total is then held at least
     to a floor rising to the goal by the deadline (docs/model.md, "Goal completion").
     A stock circle's conversion is multiplied by
-    ``g(D) ∝ (1 - exp(-D / reach_days)) exp(-fade_per_day D)``, scaled to peak at 1.
+    ``g(D) ∝ (1 - exp(-D / reach_days)) exp(-fade_per_day D)``, scaled to peak at 1;
+    a flow circle brings ``daily_reach (1 - exp(-fade_per_day D)) / fade_per_day``
+    people over D days (its novelty fades; ``engine.flow_days``).
     The defaults of the surge's, the completion's and the duration's keys come from
     ``forecast calibrate`` on the training campaigns (docs/model.md, "Calibration");
     ``appeal_sd``'s is the spread real campaigns still have at mid-campaign.
@@ -170,12 +172,12 @@ class Dynamics:
 
     post_goal_factor: float = 1.0
     appeal_sd: float = 0.63
-    surge_half_progress: float = 0.45
-    surge_steepness: float = 7.9
-    completion_half_progress: float = 0.308
-    completion_steepness: float = 3.69
-    reach_days: float = 14.0
-    fade_per_day: float = 0.0012
+    surge_half_progress: float = 0.41
+    surge_steepness: float = 7.5
+    completion_half_progress: float = 0.313
+    completion_steepness: float = 3.56
+    reach_days: float = 45.0
+    fade_per_day: float = 0.033
 
 @dataclass(frozen=True)
 class Conversion:
@@ -972,14 +974,17 @@ def expected_pledgers(scenario: Scenario) -> float:
     what the engine holds in memory for each simulation of a block.
 
     Stock: ``size * mean conversion``; flow: people reached over the whole
-    campaign (``daily_reach * D`` or ``budget / cost_per_click``) times the mean
+    campaign (``daily_reach * engine.flow_days(λ, D)`` or ``budget /
+    cost_per_click``) times the mean
     conversion, times ``featured_boost`` (the engine draws the boosted ones as if
     featured from day 0); source: ``reach_per_pledger * mean conversion`` per would-be
     pledger of its source. An upper estimate: the duration effect (at most 1),
     flows' active days and pledgers hearing after the deadline are not taken off;
     the appeal has mean 1.
     """
-    D = scenario.duration_days
+    from .engine import flow_days  # the engine imports this module
+
+    days = flow_days(scenario.dynamics.fade_per_day, scenario.duration_days)
     found: dict[str, float] = {}
     for index in circle_order(scenario.circles):
         c = scenario.circles[index]
@@ -988,7 +993,7 @@ def expected_pledgers(scenario: Scenario) -> float:
             found[c.name] = c.size * p
         elif c.kind == "flow":
             reach = (c.budget / c.cost_per_click if c.budget is not None
-                     else c.daily_reach * D)
+                     else c.daily_reach * days)
             found[c.name] = reach * p * c.featured_boost
         else:
             found[c.name] = c.reach_per_pledger * p * found[c.source]

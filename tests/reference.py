@@ -63,9 +63,9 @@ def circle_timing(campaign_timing: dict, circle: dict) -> dict:
 
 #: The [dynamics] defaults of docs/model.md (a test holds the package to them).
 DYNAMICS_DEFAULTS = {"post_goal_factor": 1.0, "appeal_sd": 0.63,
-                     "surge_half_progress": 0.45, "surge_steepness": 7.9,
-                     "completion_half_progress": 0.308, "completion_steepness": 3.69,
-                     "reach_days": 14.0, "fade_per_day": 0.0012}
+                     "surge_half_progress": 0.41, "surge_steepness": 7.5,
+                     "completion_half_progress": 0.313, "completion_steepness": 3.56,
+                     "reach_days": 45.0, "fade_per_day": 0.033}
 
 
 #: The mechanisms fitted on real campaigns, switched off.
@@ -102,6 +102,16 @@ def fade(duration_days: int, reach_days: float = 0.0, fade_per_day: float = 0.0)
     else:
         best = 1.0  # g(0) = 1 without reach; its supremum 1 without fading
     return g(duration_days) / best
+
+
+def flow_days(duration_days: int, fade_per_day: float = 0.0) -> float:
+    """Days of its daily reach a flow brings in D days when its novelty fades at
+    ``fade_per_day``: the integral of exp(-fade_per_day t) over [0, D], numerically
+    (no closed form used here)."""
+    from scipy import integrate
+
+    return integrate.quad(lambda t: math.exp(-fade_per_day * t), 0, duration_days,
+                          epsabs=1e-12, epsrel=1e-12)[0]
 
 
 def surge_window(D: int, final_days: float) -> int:
@@ -400,6 +410,7 @@ def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     D, goal, phi, f, circles, rewards, weights, names = _settings(spec)
     dyn, window, sigma, closed = _fitted(spec)
+    reach_days = flow_days(D, dyn["fade_per_day"])
     totals = np.zeros(sims)
     for sim in range(sims):
         appeal = math.exp(dyn["appeal_sd"] * rng.standard_normal() - dyn["appeal_sd"] ** 2 / 2)
@@ -446,7 +457,7 @@ def simulate_reference(spec: dict, sims: int, seed: int) -> np.ndarray:
                             active = sum(w[start:end + 1])
                             reach = c["budget"] / c["cost_per_click"] * w[day] / active
                         else:
-                            reach = c["daily_reach"] * D * w[day]
+                            reach = c["daily_reach"] * reach_days * w[day]
                         boost = 1.0
                         if c.get("featured_at") is not None and i in featured_day \
                                 and day > featured_day[i]:
@@ -574,7 +585,8 @@ def _kind(circle: dict) -> str:
     return "stock"
 
 
-def _flow_reach(circle: dict, weights: np.ndarray, D: int) -> np.ndarray:
+def _flow_reach(circle: dict, weights: np.ndarray, D: int, fade_per_day: float
+                ) -> np.ndarray:
     """People a flow reaches each day, before any boost, shape (D,)."""
     start, end = circle.get("start_day", 0), min(circle.get("end_day", D - 1), D - 1)
     active = np.zeros(D, dtype=bool)
@@ -582,7 +594,8 @@ def _flow_reach(circle: dict, weights: np.ndarray, D: int) -> np.ndarray:
     if "budget" in circle:
         clicks = circle["budget"] / circle["cost_per_click"]
         return np.where(active, clicks * weights / weights[active].sum(), 0.0)
-    return np.where(active, circle["daily_reach"] * D * weights, 0.0)
+    return np.where(active, circle["daily_reach"] * flow_days(D, fade_per_day) * weights,
+                    0.0)
 
 
 def simulate_many_reference(spec: dict, sims: int, seed: int) -> Runs:
@@ -632,8 +645,8 @@ def simulate_many_reference(spec: dict, sims: int, seed: int) -> Runs:
         if _kind(c) == "stock":
             planned[i, :, :D] = rng.multinomial(rng.binomial(c["size"], p[i] * f),
                                                 weights[i])
-    reach = {i: _flow_reach(c, weights[i], D) for i, c in enumerate(circles)
-             if _kind(c) == "flow"}
+    reach = {i: _flow_reach(c, weights[i], D, dyn["fade_per_day"])
+             for i, c in enumerate(circles) if _kind(c) == "flow"}
     running = np.zeros(sims)
     daily = np.zeros((sims, D))
     pledgers = np.zeros((sims, C), dtype=np.int64)

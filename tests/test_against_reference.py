@@ -47,12 +47,13 @@ SHARING = {
     "commitment": [{"name": "partner", "amount": 300, "probability": 0.6, "day": 5}],
 }
 
-# Platforms: two featured flows, one featured after the goal (featured_at above 1); a
-# source hearing from a boosted flow; an ad budget on some days; lognormal pledges.
+# Platforms: two featured flows whose novelty fades, one featured after the goal
+# (featured_at above 1); a source hearing from a boosted flow; an ad budget on some
+# days; lognormal pledges.
 FEATURED = {
     "campaign": {"name": "featured", "goal": 2900, "duration_days": 30,
                  "platform": "custom"},
-    "dynamics": {"post_goal_factor": 0.7},
+    "dynamics": {"post_goal_factor": 0.7, "fade_per_day": 0.03},
     "reward": [{"amount": 25, "share": 1.0}],
     "circle": [
         {"name": "friends", "size": 60, "conversion": 0.3},

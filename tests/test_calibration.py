@@ -228,6 +228,33 @@ def test_the_written_prior_brings_at_its_duration_what_the_fit_found():
     size = {name: spec["circle"][0]["size"] for name, spec in (("plain", plain),
                                                                ("faded", faded))}
     assert size["faded"] * g == pytest.approx(size["plain"], abs=1.0)
+    # The visitors' daily reach by 1 / flow_days(λ, D): the same people at D.
+    days = ref.flow_days(30, 0.05)
+    assert days < 0.6 * 30
+    reach = {name: spec["circle"][1]["daily_reach"] for name, spec in (("plain", plain),
+                                                                       ("faded", faded))}
+    assert reach["faded"] * days == pytest.approx(reach["plain"] * 30, rel=1e-9)
+
+
+def test_duration_effect_finds_the_audience_curve_the_successes_follow():
+    """Success rates made exactly by the logistic model _duration_effect assumes, for
+    (τr, λ) on its grid: the largest likelihood is at that pair. Campaigns at the
+    longest duration, all failed here, are left out (a selection, not the effect);
+    kept, they would pull the fit elsewhere."""
+    tau, lam, share, beta, D0 = 10.0, float(calibration._FADES[60]), 0.6, 1.2, 40.0
+    days = np.repeat(np.arange(5.0, 56.0), 40)
+    goal = np.tile(np.geomspace(500, 50_000, 40), 51)
+
+    def audience(D):
+        return ((1 - share) * ref.fade(D, tau, lam) / ref.fade(D0, tau, lam)
+                + share * ref.flow_days(D, lam) / ref.flow_days(D0, lam))
+
+    offset = beta * np.log([audience(d) for d in days])
+    success = 1 / (1 + np.exp(-(2.0 - 0.3 * np.log(goal) + offset)))
+    frame = pd.DataFrame({"duration_days": np.r_[days, np.full(400, 60.0)],
+                          "goal": np.r_[goal, np.full(400, 5000.0)],
+                          "success": np.r_[success, np.zeros(400)]})
+    assert calibration._duration_effect(frame, beta, share, D0) == (tau, lam)
 
 
 def test_simulated_tenths_are_read_like_real_ones():

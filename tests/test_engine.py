@@ -180,6 +180,42 @@ def test_duration_effect_matches_the_reference_and_peaks_at_its_closed_form():
                 assert engine.fade_factor(s, other) < 1.0
 
 
+def test_flow_days_match_the_reference_integral():
+    """flow_days(λ, D) = ∫0^D e^(-λt) dt, against the reference's numerical integral;
+    D without fading; it grows with D towards 1 / λ, ever more slowly."""
+    for lam in (0.0, 0.005, 0.03, 0.2):
+        days = np.array([1, 10, 30, 45, 60, 90])
+        got = engine.flow_days(lam, days)
+        for D, value in zip(days, got):
+            assert value == pytest.approx(ref.flow_days(int(D), lam), rel=1e-9)
+            assert engine.flow_days(lam, int(D)) == pytest.approx(value, rel=1e-15)
+        assert np.all(np.diff(got) > 0)
+        if lam > 0:
+            assert np.all(got < 1 / lam) and np.all(np.diff(got / days) < 0)
+
+
+def test_flow_pledgers_follow_the_fading_novelty():
+    """E[K] = daily_reach flow_days(λ, D) p for a flow circle whose novelty fades (no
+    boost, all days active), at a short and a long duration; and an ad budget's
+    clicks, bought, do not fade: E[K] = budget / cost_per_click p."""
+    for D in (5, 60):
+        spec = ref.isolated({
+            "campaign": {"name": "fading flow", "goal": 10**6, "duration_days": D,
+                         "platform": "custom"},
+            "dynamics": {"fade_per_day": 0.03},
+            "circle": [{"name": "visitors", "daily_reach": 40, "conversion": 0.05,
+                        "pledge": 1},
+                       {"name": "ads", "budget": 300, "cost_per_click": 1.5,
+                        "conversion": 0.1, "pledge": 1000}]})
+        result = forecast.simulate(scenario(spec), 20_000, rng=D)
+        pledgers = result.outcome.circle_pledgers_sum / result.sims
+        visitors = 40 * ref.flow_days(D, 0.03) * 0.05
+        # Poisson counts: the standard error of a mean count is sqrt(mean / n).
+        assert abs(pledgers[0] - visitors) <= Z * math.sqrt(visitors / result.sims), D
+        assert abs(pledgers[1] - 20.0) <= Z * math.sqrt(20.0 / result.sims), D
+    assert visitors < 0.6 * 40 * D * 0.05        # a fading the test would see missing
+
+
 # ----------------------------------------------------------------------------- daily money
 
 def test_mean_daily_money_follows_the_u_curve_of_each_circle():

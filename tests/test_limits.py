@@ -328,8 +328,9 @@ def test_with_takes_numpy_scalars(tmp_path):
 # ----------------------------------------------------------------------------- memory
 
 def test_expected_pledgers_follow_the_inputs(tmp_path):
-    """Stock size p + flow reach p boost + clicks p + source r p K_source (the duration
-    effect, at most 1, left out: an upper estimate)."""
+    """Stock size p + flow reach p boost + clicks p + source r p K_source, the flow's
+    reach over flow_days(λ, D) (the stock's duration effect, at most 1, left out: an
+    upper estimate)."""
     spec = edited("campaign", "duration_days", 60)
     spec["dynamics"] = {"reach_days": 20.0, "fade_per_day": 0.01}
     scenario = load(tmp_path, spec)
@@ -337,7 +338,8 @@ def test_expected_pledgers_follow_the_inputs(tmp_path):
     friends = c["friends"]["size"] * c["friends"]["conversion"]["mean"]
     expected = (friends
                 + c["fof"]["reach_per_pledger"] * c["fof"]["conversion"] * friends
-                + c["platform"]["daily_reach"] * 60 * c["platform"]["conversion"]
+                + c["platform"]["daily_reach"] * ref.flow_days(60, 0.01)
+                * c["platform"]["conversion"]
                 * c["platform"]["featured_boost"]
                 + c["ads"]["budget"] / c["ads"]["cost_per_click"] * c["ads"]["conversion"])
     assert sc.expected_pledgers(scenario) == pytest.approx(expected, rel=1e-12)
