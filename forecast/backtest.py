@@ -425,8 +425,9 @@ class TrackerPredictor:
     """``forecast.track`` as a predictor.
 
     ``fit`` does nothing: the tracker's prior is the generic prior, fitted by
-    ``forecast calibrate``, and its goal completion (the [dynamics] defaults), fitted by
-    ``calibration.fit_completion``, both on the whole training set, not by the
+    ``forecast calibrate``, its goal completion (the [dynamics] defaults), fitted by
+    ``calibration.fit_completion``, and its recalibration (``recalibrate=False``: none),
+    fitted by ``forecast recalibrate``, all on the whole training set, not by the
     backtest. Each call's seed is drawn from
     ``rng`` and the call's own inputs (the observations, goal, duration, platform),
     so that a campaign's forecast is the same whatever the order of the calls and the
@@ -436,11 +437,12 @@ class TrackerPredictor:
 
     name = "tracker"
 
-    def __init__(self, sims: int | None = None, rng: Any = None):
+    def __init__(self, sims: int | None = None, rng: Any = None, recalibrate: bool = True):
         if sims is not None:
             check_whole("sims", sims)
         self.sims = sims
         self.seed = normalize_seed(rng)
+        self.recalibrate = recalibrate
 
     def fit(self, train: pd.DataFrame) -> "TrackerPredictor":
         return self
@@ -462,7 +464,7 @@ class TrackerPredictor:
         found = track(observed, goal=goal, duration_days=duration_days,
                       platform=tracked_platform(platform),
                       rng=self._seed_for(observed, goal, duration_days, platform),
-                      **kwargs)
+                      recalibrate=self.recalibrate, **kwargs)
         return float(found.probability()), np.asarray(found.quantiles(LEVELS), float)
 
 

@@ -236,6 +236,8 @@ class Track:
     sims: int
     seed: np.random.SeedSequence
     pledge_mean: float
+    #: The tracker's own P(success) before the recalibration, None without one.
+    raw_probability: float | None = None
     version: str = field(default_factory=package_version)
 
     @property
@@ -305,6 +307,7 @@ class Track:
             "probability": self.probability(),
             "probability_se": self.probability_se(),
             "probability_interval": [low, high],
+            "probability_before_recalibration": self.raw_probability,
             "final_quantiles": {f"p{round(100 * lv)}": float(v) for lv, v in zip(LEVELS, q)},
             "needed_per_day": self.needed_per_day(),
             "effective_sample_size": self.ess,
@@ -348,7 +351,8 @@ def inverted_cdf(sorted_values: np.ndarray, weights: np.ndarray,
 def track(observed: pd.DataFrame, goal: float | None = None,
           duration_days: int | None = None, scenario: Scenario | None = None, *,
           platform: str = "custom", sims: int = DEFAULT_SIMS, rng: Any = None,
-          dispersion: float = DISPERSION, drift: float = DRIFT) -> Track:
+          dispersion: float = DISPERSION, drift: float = DRIFT,
+          recalibrate: bool = True) -> Track:
     """The odds of a live campaign given the pledges observed so far.
 
     Parameters
@@ -371,6 +375,11 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         How much more dispersed real pledges are than the model's, and how much
         the appeal still moves (``DISPERSION``, ``DRIFT``: fitted on past
         campaigns; docs/tracking.md "Tuning").
+    recalibrate : bool
+        With the generic prior (no ``scenario``), map the probability through the
+        shipped recalibration, fitted on past campaigns (``forecast.recalibration``;
+        ``Track.raw_probability`` keeps the tracker's own). A scenario's odds are
+        its own.
 
     Examples
     --------
@@ -382,10 +391,14 @@ def track(observed: pd.DataFrame, goal: float | None = None,
     """
     check_whole("sims", sims, 10**6)
     seed = normalize_seed(rng)
+    mapping = None
     if scenario is None:
         if goal is None or duration_days is None:
             raise ValueError("without a scenario, give goal and duration_days")
         scenario = prior(goal, duration_days, platform)
+        if recalibrate:
+            from .recalibration import shipped
+            mapping = shipped()
     else:
         if not isinstance(scenario, Scenario):
             raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
@@ -402,8 +415,25 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         raise ValueError(f"drift = {drift!r} is not valid; expected a number >= 0")
     frame = observed_frame(observed, scenario.duration_days)
     if DayModel.fits(scenario):
-        return _track_posterior(scenario, frame, sims, seed, dispersion, drift)
-    return _track_weighted(scenario, frame, sims, seed)
+        return _track_posterior(scenario, frame, sims, seed, dispersion, drift, mapping)
+    return _track_weighted(scenario, frame, sims, seed, mapping)
+
+
+def _recalibrated(mapping: Any, scenario: Scenario, frame: pd.DataFrame,
+                  final: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """The weights tilted to the recalibrated probability (``recalibration.tilt``),
+    and the probability before (None without a map)."""
+    if mapping is None:
+        return weights, None
+    from .recalibration import tilt
+
+    time, now = _last(frame)
+    success = final >= scenario.goal
+    raw = float(np.sum(weights[success]))
+    D = scenario.duration_days
+    target = float(mapping.probability(raw, now / scenario.goal, scenario.goal, D,
+                                       time / D)[0])
+    return tilt(weights, success, target), raw
 
 
 def prior(goal: float, duration_days: Any, platform: str = "custom",
@@ -700,8 +730,8 @@ class _Completion:
 
 
 def _track_posterior(scenario: Scenario, frame: pd.DataFrame, sims: int,
-                     seed: np.random.SeedSequence, dispersion: float, drift: float
-                     ) -> Track:
+                     seed: np.random.SeedSequence, dispersion: float, drift: float,
+                     mapping: Any = None) -> Track:
     model = DayModel(scenario)
     time, _ = _last(frame)
     posterior = appeal_filter(model, frame, dispersion, drift)
@@ -711,14 +741,15 @@ def _track_posterior(scenario: Scenario, frame: pd.DataFrame, sims: int,
     step = (2 * GRID_SD / (GRID_POINTS - 1)) * model.appeal_sd
     log_a = np.log(appeal[cell]) + step * (rng.random(sims) - 0.5)
     final, running, expected = model.forward(np.exp(log_a), frame, time, rng, drift)
-    weights = np.full(sims, 1.0 / sims)
+    weights, raw = _recalibrated(mapping, scenario, frame, final,
+                                 np.full(sims, 1.0 / sims))
     fan = _fan(running, weights, int(math.floor(time)), scenario.duration_days)
     circles = pd.DataFrame({"circle": [c.name for c in scenario.circles],
                             "pledgers_to_come": expected,
                             "money_to_come": expected * model.mean})
     return Track(scenario=scenario, observed=frame, final=final,
                  weights=weights, fan=fan, circles=circles, method="appeal posterior",
-                 sims=sims, seed=seed, pledge_mean=model.mean)
+                 sims=sims, seed=seed, pledge_mean=model.mean, raw_probability=raw)
 
 
 def appeal_filter(model: DayModel, frame: pd.DataFrame, dispersion: float = DISPERSION,
@@ -788,7 +819,7 @@ def _fan(running: np.ndarray, weights: np.ndarray, first: int, D: int) -> pd.Dat
 # ------------------------------------------------------------ weighted simulations
 
 def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
-                    seed: np.random.SeedSequence) -> Track:
+                    seed: np.random.SeedSequence, mapping: Any = None) -> Track:
     from .result import simulate
     if sims > engine.PATH_SIMS:
         raise ValueError(f"sims = {sims!r} is too many for this scenario's tracking; "
@@ -808,6 +839,7 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
     running[:, -1] = now + (result.totals - at_now)  # the totals, not their float32 paths
     _close(scenario, running, frame, seed)
     final = running[:, -1]
+    weights, raw = _recalibrated(mapping, scenario, frame, final, weights)
     fan = _fan(running, weights, k, D)
     per_sim = result.outcome.circle_daily_sum / sims                 # (C, D)
     share = np.sum(weights * (result.totals - at_now)) / max(
@@ -819,7 +851,7 @@ def _track_weighted(scenario: Scenario, frame: pd.DataFrame, sims: int,
                             "money_to_come": to_come})
     return Track(scenario=scenario, observed=frame, final=final,
                  weights=weights, fan=fan, circles=circles, method="weighted simulations",
-                 sims=sims, seed=seed, pledge_mean=mean_pledge)
+                 sims=sims, seed=seed, pledge_mean=mean_pledge, raw_probability=raw)
 
 
 def _close(scenario: Scenario, running: np.ndarray, frame: pd.DataFrame,

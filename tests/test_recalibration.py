@@ -1,0 +1,148 @@
+"""The tracker's recalibration (forecast/recalibration.py): the tilt against its
+definition, the fit against the coefficients that made the outcomes, the map as
+``forecast.track`` applies it, and ``forecast recalibrate``. Synthetic data only."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import forecast
+from forecast import recalibration as rc
+from forecast.cli import main
+
+from test_backtest import trajectories
+
+
+def test_tilt_gives_the_successes_the_target_and_keeps_proportions_within_each_side():
+    rng = np.random.default_rng(1)
+    weights = rng.random(200)
+    weights /= weights.sum()
+    success = rng.random(200) < 0.3
+    tilted = rc.tilt(weights, success, 0.8)
+    assert tilted[success].sum() == pytest.approx(0.8, rel=1e-12)
+    assert tilted.sum() == pytest.approx(1.0, rel=1e-12)
+    for side in (success, ~success):
+        ratio = tilted[side] / weights[side]
+        assert np.ptp(ratio) <= 1e-12 * ratio.max()
+    # No campaign on one side: nothing to give the weight to.
+    for all_alike in (np.zeros(200, bool), np.ones(200, bool)):
+        np.testing.assert_array_equal(rc.tilt(weights, all_alike, 0.5), weights)
+
+
+def test_features_follow_their_definitions():
+    row = rc.features(0.2, 0.5, 20_000, 30, 0.25)[0]
+    L, lx, lg, dd, a = math.log(0.25), math.log(0.51), math.log(2.0), 0.5, 0.25
+    np.testing.assert_allclose(row, [1, L, lx, lg, dd, a, a * L, a * lx, a * lg, a * dd],
+                               rtol=1e-12)
+    assert len(row) == len(rc.FEATURES)
+    # Probabilities of 0 and 1 are held at 1e-4 from the edge: finite log-odds.
+    edges = rc.features(np.array([0.0, 1.0]), 0.0, 1000, 10, 0.5)[:, 1]
+    np.testing.assert_allclose(edges, [math.log(1e-4 / (1 - 1e-4)),
+                                       math.log((1 - 1e-4) / 1e-4)], rtol=1e-12)
+
+
+def test_fit_finds_the_coefficients_that_made_the_outcomes():
+    """Outcomes given as their exact probabilities under known coefficients: the
+    likelihood's maximum is at them, up to the ridge's pull (1e-3 against a
+    curvature of thousands: well below 1e-3)."""
+    rng = np.random.default_rng(2)
+    n = 6000
+    inputs = (rng.uniform(0.01, 0.99, n), rng.uniform(0, 1.5, n),
+              rng.uniform(500, 50_000, n), rng.uniform(10, 60, n),
+              rng.choice([0.1, 0.25, 0.5], n))
+    truth = np.array([0.5, 0.8, 0.4, -0.3, -1.0, 0.6, 0.5, 0.9, 0.2, 0.7])
+    chance = 1 / (1 + np.exp(-(rc.features(*inputs) @ truth)))
+    np.testing.assert_allclose(rc.fit(*inputs, chance), truth, atol=1e-3)
+
+
+def test_the_map_round_trips_through_its_file(tmp_path):
+    made = rc.Recalibration(tuple(np.linspace(-1, 1, 10)), 120, (0.1, 0.5), "forecast x")
+    path = tmp_path / "map.toml"
+    path.write_text(made.to_toml(), encoding="utf-8")
+    back = rc.load(path)
+    assert back.coefficients == made.coefficients
+    assert (back.campaigns, back.checkpoints) == (120, (0.1, 0.5))
+    p = back.probability([0.3, 0.6], [0.2, 0.9], 5000, 40, 0.25)
+    z = rc.features([0.3, 0.6], [0.2, 0.9], 5000, 40, 0.25) @ np.linspace(-1, 1, 10)
+    np.testing.assert_allclose(p, 1 / (1 + np.exp(-z)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("coefficients = [1, 2]\nfeatures = []", "features"),
+    ("not toml [", "not a tracker recalibration"),
+])
+def test_a_bad_map_file_is_refused_by_name(tmp_path, text, fragment):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=fragment) as error:
+        rc.load(path)
+    assert str(path) in str(error.value)
+    with pytest.raises(ValueError, match="10 finite coefficients"):
+        rc.Recalibration((1.0, 2.0))
+
+
+def test_the_shipped_map_loads_and_says_how_it_was_fitted():
+    shipped = rc.load()
+    assert shipped.campaigns > 1000 and shipped.checkpoints == (0.1, 0.25, 0.5)
+    assert "forecast recalibrate" in rc.RECALIBRATION_PATH.read_text(encoding="utf-8")
+
+
+def test_track_maps_the_generic_priors_odds_and_its_sample_agrees():
+    """With the generic prior: P is the shipped map of the tracker's own P (the same
+    seed without the map), the final total's quantiles are those of the tilted
+    weights; with a scenario, no map."""
+    seen = pd.DataFrame({"day": [0, 3, 6], "pledged": [0, 900, 1400]})
+    raw = forecast.track(seen, goal=5000, duration_days=30, rng=4, recalibrate=False)
+    mapped = forecast.track(seen, goal=5000, duration_days=30, rng=4)
+    p = raw.probability()
+    assert 0 < p < 1 and raw.raw_probability is None
+    assert mapped.raw_probability == pytest.approx(p, rel=1e-12)
+    want = rc.load().probability(p, 1400 / 5000, 5000, 30, 6 / 30)[0]
+    assert mapped.probability() == pytest.approx(want, rel=1e-9)
+    assert abs(want - p) > 0.01          # a map the test would see missing
+    np.testing.assert_array_equal(mapped.final, raw.final)
+    q = forecast.tracking.weighted_quantiles(mapped.final, mapped.weights,
+                                             np.array([0.1, 0.5, 0.9]))
+    np.testing.assert_array_equal(mapped.quantiles([0.1, 0.5, 0.9]), q)
+    assert mapped.summary()["probability_before_recalibration"] == pytest.approx(p)
+    scenario = forecast.tracking.prior(5000, 30)
+    own = forecast.track(seen, scenario=scenario, rng=4)
+    assert own.raw_probability is None and own.probability() == pytest.approx(p)
+
+
+def test_the_command_fits_scores_and_writes_a_map_that_loads(tmp_path):
+    path = tmp_path / "past.csv"
+    trajectories(30, seed=5).to_csv(path, index=False)
+    out = tmp_path / "map.toml"
+    result = CliRunner().invoke(main, ["recalibrate", str(path), "--seed", "2", "--folds",
+                                       "3", "--at", "0.25,0.5", "--sims", "300",
+                                       "--workers", "1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "30 campaigns, 3 folds, seed 2" in result.stdout
+    assert "25%" in result.stdout and "50%" in result.stdout
+    written = rc.load(out)
+    assert written.campaigns == 30 and written.checkpoints == (0.25, 0.5)
+    assert "forecast recalibrate past.csv --at 0.25,0.5 --folds 3 --seed 2 --sims 300" \
+        in out.read_text(encoding="utf-8")
+    missing = CliRunner().invoke(main, ["recalibrate", str(tmp_path / "none.csv")])
+    assert missing.exit_code != 0 and "none.csv" in missing.output
+    assert "Traceback" not in missing.output
+
+
+def test_forecast_track_shows_the_priors_own_odds_beside_the_mapped_ones(tmp_path):
+    path = tmp_path / "seen.csv"
+    pd.DataFrame({"day": [0, 3, 6], "pledged": [0, 900, 1400]}).to_csv(path, index=False)
+    args = ["track", str(path), "--goal", "5000", "--days", "30", "--seed", "4",
+            "--sims", "5000"]
+    text = CliRunner().invoke(main, args)
+    assert text.exit_code == 0, text.output
+    raw = forecast.track(pd.read_csv(path), goal=5000, duration_days=30, rng=4,
+                         recalibrate=False).probability()
+    assert f"(the prior's own {raw:.1%}, recalibrated" in text.stdout
+    data = json.loads(CliRunner().invoke(main, args + ["--json"]).stdout)
+    assert data["probability_before_recalibration"] == pytest.approx(raw, rel=1e-12)
