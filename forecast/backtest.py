@@ -215,6 +215,13 @@ class Cases:
     def __len__(self) -> int:
         return len(self.campaigns)
 
+    def last_day(self) -> np.ndarray:
+        """The day of each campaign's last observation by its checkpoint (0 if none
+        was made): the day ``observed(i)`` ends on, which a tracker reads as now."""
+        last = np.zeros(len(self))
+        np.maximum.at(last, self._seen.codes, self._seen.times)
+        return last
+
     def pledged(self) -> np.ndarray:
         """The total pledged at each campaign's checkpoint (0 if nothing was seen)."""
         return self._seen.pledged_at(np.array([self.at]))[:, 0]

@@ -734,17 +734,19 @@ def _duration_effect(tenths: pd.DataFrame, beta: float, flow_share: float,
     return best[1], best[2]
 
 
-def _logistic_offset(X: np.ndarray, y: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def _logistic_offset(X: np.ndarray, y: np.ndarray, offset: np.ndarray,
+                     ridge: float = 0.0) -> np.ndarray:
     """Maximum-likelihood logistic regression coefficients of y on X, with a known
-    ``offset`` added to the linear predictor (zeros: a plain regression)."""
+    ``offset`` added to the linear predictor (zeros: a plain regression) and
+    ``ridge`` times the coefficients' squared norm added to the loss."""
     def nll(beta):
         z = X @ beta + offset
-        return float(np.sum(np.logaddexp(0, z) - y * z))
+        return float(np.sum(np.logaddexp(0, z) - y * z) + ridge * beta @ beta)
 
     from scipy.special import expit
 
     def grad(beta):
-        return X.T @ (expit(X @ beta + offset) - y)
+        return X.T @ (expit(X @ beta + offset) - y) + 2 * ridge * beta
 
     return _minimize(nll, np.zeros(X.shape[1]), jac=grad, method="BFGS").x
 

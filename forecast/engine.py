@@ -181,10 +181,11 @@ def surge_strength(progress: np.ndarray, half: float, steepness: float) -> np.nd
 
 def flow_days(fade_per_day: float, days: Any) -> Any:
     """How many days of its ``daily_reach`` a flow brings over a campaign of D days:
-    ``(1 - exp(-λ D)) / λ`` with λ = ``fade_per_day`` (a campaign's novelty fades:
-    t days after launch a flow brings e^(-λt) of its first days' people), D when
-    λ = 0. It grows with D, ever more slowly, towards 1 / λ (docs/model.md,
-    "Duration"). Element-wise on an array of D."""
+    ``(1 - exp(-λ D)) / λ``, the integral of e^(-λt) over [0, D], with λ =
+    ``fade_per_day`` (a campaign's novelty fades), D when λ = 0. It grows with D,
+    ever more slowly, towards 1 / λ; only the total fades, ``flow_reach`` spreads
+    it in the circle's U-curve (docs/model.md, "Duration"). Element-wise on an
+    array of D."""
     lam = fade_per_day
     return -np.expm1(-lam * days) / lam if lam > 0 else days * 1.0
 

@@ -120,9 +120,9 @@ def tilt(weights: np.ndarray, success: np.ndarray, target: float) -> np.ndarray:
     ``target``: the successes' by target / p, the others' by (1 - target) / (1 - p),
     p their current sum. Unchanged when p is 0 or 1 (no campaign to give the
     weight to)."""
-    if success.all() or not success.any():
-        return weights
     p = float(np.sum(weights[success]))
+    if success.all() or not success.any() or not 0 < p < 1:
+        return weights
     return np.where(success, weights * (target / p), weights * ((1 - target) / (1 - p)))
 
 
@@ -131,21 +131,11 @@ def fit(p: Any, progress: Any, goal: Any, duration_days: Any, fraction: Any,
     """The coefficients of ``FEATURES`` of largest likelihood for the outcomes
     ``success`` (a logistic regression, with a ridge of 1e-3 so that a small sample
     still gives finite numbers)."""
-    from scipy import optimize
-    from scipy.special import expit
+    from .calibration import _logistic_offset
 
-    X = features(p, progress, goal, duration_days, fraction)
     y = np.asarray(success, float)
-    ridge = 1e-3
-
-    def loss(b):
-        z = X @ b
-        return float(np.sum(np.logaddexp(0, z) - y * z) + ridge * b @ b)
-
-    def grad(b):
-        return X.T @ (expit(X @ b) - y) + 2 * ridge * b
-
-    return optimize.minimize(loss, np.zeros(X.shape[1]), jac=grad, method="BFGS").x
+    return _logistic_offset(features(p, progress, goal, duration_days, fraction), y,
+                            np.zeros(y.size), ridge=1e-3)
 
 
 def fit_backtest(frame: pd.DataFrame, *, at: Any = (0.1, 0.25, 0.5), folds: int = 5,
@@ -161,39 +151,43 @@ def fit_backtest(frame: pd.DataFrame, *, at: Any = (0.1, 0.25, 0.5), folds: int 
     per checkpoint, with the Brier score of the tracker and of the map on campaigns
     it was not fitted on.
     """
-    from .backtest import Cases, TrackerPredictor, _Trajectories, backtest
-    from .calibration import validate_trajectories
+    from .backtest import Cases, TrackerPredictor, _Trajectories, backtest, brier_score
 
     tracker = TrackerPredictor(sims=sims, rng=rng, recalibrate=False)
     found = backtest(frame, [tracker], at=at, folds=folds, rng=rng, workers=workers,
                      progress=progress)
     rows = found.predictions
     rows = rows[rows["p"].notna()].copy()
-    whole = _Trajectories.from_frame(validate_trajectories(frame))
+    whole = _Trajectories.from_frame(frame)
     for a in rows["at"].unique():
+        # What track reads: the progress and the day of the last observation.
         cases = Cases.cut(whole, float(a))
-        pledged = pd.Series(cases.pledged(), index=cases.campaigns.index)
+        seen = pd.DataFrame({"pledged": cases.pledged(), "day": cases.last_day(),
+                             "duration_days": cases.campaigns["duration_days"]},
+                            index=cases.campaigns.index)
         here = rows["at"] == a
-        rows.loc[here, "progress"] = (pledged.loc[rows.loc[here, "campaign_id"]].to_numpy()
+        seen = seen.loc[rows.loc[here, "campaign_id"]]
+        rows.loc[here, "progress"] = (seen["pledged"].to_numpy()
                                       / rows.loc[here, "goal"].to_numpy())
-        rows.loc[here, "duration_days"] = cases.campaigns.loc[
-            rows.loc[here, "campaign_id"], "duration_days"].to_numpy(float)
+        rows.loc[here, "duration_days"] = seen["duration_days"].to_numpy(float)
+        rows.loc[here, "fraction"] = (seen["day"] / seen["duration_days"]).to_numpy(float)
     inputs = [rows[c].to_numpy(float) for c in ("p", "progress", "goal", "duration_days",
-                                               "at")]
+                                               "fraction")]
     success = rows["success"].to_numpy(bool)
     mapped = np.empty(len(rows))
     for k in rows["fold"].unique():
         held = (rows["fold"] == k).to_numpy()
         b = fit(*(v[~held] for v in inputs), success[~held])
-        mapped[held] = 1 / (1 + np.exp(-(features(*(v[held] for v in inputs)) @ b)))
+        mapped[held] = Recalibration(tuple(b)).probability(*(v[held] for v in inputs))
     # As track applies it: where no simulated campaign succeeds (or fails), unchanged
     # (a tracker's p is then exactly 0, or 1 up to rounding).
     p = inputs[0]
     rows["mapped"] = np.where((p > 0) & (p < 1 - 1e-9), mapped, p)
     table = pd.DataFrame([
         {"at": a, "campaigns": len(g),
-         "brier_tracker": float(np.mean((g["p"] - g["success"]) ** 2)),
-         "brier_recalibrated": float(np.mean((g["mapped"] - g["success"]) ** 2))}
+         "brier_tracker": brier_score(g["p"].to_numpy(), g["success"].to_numpy()),
+         "brier_recalibrated": brier_score(g["mapped"].to_numpy(),
+                                           g["success"].to_numpy())}
         for a, g in rows.groupby("at")])
     result = Recalibration(tuple(float(c) for c in fit(*inputs, success)),
                            rows["campaign_id"].nunique(),

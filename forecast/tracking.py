@@ -236,7 +236,8 @@ class Track:
     sims: int
     seed: np.random.SeedSequence
     pledge_mean: float
-    #: The tracker's own P(success) before the recalibration, None without one.
+    #: The tracker's own P(success) before the recalibration, None without one (or
+    #: when all its simulated campaigns succeed, or none does: nothing to reweight).
     raw_probability: float | None = None
     version: str = field(default_factory=package_version)
 
@@ -422,13 +423,14 @@ def track(observed: pd.DataFrame, goal: float | None = None,
 def _recalibrated(mapping: Any, scenario: Scenario, frame: pd.DataFrame,
                   final: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float | None]:
     """The weights tilted to the recalibrated probability (``recalibration.tilt``),
-    and the probability before (None without a map)."""
-    if mapping is None:
+    and the probability before (None without a map, or when every simulated
+    campaign succeeds or none does: nothing to reweight)."""
+    success = final >= scenario.goal
+    if mapping is None or success.all() or not success.any():
         return weights, None
     from .recalibration import tilt
 
     time, now = _last(frame)
-    success = final >= scenario.goal
     raw = float(np.sum(weights[success]))
     D = scenario.duration_days
     target = float(mapping.probability(raw, now / scenario.goal, scenario.goal, D,

@@ -29,9 +29,40 @@ def test_tilt_gives_the_successes_the_target_and_keeps_proportions_within_each_s
     for side in (success, ~success):
         ratio = tilted[side] / weights[side]
         assert np.ptp(ratio) <= 1e-12 * ratio.max()
-    # No campaign on one side: nothing to give the weight to.
+    # No campaign, or no weight, on one side: nothing to give the weight to.
     for all_alike in (np.zeros(200, bool), np.ones(200, bool)):
         np.testing.assert_array_equal(rc.tilt(weights, all_alike, 0.5), weights)
+    some = np.array([0.0, 0.5, 0.5])
+    for side in ([True, False, False], [False, True, True]):
+        np.testing.assert_array_equal(rc.tilt(some, np.array(side), 0.3), some)
+
+
+def test_the_fit_reads_each_campaign_as_track_would_then(monkeypatch):
+    """The progress and the day fit_backtest gives the map are those of the last
+    observation a tracker is shown at the checkpoint (Cases.observed)."""
+    from forecast import backtest as bt
+
+    frame = trajectories(25, seed=8)
+    cases = bt.Cases.cut(bt._Trajectories.from_frame(frame), 0.3)
+    for i in range(len(cases)):
+        seen = cases.observed(i)
+        assert cases.last_day()[i] == seen.day.iloc[-1]
+        assert cases.pledged()[i] == seen.pledged.iloc[-1]
+    calls = []
+    real_fit = rc.fit
+
+    def recording(*args):
+        calls.append(args)
+        return real_fit(*args)
+
+    monkeypatch.setattr(rc, "fit", recording)
+    rc.fit_backtest(frame, at=(0.3,), folds=2, sims=200, rng=1)
+    p, progress, goal, days, fraction, _ = calls[-1]       # the fit on all campaigns
+    order = cases.campaigns.index                         # fit_backtest's rows: by id
+    np.testing.assert_array_equal(days, cases.campaigns["duration_days"].loc[order])
+    np.testing.assert_allclose(fraction, cases.last_day() / days, rtol=1e-15)
+    np.testing.assert_allclose(progress, cases.pledged() / goal, rtol=1e-15)
+    assert np.any(fraction < 0.3 - 0.01)                  # the checkpoint would differ
 
 
 def test_features_follow_their_definitions():
@@ -113,6 +144,10 @@ def test_track_maps_the_generic_priors_odds_and_its_sample_agrees():
     scenario = forecast.tracking.prior(5000, 30)
     own = forecast.track(seen, scenario=scenario, rng=4)
     assert own.raw_probability is None and own.probability() == pytest.approx(p)
+    # Past the goal already: every simulated campaign succeeds, nothing to reweight.
+    done = forecast.track(pd.DataFrame({"day": [0, 5], "pledged": [0, 6000]}), goal=5000,
+                          duration_days=30, rng=1)
+    assert done.probability() == 1.0 and done.raw_probability is None
 
 
 def test_the_command_fits_scores_and_writes_a_map_that_loads(tmp_path):
