@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FEATURES", "Recalibration", "features", "tilt", "fit", "fit_backtest",
-           "load", "RECALIBRATION_PATH"]
+           "load", "shipped", "RECALIBRATION_PATH"]
 
 #: The map shipped with the package, fitted by ``forecast recalibrate``.
 RECALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "tracker-recalibration.toml"

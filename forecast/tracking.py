@@ -222,8 +222,9 @@ class Track:
     """The odds of a live campaign given its pledges so far.
 
     ``final`` holds the final total of each simulated campaign and ``weights`` its
-    weight (summing to 1); ``fan`` the quantiles of the running total on each day
-    from today (rows: days, columns: LEVELS).
+    weight (summing to 1; with the generic prior, tilted to the recalibrated odds:
+    ``forecast.recalibration``); ``fan`` the quantiles of the running total on each
+    day from today (rows: days, columns: LEVELS).
     """
 
     scenario: Scenario
