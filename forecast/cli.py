@@ -266,10 +266,15 @@ def format_summary(result: Result, summary: dict[str, Any]) -> str:
 @click.option("--contacts", "contacts_path", type=click.Path(dir_okay=False), default=None,
               help="The contact spreadsheet (forecast contacts template): also list the "
                    "ten people to remind first (docs/contacts.md).")
+@click.option("--recalibration", default=None, metavar="FILE|none",
+              help="Without --scenario: the map of the odds to use, written by forecast "
+                   "recalibrate -o, or none for the prior's own odds [default: the "
+                   "shipped map, fitted on real campaigns].")
 def track_command(observed: str, scenario_path: str | None, goal: float | None,
                   days: int | None, platform: str | None, launch: str | None, daily: bool,
                   sims: int, seed: int | None, as_json: bool, output: str | None,
-                  lang: str | None, contacts_path: str | None) -> None:
+                  lang: str | None, contacts_path: str | None,
+                  recalibration: str | None) -> None:
     """The odds of a live campaign from its pledges so far, and what to do now.
 
     OBSERVED is a CSV, a row per observation since launch: day (days since launch,
@@ -277,8 +282,10 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
     row's amount with --daily) and optionally backers. The scenario's simulated
     campaigns (or the generic prior's) are conditioned on it and run on to the
     deadline: the probability of reaching the goal with its interval, the final
-    total's spread, the money a day still needed, who to remind and what a few more
-    pledgers would change (docs/tracking.md).
+    total's spread, the money a day still needed, who to remind (with a scenario)
+    and what a few more pledgers would change (docs/tracking.md). Without a
+    scenario, the generic prior's odds are recalibrated on the outcomes of past
+    campaigns (--recalibration).
 
     \b
     Example:
@@ -302,6 +309,11 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
                                if value is None)
         raise click.ClickException(f"{missing} needed: without --scenario the generic prior "
                                    "is used, for the goal and duration you give")
+    if recalibration is not None and scenario_path is not None:
+        raise click.ClickException("--recalibration is for the generic prior; a "
+                                   "scenario's odds are its own")
+    mapping = (True if recalibration is None else False
+               if recalibration.lower() == "none" else recalibration)
     if output is not None:
         _check_writable(output)
     people = None
@@ -320,7 +332,8 @@ def track_command(observed: str, scenario_path: str | None, goal: float | None,
             tracked = track(frame, scenario=loaded, sims=sims, rng=used_seed)
         else:
             tracked = track(frame, goal=goal, duration_days=days,
-                            platform=platform or "custom", sims=sims, rng=used_seed)
+                            platform=platform or "custom", sims=sims, rng=used_seed,
+                            recalibrate=mapping)
     except ValueError as error:  # TrackError, ScenarioError among them
         raise click.ClickException(str(error)) from None
     if output is not None:
@@ -364,7 +377,8 @@ def format_track(tracked: Any, details: dict[str, Any], source: str,
     lines += [
         "",
         f"Day {tracked.now:g} of {s.duration_days}: {money(tracked.pledged)} pledged, "
-        f"{details['progress']:.1%} of the goal, {left:g} days left",
+        f"{details['progress']:.1%} of the goal, {left:g} day{'' if left == 1 else 's'} "
+        "left",
         f"Probability of reaching the goal: {details['probability']:.1%} (95% interval "
         f"{low:.1%} – {high:.1%}; standard error {100 * details['probability_se']:.1f} "
         "points)",
@@ -1179,6 +1193,10 @@ def _checkpoints(ctx: click.Context, param: click.Parameter, text: str) -> list[
 _PLOT_FORMATS = (".pdf", ".png", ".svg")
 
 
+#: Below this many campaigns `forecast recalibrate` warns that its map is weak: its
+#: 10 coefficients would rest on fewer than about 40 successes each (3 checkpoints).
+SMALL_RECALIBRATION = 300
+
 #: --at of the commands that cut past campaigns at checkpoints.
 checkpoints_option = click.option(
     "--at", "at", callback=_checkpoints, default="0.1,0.25,0.5", show_default=True,
@@ -1330,6 +1348,14 @@ def recalibrate_command(trajectories: str, output: str | None, at: list[float],
                      f"{row.brier_recalibrated:>14.4f}")
     lines += ["", "Brier scores on campaigns the map was not fitted on (the map fitted "
               f"on the other {folds - 1} folds)."]
+    for row in table.itertuples():
+        if row.refused:
+            lines.append(f"Left out at {row.at:.0%}: {row.refused:,} campaign(s) the "
+                         f"tracker refused (the first: {row.first_refusal}).")
+    if found.campaigns < SMALL_RECALIBRATION:
+        lines.append(f"Only {found.campaigns} campaigns: the map's 10 coefficients are "
+                     "weakly determined; prefer the shipped map unless these are many "
+                     "more.")
     _emit("\n".join(lines))
     if output is not None:
         _write_atomic(output, found.to_toml())

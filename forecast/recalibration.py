@@ -149,7 +149,8 @@ def fit_backtest(frame: pd.DataFrame, *, at: Any = (0.1, 0.25, 0.5), folds: int 
     these forecasts. It is also fitted ``folds`` times on all campaigns but one fold
     and applied to that fold, which gives the second value of the table: one row
     per checkpoint, with the Brier score of the tracker and of the map on campaigns
-    it was not fitted on.
+    it was not fitted on, and the forecasts the tracker refused (their count and the
+    first one's reason), which the map leaves out.
     """
     from .backtest import Cases, TrackerPredictor, _Trajectories, backtest, brier_score
 
@@ -157,7 +158,11 @@ def fit_backtest(frame: pd.DataFrame, *, at: Any = (0.1, 0.25, 0.5), folds: int 
     found = backtest(frame, [tracker], at=at, folds=folds, rng=rng, workers=workers,
                      progress=progress)
     rows = found.predictions
+    refused = rows[rows["p"].isna()]
     rows = rows[rows["p"].notna()].copy()
+    if rows.empty:
+        raise ValueError("the tracker could forecast none of the campaigns" + (
+            f" (the first: {refused['error'].iloc[0]})" if len(refused) else ""))
     whole = _Trajectories.from_frame(frame)
     for a in rows["at"].unique():
         # What track reads: the progress and the day of the last observation.
@@ -184,7 +189,8 @@ def fit_backtest(frame: pd.DataFrame, *, at: Any = (0.1, 0.25, 0.5), folds: int 
     p = inputs[0]
     rows["mapped"] = np.where((p > 0) & (p < 1 - 1e-9), mapped, p)
     table = pd.DataFrame([
-        {"at": a, "campaigns": len(g),
+        {"at": a, "campaigns": len(g), "refused": int((refused["at"] == a).sum()),
+         "first_refusal": next(iter(refused.loc[refused["at"] == a, "error"]), None),
          "brier_tracker": brier_score(g["p"].to_numpy(), g["success"].to_numpy()),
          "brier_recalibrated": brier_score(g["mapped"].to_numpy(),
                                            g["success"].to_numpy())}

@@ -204,7 +204,7 @@ def observed_frame(observed: pd.DataFrame, duration_days: float | None = None,
                          f"refunds would ({MAX_REFUND:.0%}); expected cumulative totals "
                          "(daily amounts: use --daily)")
     if duration_days is not None and frame.day.iloc[-1] >= duration_days:
-        raise TrackError(f"{where}: day {frame.day.iloc[-1]:g} is past the deadline "
+        raise TrackError(f"{where}: day {frame.day.iloc[-1]:g} is at or past the deadline "
                          f"(the campaign lasts {duration_days:g} days): the campaign "
                          "is over, there is nothing left to forecast")
     if frame.day.iloc[0] > 0:
@@ -354,7 +354,7 @@ def track(observed: pd.DataFrame, goal: float | None = None,
           duration_days: int | None = None, scenario: Scenario | None = None, *,
           platform: str = "custom", sims: int = DEFAULT_SIMS, rng: Any = None,
           dispersion: float = DISPERSION, drift: float = DRIFT,
-          recalibrate: bool = True) -> Track:
+          recalibrate: Any = True) -> Track:
     """The odds of a live campaign given the pledges observed so far.
 
     Parameters
@@ -377,11 +377,12 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         How much more dispersed real pledges are than the model's, and how much
         the appeal still moves (``DISPERSION``, ``DRIFT``: fitted on past
         campaigns; docs/tracking.md "Tuning").
-    recalibrate : bool
-        With the generic prior (no ``scenario``), map the probability through the
-        shipped recalibration, fitted on past campaigns (``forecast.recalibration``;
-        ``Track.raw_probability`` keeps the tracker's own). A scenario's odds are
-        its own.
+    recalibrate : bool, path or Recalibration
+        With the generic prior (no ``scenario``), map the probability through a
+        recalibration fitted on past campaigns (``forecast.recalibration``;
+        ``Track.raw_probability`` keeps the tracker's own): True, the shipped map; a
+        path, a map written by ``forecast recalibrate -o``; False, none. A
+        scenario's odds are its own.
 
     Examples
     --------
@@ -398,9 +399,7 @@ def track(observed: pd.DataFrame, goal: float | None = None,
         if goal is None or duration_days is None:
             raise ValueError("without a scenario, give goal and duration_days")
         scenario = prior(goal, duration_days, platform)
-        if recalibrate:
-            from .recalibration import shipped
-            mapping = shipped()
+        mapping = _mapping(recalibrate)
     else:
         if not isinstance(scenario, Scenario):
             raise TypeError("scenario must be a forecast.Scenario (see load_scenario)")
@@ -419,6 +418,22 @@ def track(observed: pd.DataFrame, goal: float | None = None,
     if DayModel.fits(scenario):
         return _track_posterior(scenario, frame, sims, seed, dispersion, drift, mapping)
     return _track_weighted(scenario, frame, sims, seed, mapping)
+
+
+def _mapping(recalibrate: Any) -> Any:
+    """The recalibration ``track``'s argument names (None for False)."""
+    from .recalibration import Recalibration, load, shipped
+
+    if isinstance(recalibrate, Recalibration):
+        return recalibrate
+    if recalibrate is True:
+        return shipped()
+    if recalibrate is False:
+        return None
+    if isinstance(recalibrate, (str, Path)):
+        return load(recalibrate)
+    raise TypeError(f"recalibrate = {recalibrate!r} is not valid; expected True, False, "
+                    "a path to a map or a Recalibration")
 
 
 def _recalibrated(mapping: Any, scenario: Scenario, frame: pd.DataFrame,

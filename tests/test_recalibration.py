@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -164,6 +165,21 @@ def test_the_command_fits_scores_and_writes_a_map_that_loads(tmp_path):
     assert written.campaigns == 30 and written.checkpoints == (0.25, 0.5)
     assert "forecast recalibrate past.csv --at 0.25,0.5 --folds 3 --seed 2 --sims 300" \
         in out.read_text(encoding="utf-8")
+    assert "Only 30 campaigns" in result.stdout           # a small sample is flagged
+    # A campaign whose totals fall is refused by the tracker: counted, with the reason.
+    frame = trajectories(30, seed=5)
+    rows = frame.index[frame["campaign_id"] == "c001"]
+    frame.loc[rows[-1], "pledged"] = 0.0
+    frame.loc[rows[-2:], "t_days"] = [0.2 * frame.loc[rows[0], "duration_days"], 0.24
+                                      * frame.loc[rows[0], "duration_days"]]
+    frame = frame.sort_values(["campaign_id", "t_days"], kind="stable")
+    bad = tmp_path / "falls.csv"
+    frame.to_csv(bad, index=False)
+    refused = CliRunner().invoke(main, ["recalibrate", str(bad), "--seed", "2", "--folds",
+                                        "3", "--at", "0.25", "--sims", "300"])
+    assert refused.exit_code == 0, refused.output
+    assert "Left out at 25%: 1 campaign(s) the tracker refused" in refused.stdout
+    assert "the amount pledged falls" in refused.stdout
     missing = CliRunner().invoke(main, ["recalibrate", str(tmp_path / "none.csv")])
     assert missing.exit_code != 0 and "none.csv" in missing.output
     assert "Traceback" not in missing.output
@@ -181,3 +197,33 @@ def test_forecast_track_shows_the_priors_own_odds_beside_the_mapped_ones(tmp_pat
     assert f"(the prior's own {raw:.1%}, recalibrated" in text.stdout
     data = json.loads(CliRunner().invoke(main, args + ["--json"]).stdout)
     assert data["probability_before_recalibration"] == pytest.approx(raw, rel=1e-12)
+
+
+def test_track_takes_a_map_file_or_none(tmp_path):
+    """A map written by forecast recalibrate -o, by path (library and --recalibration),
+    or none; --recalibration with a scenario is refused."""
+    seen = pd.DataFrame({"day": [0, 3, 6], "pledged": [0, 900, 1400]})
+    made = rc.Recalibration((0.5, 0.9) + (0.0,) * 8)
+    path = tmp_path / "map.toml"
+    path.write_text(made.to_toml(), encoding="utf-8")
+    raw = forecast.track(seen, goal=5000, duration_days=30, rng=4, recalibrate=False)
+    own = forecast.track(seen, goal=5000, duration_days=30, rng=4, recalibrate=str(path))
+    p = raw.probability()
+    assert own.probability() == pytest.approx(
+        made.probability(p, 0.28, 5000, 30, 0.2)[0], rel=1e-9)
+    csv = tmp_path / "seen.csv"
+    seen.to_csv(csv, index=False)
+    base = ["track", str(csv), "--goal", "5000", "--days", "30", "--seed", "4",
+            "--sims", "5000", "--json"]
+    for option, want in ((str(path), own.probability()), ("none", p)):
+        out = CliRunner().invoke(main, base + ["--recalibration", option])
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.stdout)["probability"] == pytest.approx(want, rel=1e-12)
+    root = Path(__file__).resolve().parent.parent
+    both = CliRunner().invoke(main, ["track", str(root / "models" / "la-ruche-observed.csv"),
+                                     "--scenario",
+                                     str(root / "models" / "la-ruche-lunch-box.toml"),
+                                     "--recalibration", "none"])
+    assert both.exit_code != 0 and "--recalibration is for the generic prior" in both.output
+    with pytest.raises(TypeError, match="recalibrate"):
+        forecast.track(seen, goal=5000, duration_days=30, recalibrate=3)

@@ -178,7 +178,7 @@ def test_daily_amounts_and_dates_equal_the_running_totals(tmp_path):
     ("", [], ["empty.csv", "not a CSV file"]),
     ("day,pledged\n", [], ["empty.csv", "no observation"]),
     ("day,pledged\n1,500\n2,900\n3,400\n", [], ["empty.csv", "falls on day 3", "--daily"]),
-    ("day,pledged\n1,500\n50,900\n", [], ["empty.csv", "day 50 is past the deadline",
+    ("day,pledged\n1,500\n50,900\n", [], ["empty.csv", "day 50 is at or past the deadline",
                                           "45 days"]),
     ("date,pledged\n2026-03-03,500\n", [], ["empty.csv", "--launch"]),
     ("date,pledged\n2026-03-03,500\n", ["--launch", "mars"], ["'mars' is not a date"]),
