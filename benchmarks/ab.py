@@ -17,12 +17,14 @@ whole command from the shell's side):
 - ``report``: ``build_report`` at its default settings, one process;
 - ``cli-run``, ``cli-sensitivity``, ``cli-report``: ``forecast run --sims 100000``,
   ``forecast sensitivity`` and ``forecast report`` at their defaults (all cores),
-  end to end.
+  end to end: wall time, and the CPU time (user + system) of the command and its
+  worker processes, which other work on a shared machine moves much less.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,7 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "la-ruche-lunch-box.toml"
 
 SETUP = f"""
-import time, forecast
+import time, forecast, os, sys
+assert os.path.samefile(os.path.dirname(os.path.dirname(forecast.__file__)),
+                        os.environ["PYTHONPATH"]), forecast.__file__
 from forecast.sweep import sweep, sensitivity
 from forecast.report import build_report
 s = forecast.load_scenario({str(MODEL)!r})
@@ -62,18 +66,25 @@ COMMANDS = {
 
 def once(tree: Path, workload: str) -> list[float]:
     """One timing (and ratio) of ``workload`` with the package of ``tree``."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    # Run in ``tree``: ``python -c`` puts the working directory first on sys.path, so
+    # started from this checkout both "old" and "new" would import this one's package.
+    env, where = {**os.environ, "PYTHONPATH": str(tree)}, str(tree)
     if workload in COMMANDS:
         with tempfile.TemporaryDirectory() as folder:
             args = COMMANDS[workload] + (["-o", str(Path(folder) / "r.pdf")]
                                          if workload == "cli-report" else [])
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run([sys.executable, "-c", "from forecast.cli import main; main()",
-                            *args], env=env, check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-            return [time.perf_counter() - start]
+                            *args], env=env, cwd=where, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wall = time.perf_counter() - start
+            # the command and its workers (which it waits for): user + system
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return [wall, (after.ru_utime - before.ru_utime)
+                    + (after.ru_stime - before.ru_stime)]
     out = subprocess.run([sys.executable, "-c", SETUP + CODE[workload]], env=env,
-                         check=True, capture_output=True, text=True).stdout
+                         cwd=where, check=True, capture_output=True, text=True).stdout
     return [float(x) for x in out.split()]
 
 
@@ -98,6 +109,11 @@ def main() -> None:
         if workload == "sweep":
             extra = (f"; sweep / simulate: old {statistics.median(t[1] for t in times['old']):.1f}, "
                      f"new {statistics.median(t[1] for t in times['new']):.1f}")
+        elif workload in COMMANDS:
+            cpu_old = statistics.median(t[1] for t in times["old"])
+            cpu_new = statistics.median(t[1] for t in times["new"])
+            extra = (f"; CPU old {cpu_old:.2f} s, new {cpu_new:.2f} s, "
+                     f"new / old {cpu_new / cpu_old:.2f}")
         print(f"{workload}: old {old:.2f} s, new {new:.2f} s (medians of {args.rounds}), "
               f"new / old {new / old:.2f}{extra}", flush=True)
 

@@ -132,7 +132,8 @@ def compute(scenario: Scenario, *, sims: int = DEFAULT_SIMS, rng: Any = None,
     # what matters most where the answer is open: at the recommended goal (at a plan
     # far out of reach every input would move a probability of 0)
     effects = sensitivity(scenario.with_(goal=float(at)), sims=sims, rng=seed,
-                          progress=step("sensitivity"), workers=workers)
+                          progress=step("sensitivity"), workers=workers,
+                          probability=float(cell["probability"]))
     sha = (file_sha256(scenario.path) if scenario.path and Path(scenario.path).is_file()
            else None)
     return ReportData(scenario=scenario, result=result, sweep=swept, recommend=recommended,

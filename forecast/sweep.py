@@ -393,7 +393,8 @@ def _sensitivity_inputs(scenario: Scenario, relative: float
 
 def sensitivity(scenario: Scenario, *, sims: int = SENSITIVITY_SIMS, rng: Any = None,
                 relative: float = 0.25, progress: Progress | None = None,
-                workers: int = 1, executor: Any = None) -> pd.DataFrame:
+                workers: int = 1, executor: Any = None,
+                probability: float | None = None) -> pd.DataFrame:
     """What matters most: the change in P(success) as each input goes from low to high.
 
     For each input the owner controls or is unsure of, two copies of the scenario are
@@ -446,6 +447,11 @@ def sensitivity(scenario: Scenario, *, sims: int = SENSITIVITY_SIMS, rng: Any = 
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Where the chunks run instead of ``workers`` processes (docs/batch.md); never
         changes the numbers.
+    probability : float, optional
+        The scenario's own probability of success from a run with this seed and
+        ``sims`` (a sweep's cell at its goal and duration: with common random numbers
+        the same number), so that it is not simulated again; it is only reported in
+        ``attrs``.
 
     Returns
     -------
@@ -466,9 +472,15 @@ def sensitivity(scenario: Scenario, *, sims: int = SENSITIVITY_SIMS, rng: Any = 
                          "in (0, 1)")
     check_whole("workers", workers)
     check_executor(executor, workers)
+    if probability is not None and (
+            isinstance(probability, bool)
+            or not isinstance(probability, (int, float, np.number))
+            or not 0 <= probability <= 1):
+        raise ValueError(f"probability = {probability!r} is not valid; expected a "
+                         "number in [0, 1]")
     seed = normalize_seed(rng)
     inputs = _sensitivity_inputs(scenario, float(relative))
-    changed = [scenario]
+    changed = [] if probability is not None else [scenario]
     for *_, edit in inputs:
         for end in ("low", "high"):
             raw = scenario.to_dict()
@@ -485,16 +497,18 @@ def sensitivity(scenario: Scenario, *, sims: int = SENSITIVITY_SIMS, rng: Any = 
             successes.append(result.success)
             if progress is not None:
                 progress(len(probabilities), len(changed))
-    base = probabilities[0]
+    first = 0 if probability is not None else 1  # where the inputs' runs start
+    base = float(probability) if probability is not None else probabilities[0]
     rows = []
     for k, (name, unit, swing, low, high, _) in enumerate(inputs):
-        p_low, p_high = probabilities[1 + 2 * k], probabilities[2 + 2 * k]
+        at_low, at_high = first + 2 * k, first + 1 + 2 * k
+        p_low, p_high = probabilities[at_low], probabilities[at_high]
         rows.append({"input": name, "unit": unit, "swing": swing,
                      "low": float(low), "high": float(high),
                      "probability_low": p_low, "probability_high": p_high,
                      "effect_pp": 100.0 * (p_high - p_low),
-                     "effect_se_pp": 100.0 * _paired_se(successes[1 + 2 * k],
-                                                        successes[2 + 2 * k])})
+                     "effect_se_pp": 100.0 * _paired_se(successes[at_low],
+                                                        successes[at_high])})
     frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
     order = np.argsort(-frame["effect_pp"].abs().to_numpy(), kind="stable")
     frame = frame.iloc[order].reset_index(drop=True)

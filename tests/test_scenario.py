@@ -102,6 +102,19 @@ def test_zero_sd_conversion_is_fixed(tmp_path):
     assert s.circle("friends").conversion == Conversion("fixed", 0.2)
 
 
+@pytest.mark.parametrize("mean, sd", [(0.5, 0.2), (0.02, 0.01), (0.3, 0.05), (0.9, 0.08),
+                                      (0.001, 0.0005), (0.12, 0.3)])
+def test_beta_bounds_are_scipy_stats_quantiles(mean, sd):
+    # bounds avoids importing scipy.stats (half a second of every report); its 5 % and
+    # 95 % quantiles must be scipy.stats.beta's, bit for bit, and bracket 90 % of the law
+    from scipy import stats
+
+    conv = Conversion("beta", mean, sd)
+    a, b = conv.beta_parameters
+    assert conv.bounds == (stats.beta.ppf(0.05, a, b), stats.beta.ppf(0.95, a, b))
+    assert stats.beta.cdf(conv.bounds, a, b) == pytest.approx([0.05, 0.95], abs=1e-9)
+
+
 @pytest.mark.parametrize("path", sorted(MODELS.glob("*.toml")), ids=lambda p: p.name)
 def test_shipped_models_are_valid(path):
     s = forecast.load_scenario(path)

@@ -242,6 +242,26 @@ def test_sensitivity_standard_error_is_that_of_the_paired_campaigns():
     assert row["effect_se_pp"] * math.sqrt(sims / sweeping.SENSITIVITY_SIMS) <= 0.5
 
 
+def test_sensitivity_given_the_plans_probability_skips_its_run(monkeypatch):
+    """probability= (a sweep's cell, as the report passes it): the plan is not
+    simulated again and every row is that of the sensitivity that simulates it."""
+    scenario = forecast.load_scenario(LA_RUCHE)
+    full = sensitivity(scenario, sims=SIMS, rng=7)
+    cell = sweep(scenario, [scenario.goal], sims=SIMS, rng=7).iloc[0]
+    assert cell["probability"] == forecast.simulate(scenario, SIMS, rng=7).probability()
+    jobs = []
+    run_jobs = sweeping.engine.run_jobs
+    monkeypatch.setattr(sweeping.engine, "run_jobs",
+                        lambda js, **kw: jobs.extend(js) or run_jobs(js, **kw))
+    given = sensitivity(scenario, sims=SIMS, rng=7, probability=cell["probability"])
+    pd.testing.assert_frame_equal(given, full)
+    assert given.attrs == full.attrs
+    assert len(jobs) == 2 * len(full) and scenario not in [job.scenario for job in jobs]
+    for bad in (1.5, -0.1, "0.5", True):
+        with pytest.raises(ValueError, match="probability"):
+            sensitivity(scenario, sims=SIMS, rng=7, probability=bad)
+
+
 def test_sensitivity_ends_are_validated_scenarios():
     scenario = forecast.load_scenario(LA_RUCHE)
     entourage = scenario.circle("entourage")
