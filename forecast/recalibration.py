@@ -3,8 +3,8 @@
 
 Tracked with the generic prior, a live campaign's odds come from a model that knows
 its goal and duration only through the prior. Past campaigns say more: at the same
-progress, a larger goal or a longer campaign succeeds less often than the prior
-thinks. A logistic regression of the real outcome on the tracker's own log-odds,
+progress, a longer campaign succeeds less often than the prior thinks, and the goal
+weighs otherwise than in the prior. A logistic regression of the real outcome on the tracker's own log-odds,
 the progress, the goal and the duration, each also times the fraction of the
 duration elapsed, fitted on the tracker's forecasts for past campaigns at 10, 25 and
 50 % of their duration, maps the tracker's probability to one that matches them.
@@ -147,8 +147,8 @@ def fit_backtest(frame: pd.DataFrame, *, at: Any = (0.1, 0.25, 0.5), folds: int 
     The tracker, without a map, forecasts every campaign at each checkpoint ``at``
     (``backtest.backtest``'s cuts and per-call seeds); the map is fitted on all of
     these forecasts. It is also fitted ``folds`` times on all campaigns but one fold
-    and applied to that fold, which gives the second value of the table: one row
-    per checkpoint, with the Brier score of the tracker and of the map on campaigns
+    and applied to that fold, which gives the second value returned, a table of one
+    row per checkpoint: the Brier score of the tracker and of the map on campaigns
     it was not fitted on, and the forecasts the tracker refused (their count and the
     first one's reason), which the map leaves out.
     """
