@@ -191,7 +191,9 @@ TEXT: dict[str, dict[str, str]] = {
                         "reward prices, timing shares, a sure rate); the 5% and 95% "
                         "quantiles of each uncertain conversion rate; a commitment declined "
                         "or made. Fees are left out: they never change success. "
-                        "Probabilities of reaching {goal} in {days}.",
+                        "Probabilities of reaching {goal} in {days}; each bar's Monte Carlo "
+                        "standard error is at most {se} points (both ends run on the same "
+                        "simulated campaigns).",
         "tornado_low": "Input at its low value",
         "tornado_high": "Input at its high value",
         "tornado_base": "As planned: {p}",
@@ -438,7 +440,9 @@ TEXT: dict[str, dict[str, str]] = {
                         "sûr) ; les quantiles à 5 % et 95 % de chaque taux de conversion "
                         "incertain ; un engagement refusé ou tenu. Les frais sont exclus : "
                         "ils ne changent jamais la réussite. Probabilités d'atteindre "
-                        "{goal} en {days}.",
+                        "{goal} en {days} ; l'erreur type de simulation de chaque barre "
+                        "est d'au plus {se} point (les deux bouts sont simulés sur les "
+                        "mêmes campagnes).",
         "tornado_low": "Donnée à sa valeur basse",
         "tornado_high": "Donnée à sa valeur haute",
         "tornado_base": "Comme prévu : {p}",

@@ -522,10 +522,12 @@ def _levers_page(data: ReportData, labels: Labels, footer: str) -> Figure:
 
 def _tornado_page(data: ReportData, labels: Labels, footer: str) -> Figure:
     a = data.sensitivity.attrs
+    shown = data.sensitivity.head(TORNADO_ROWS)
     page = _Page(labels["tornado_title"], labels(
         "tornado_note", relative=labels.percent(a["relative"], 0),
-        goal=labels.money(a["goal"]), days=labels.days(a["duration_days"])), footer)
-    frame = _input_texts(data.sensitivity.head(TORNADO_ROWS), labels)
+        goal=labels.money(a["goal"]), days=labels.days(a["duration_days"]),
+        se=labels.number(float(shown["effect_se_pp"].max()), 1)), footer)
+    frame = _input_texts(shown, labels)
     frame.attrs = dict(data.sensitivity.attrs)
     ax = page.axes(0.33, 0.1, 0.63, page.top - 0.15)
     plots.plot_tornado(ax, frame, labels)

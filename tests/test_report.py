@@ -307,6 +307,20 @@ def test_page_count_and_titles(data, pdfs, lang):
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_tornado_page_gives_the_largest_standard_error_of_its_bars(data, pdfs, lang):
+    """The note states the largest ``effect_se_pp`` of the bars shown, as the
+    sensitivity computed it (paired campaigns)."""
+    texts, titles = pdfs[lang]["texts"], pdfs[lang]["titles"]
+    page = texts[titles.index(TEXT[lang]["tornado_title"])]
+    shown = data.sensitivity.head(report.TORNADO_ROWS)
+    se = Labels(lang).number(float(shown["effect_se_pp"].max()), 1)
+    assert float(shown["effect_se_pp"].max()) > 0
+    said = ("standard error is at most {} points" if lang == "en"
+            else "est d'au plus {} point")
+    assert said.format(se) in page, (se, page)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
 def test_every_page_holds_its_key_labels(pdfs, lang):
     texts, titles = pdfs[lang]["texts"], pdfs[lang]["titles"]
     for title, keys in KEY_LABELS.items():
