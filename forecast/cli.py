@@ -1180,14 +1180,12 @@ def format_contacts(frame: Any, made: Any) -> str:
 # ----------------------------------------------------------------------------- backtest
 
 def _checkpoints(ctx: click.Context, param: click.Parameter, text: str) -> list[float]:
-    values = _number_list(text, integer=False, limit=20)
-    bad = [a for a in values if not 0 < a < 1]
-    if bad:
-        raise click.BadParameter(f"{bad[0]:g} is not valid; checkpoints are fractions of "
-                                 "the duration between 0 and 1 (0.1 is 10 %)")
-    if len(set(values)) < len(values):
-        raise click.BadParameter(f"{text!r} repeats a checkpoint")
-    return values
+    from .backtest import _check_at  # the library's own rule, its own words
+
+    try:
+        return list(_check_at(_number_list(text, integer=False, limit=20)))
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 _PLOT_FORMATS = (".pdf", ".png", ".svg")

@@ -475,7 +475,7 @@ def test_the_command_prints_the_table_json_and_plot(tmp_path):
     (["missing.csv"], "missing.csv: no such file"),
     (["PAST", "--plot", "r.txt"], "--plot r.txt: expected a file name ending in .pdf"),
     (["PAST", "--at", "0.5,1.5"], "1.5 is not valid"),
-    (["PAST", "--at", "0.5,0.5"], "repeats a checkpoint"),
+    (["PAST", "--at", "0.5,0.5"], "a checkpoint is repeated"),
     (["PAST", "--folds", "20"], "past.csv: 10 campaign(s) cannot be split into 20 folds"),
     (["BAD"], "missing column(s) pledged")])
 def test_the_command_fails_with_one_clear_message(tmp_path, args, fragment):
