@@ -296,12 +296,11 @@ def _scenario_row(scenario: Scenario, sims: int, seed: np.random.SeedSequence) -
     result = Result(scenario=scenario, sims=sims, seed=seed, outcome=outcome)
     low, high = result.ci95()
     final = _quantiles(result.totals, FINAL_PERCENTS)
-    payout = result.payout
+    need = result.need_probability()
     return {"day": 0.0, "pledged": 0.0, "probability": result.probability(),
             "ci_low": low, "ci_high": high, **{f"final_{k}": v for k, v in final.items()},
-            "expected_payout": float(payout.mean()),
-            "need_probability": (math.nan if scenario.need is None
-                                 else float(np.mean(payout >= scenario.need))),
+            "expected_payout": float(result.payout.mean()),
+            "need_probability": math.nan if need is None else need,
             "method": "simulation"}
 
 

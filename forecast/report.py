@@ -358,7 +358,7 @@ def _summary_page(data: ReportData, labels: Labels, footer: str,
     fy = _wrapped(fig, fx, fy - 0.012, labels("missed_line", payout=labels.money(
         float(result.payout.mean()))), fwidth, fontsize=9, color="#333333")
     if s.need is not None:
-        need_p = float(np.mean(result.payout >= s.need))
+        need_p = result.need_probability()
         _wrapped(fig, fx, fy - 0.006, labels("need_line", need=labels.money(s.need),
                                              p=labels.percent(need_p)), fwidth, fontsize=9,
                  color="#333333")

@@ -234,6 +234,12 @@ class Result:
         """What the owner receives: net on success, 0 otherwise (all-or-nothing)."""
         return np.where(self.success, self.outcome.net, 0.0)
 
+    def need_probability(self) -> float | None:
+        """P(payout >= need): the chance that what the owner receives covers the
+        scenario's ``need``; None without one."""
+        need = self.scenario.need
+        return None if need is None else float(np.mean(self.payout >= need))
+
     @property
     def fees(self) -> np.ndarray:
         f = self.scenario.fees
@@ -426,8 +432,7 @@ class Result:
             "net_if_success": _stats(self.net[success], (10, 50, 90)),
             "expected_payout": float(payout.mean()),
             "need": s.need,
-            "need_probability": (None if s.need is None
-                                 else float(np.mean(payout >= s.need))),
+            "need_probability": self.need_probability(),
             "fees_mean": float(self.fees.mean()),
             "reward_costs_mean": float(self.reward_costs.mean()),
             "by_circle": rows(circles),

@@ -276,6 +276,7 @@ def test_net_payout_and_need_match_exact_enumeration():
     p_need = float(probs @ (payout >= need))
     summary = result.summary()
     assert abs(summary["need_probability"] - p_need) <= Z * probability_se(p_need, sims)
+    assert result.need_probability() == summary["need_probability"]
     assert summary["expected_payout"] == pytest.approx(float(result.payout.mean()))
     # Accounting identities, simulation by simulation.
     np.testing.assert_allclose(result.fees, 0.08 * result.totals + 0.20 * result.backers)
