@@ -49,7 +49,8 @@ def simulate_naive(scenario: Scenario, sims: int, seed: int = 0) -> list[float]:
     sigma = [list(surge_shares(c.timing, D, start)) if held and c.kind != "source"
              else [0.0] * D for c in circles]
     weights = [list(day_weights(c.timing, D)) for c in circles]
-    reach = [list(flow_reach(c, D, dyn.fade_per_day)) if c.kind == "flow" else None for c in circles]
+    reach = [list(flow_reach(c, D, dyn.fade_per_day)) if c.kind == "flow" else None
+             for c in circles]
     tiers = [r.amount for r in scenario.rewards]
     shares = [r.share for r in scenario.rewards]
     totals = []

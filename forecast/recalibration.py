@@ -4,10 +4,11 @@
 Tracked with the generic prior, a live campaign's odds come from a model that knows
 its goal and duration only through the prior. Past campaigns say more: at the same
 progress, a longer campaign succeeds less often than the prior thinks, and the goal
-weighs otherwise than in the prior. A logistic regression of the real outcome on the tracker's own log-odds,
-the progress, the goal and the duration, each also times the fraction of the
-duration elapsed, fitted on the tracker's forecasts for past campaigns at 10, 25 and
-50 % of their duration, maps the tracker's probability to one that matches them.
+weighs otherwise than in the prior. A logistic regression of the real outcome on
+the tracker's own log-odds, the progress, the goal and the duration, each also times
+the fraction of the duration elapsed, fitted on the tracker's forecasts for past
+campaigns at 10, 25 and 50 % of their duration, maps the tracker's probability to
+one that matches them.
 ``forecast.track`` applies the shipped map when it tracks with the generic prior,
 by reweighting its simulated campaigns (``tilt``): the successes' weights scaled to
 the mapped probability, the failures' to the rest, so that the final total's

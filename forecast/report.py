@@ -269,7 +269,8 @@ def _success_breakdown(result: Result) -> dict[str, dict[str, float]] | None:
     if not success.any():
         return None
     parts = {"gross": result.totals, "fees": result.fees,
-             "reward_costs": result.reward_costs, "net": result.net, "backers": result.backers.astype(float)}
+             "reward_costs": result.reward_costs, "net": result.net,
+             "backers": result.backers.astype(float)}
     parts = {key: values[success] for key, values in parts.items()}
     order = np.argsort(parts["gross"], kind="stable")
     out = {"mean": {key: float(values.mean()) for key, values in parts.items()}}

@@ -497,11 +497,14 @@ def sensitivity(scenario: Scenario, *, sims: int = SENSITIVITY_SIMS, rng: Any = 
             successes.append(result.success)
             if progress is not None:
                 progress(len(probabilities), len(changed))
-    first = 0 if probability is not None else 1  # where the inputs' runs start
-    base = float(probability) if probability is not None else probabilities[0]
+    if probability is None:  # the plan's own run came first
+        base = probabilities.pop(0)
+        successes.pop(0)
+    else:
+        base = float(probability)
     rows = []
     for k, (name, unit, swing, low, high, _) in enumerate(inputs):
-        at_low, at_high = first + 2 * k, first + 1 + 2 * k
+        at_low, at_high = 2 * k, 2 * k + 1
         p_low, p_high = probabilities[at_low], probabilities[at_high]
         rows.append({"input": name, "unit": unit, "swing": swing,
                      "low": float(low), "high": float(high),

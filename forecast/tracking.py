@@ -13,8 +13,8 @@ deadline:
   from the observed state (money, featured or not, goal reached or not). When the
   final window opens, a campaign at progress x completes its goal with the
   scenario's goal completion (``Scenario.completion``; real owners close a gap in
-  sight: campaigns at 40-50 % of the goal near the deadline mostly succeed). Every campaign counts fully: the effective
-  sample size is the number of simulations.
+  sight: campaigns at 40-50 % of the goal near the deadline mostly succeed). Every
+  campaign counts fully: the effective sample size is the number of simulations.
 - **Weighted simulations** (any other scenario: rewards, commitments, friends of
   friends). The engine's campaigns, each weighted by a kernel on how far its running
   total at the time of the last observation is from the observed one (log scale),
