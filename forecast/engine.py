@@ -801,6 +801,10 @@ class Job:
     sims: int
     seed: np.random.SeedSequence
     keep_paths: bool = True
+    #: Only each campaign's gross, net, backers and closing are read (a sweep): the
+    #: outcomes' sums and paths are left empty, and a chunk walked at several goals
+    #: takes the sums every goal shares (``goal_totals``) where they apply.
+    totals: bool = False
 
 
 def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
@@ -823,7 +827,7 @@ def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
         n_paths = _path_rows(job)
         goals = [float(g) for g in job.goals]
         tasks += [(k, first, min(first + chunk, job.sims), goals,
-                   max(0, min(first + chunk, n_paths) - first))
+                   max(0, min(first + chunk, n_paths) - first), job.totals)
                   for first in range(0, job.sims, chunk)]
     plans = [(_Plan(job.scenario), job.seed) for job in jobs]
     outs: list[Outcome] = []
@@ -843,13 +847,16 @@ def run_jobs(jobs: list[Job], chunk_size: int = SEED_BLOCK,
 
 def _path_rows(job: Job) -> int:
     """How many simulations of a job keep their daily path."""
-    return min(job.sims, PATH_SIMS) if job.keep_paths else 0
+    return min(job.sims, PATH_SIMS) if job.keep_paths and not job.totals else 0
 
 
 def _empty(job: Job) -> Outcome:
     """The outcome of a job's run, to be filled chunk by chunk."""
     sims, D = job.sims, job.scenario.duration_days
     C, M = len(job.scenario.circles), len(job.scenario.commitments)
+    if job.totals:
+        return _totals_only(np.empty(sims), np.empty(sims),
+                            np.empty(sims, dtype=np.int64), np.empty(sims))
     return Outcome(
         gross=np.empty(sims), net=np.empty(sims), backers=np.empty(sims, dtype=np.int64),
         closing=np.empty(sims),
@@ -862,10 +869,37 @@ def _empty(job: Job) -> Outcome:
 
 
 def _chunk_pieces(plan: _Plan, seed: np.random.SeedSequence, first: int, stop: int,
-                  goals: list[float], path_rows: int) -> list[Outcome]:
-    """What simulations ``first`` … ``stop`` - 1 add to the outcome of each goal."""
+                  goals: list[float], path_rows: int, totals: bool = False
+                  ) -> list[Outcome]:
+    """What simulations ``first`` … ``stop`` - 1 add to the outcome of each goal
+    (with ``totals``, only their gross, net, backers and closing)."""
     prepared = _Chunk(plan, seed, first, stop)
-    return [_walk(prepared, goal, path_rows) for goal in goals]
+    if not totals:
+        return [_walk(prepared, goal, path_rows) for goal in goals]
+    from .goal_totals import GoalTotals
+
+    shared = GoalTotals.prepare(prepared) if len(goals) >= TOTALS_GOALS else None
+    if shared is not None:
+        return [shared.walk(goal) for goal in goals]
+    return [_totals_only(o.gross, o.net, o.backers, o.closing)
+            for o in (_walk(prepared, goal, 0) for goal in goals)]
+
+
+#: Goals of a chunk from which a totals job shares its sums (``goal_totals``):
+#: building them costs about as much as walking that many goals one by one.
+TOTALS_GOALS = 2
+
+
+def _totals_only(gross: np.ndarray, net: np.ndarray, backers: np.ndarray,
+                 closing: np.ndarray) -> Outcome:
+    """An outcome of totals only: its sums and paths are empty."""
+    empty = np.zeros(0)
+    return Outcome(gross=gross, net=net, backers=backers, closing=closing,
+                   daily_sum=empty, circle_daily_sum=empty.reshape(0, 0),
+                   circle_pledgers_sum=empty, closing_cents=np.zeros(0, dtype=np.int64),
+                   commitment_sum=empty, commitment_count=empty,
+                   first_day=np.zeros((0, 0), dtype=np.int64),
+                   paths=np.zeros((0, 0), dtype=np.float32))
 
 
 def _map_chunks(plans: list[tuple[_Plan, np.random.SeedSequence]], tasks: list[tuple],
@@ -988,23 +1022,29 @@ class _Closing:
     running totals to ``T_d = max(T_(d-1) + m_d, L_d)``, the circles' money m_d on
     top of a floor L_d rising from ``opened`` to the goal on the last day:
     ``T = O + E`` for their own running totals O, with ``E_d`` the running maximum
-    of ``L_d - O_d`` (0 before the window)."""
+    of ``L_d - O_d`` (0 before the window). ``mark``: each campaign's closing mark
+    (``_Chunk.closing_mark``)."""
 
-    def __init__(self, chunk: _Chunk, goal: float, opened: np.ndarray):
-        plan = chunk.plan
-        h, k = chunk.scenario.completion
-        close = chunk.closing_mark < surge_strength(opened / goal, h, k)
+    def __init__(self, plan: _Plan, mark: np.ndarray, goal: float, opened: np.ndarray):
+        h, k = plan.scenario.completion
+        close = mark < surge_strength(opened / goal, h, k)
         self.rows = np.flatnonzero(close & (opened < goal))
         self.start, self.goal = plan.window, goal
-        start = self.start
         base = opened[self.rows, None]
-        self.floor = base + (goal - base) * plan.closing[None, start:]
+        self.floor = base + (goal - base) * plan.closing[None, self.start:]
         self.floor[:, -1] = goal
         #: The money the closing adds each day, summed over simulations, in whole
         #: cents (D,): integers add up the same whatever the chunks.
-        self.cents = np.zeros(chunk.D, dtype=np.int64)
+        self.cents = np.zeros(plan.scenario.duration_days, dtype=np.int64)
         #: The money the closing adds to each campaign, (n,).
-        self.amount = np.zeros(chunk.n)
+        self.amount = np.zeros(opened.size)
+
+    def raised(self, own: np.ndarray) -> np.ndarray:
+        """The running totals of ``rows`` over the final window, given their own
+        ``own`` (rows, days of the window)."""
+        extra = np.maximum.accumulate(np.maximum(self.floor - own, 0.0), axis=1)
+        # At least the floor exactly (own + (floor - own) can be an ulp under it).
+        return np.maximum(own + extra, self.floor)
 
     def lift(self, running: np.ndarray) -> None:
         """Raise ``running`` (n, D) in place."""
@@ -1013,9 +1053,7 @@ class _Closing:
             return
         start, rows = self.start, self.rows
         own = running[rows, start:]
-        extra = np.maximum.accumulate(np.maximum(self.floor - own, 0.0), axis=1)
-        # At least the floor exactly (own + (floor - own) can be an ulp under it).
-        running[rows, start:] = np.maximum(own + extra, self.floor)
+        running[rows, start:] = self.raised(own)
         added = running[rows, start:] - own
         self.amount[rows] = added[:, -1]
         daily = np.diff(added, axis=1, prepend=0.0)
@@ -1085,7 +1123,7 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
                                    dyn.surge_steepness)
                     if chunk.plan.surge_start is not None else None)
         if chunk.plan.closing is not None:
-            closing = _Closing(chunk, goal, opened)
+            closing = _Closing(chunk.plan, chunk.closing_mark, goal, opened)
         running, daily, fate, featured, goal_day = _cross(chunk, goal, strength,
                                                           shared=False, closing=closing)
     gross = running[:, -1].copy()  # not a view that would keep `running` alive
@@ -1113,24 +1151,10 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
     first_day = np.array([np.bincount(goal_day if fraction == 1.0
                                       else _first_day(running, fraction * goal),
                                       minlength=D + 1)[:D] for fraction in MILESTONES])
-    fees = scenario.fees
-    closed = np.zeros(n)
-    if closing is not None:
-        closed = closing.amount
-        # The money that closes the gap comes as pledges like the campaign's
-        # circles': the platform's share, and rewards costing what its circles'
-        # pledges cost per dollar (a commitment's counterpart is its own; no pledger
-        # counted, so no fee per pledge).
-        own = gross - closed
-        own_cost = reward_cost.copy()
-        for c, made in zip(scenario.commitments, chunk.commitments):
-            own -= c.amount * made
-            own_cost -= c.unit_cost * made
-        reward_cost += closed * np.divide(own_cost, own, out=np.zeros(n), where=own > 0)
+    closed = closing.amount if closing is not None else None
     return Outcome(
-        gross=gross, backers=backers, closing=closed,
-        net=(gross * (1 - fees.platform_rate - fees.payment_rate)
-             - fees.per_pledge * backers - reward_cost),
+        gross=gross, backers=backers, closing=np.zeros(n) if closed is None else closed,
+        net=_net(scenario, chunk.commitments, gross, backers, reward_cost, closed),
         daily_sum=daily, circle_daily_sum=circle_money,
         circle_pledgers_sum=circle_count,
         closing_cents=(closing.cents if closing is not None
@@ -1138,3 +1162,28 @@ def _walk(chunk: _Chunk, goal: float, path_rows: int) -> Outcome:
         commitment_sum=np.array([c.amount for c in scenario.commitments]) * kept,
         commitment_count=kept, first_day=first_day,
         paths=running[:path_rows].astype(np.float32))
+
+
+def _net(scenario: Scenario, commitments: list[np.ndarray], gross: np.ndarray,
+         backers: np.ndarray, reward_cost: np.ndarray, closed: np.ndarray | None
+         ) -> np.ndarray:
+    """What each campaign's owner would receive: ``gross`` less the platform's and
+    the payments' share, the fee per pledge of its ``backers`` and its rewards'
+    cost (``reward_cost``, its pledgers' and its kept ``commitments``'), and, with
+    a goal completion, the rewards of the money ``closed`` adds (None: none)."""
+    fees = scenario.fees
+    if closed is not None:
+        # The money that closes the gap comes as pledges like the campaign's
+        # circles': the platform's share, and rewards costing what its circles'
+        # pledges cost per dollar (a commitment's counterpart is its own; no pledger
+        # counted, so no fee per pledge).
+        own = gross - closed
+        own_cost = reward_cost.copy()
+        for c, made in zip(scenario.commitments, commitments):
+            own -= c.amount * made
+            own_cost -= c.unit_cost * made
+        reward_cost = reward_cost + closed * np.divide(own_cost, own,
+                                                       out=np.zeros(gross.size),
+                                                       where=own > 0)
+    return (gross * (1 - fees.platform_rate - fees.payment_rate)
+            - fees.per_pledge * backers - reward_cost)

@@ -177,7 +177,7 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
         if at_duration.goal_dependent:
             batch = max(1, GOAL_BATCH_BYTES // (24 * in_memory))
             jobs += [engine.Job(at_duration, list(goal_values[k:k + batch]), sims, seed,
-                                keep_paths=False)
+                                keep_paths=False, totals=True)
                      for k in range(0, len(goal_values), batch)]
         else:  # one run serves every goal: net does not depend on the goal
             jobs.append(engine.Job(at_duration, [at_duration.goal], sims, seed,
