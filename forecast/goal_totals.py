@@ -110,38 +110,45 @@ class _Surge:
 
     def __init__(self, n: int, W: int, start: int, sim, day, mark, amount, cost, kept):
         cell = sim * W + (day - start)
-        order = np.lexsort((mark, cell))
+        # By mark, then stably by cell (a radix sort for small cell numbers): three
+        # times faster than np.lexsort. Equal marks pledge together, in any order.
+        order = np.argsort(mark)
+        small = np.uint16 if n * W <= 2**16 else np.uint32
+        order = order[np.argsort(cell[order].astype(small), kind="stable")]
         self.n, self.W = n, W
-        self.mark = np.append(mark[order], np.inf)
+        self.mark = mark[order]
         counts = np.bincount(cell, minlength=n * W)
         self.last = np.cumsum(counts)
         self.first = self.last - counts
+        #: The cells with pledgers, where each one's pledgers start, and the
+        #: campaign of each pledger.
+        self.cells = np.flatnonzero(counts)
+        self.starts = self.first[self.cells]
+        self.campaign = sim[order]
         kept = np.ones(sim.size, bool) if kept is None else kept[order]
-
-        def running(values):
-            return np.concatenate(([0.0], np.cumsum(values)))
         amount, cost = amount[order], cost[order]
-        self.sums = {"money": running(amount), "money_kept": running(amount * kept),
-                     "count": running(np.ones(sim.size)), "count_kept": running(kept),
-                     "cost": running(cost), "cost_kept": running(cost * kept)}
+        self.sums, self.base = {}, {}
+        for name, values in (("money", amount), ("money_kept", amount * kept),
+                             ("count_kept", kept), ("cost", cost),
+                             ("cost_kept", cost * kept)):
+            sums = self.sums[name] = np.concatenate(([0.0], np.cumsum(values)))
+            self.base[name] = sums[self.first]
 
     def below(self, strength: np.ndarray) -> np.ndarray:
-        """Each cell's end of its pledgers whose mark < its campaign's strength."""
-        s = np.repeat(strength, self.W)
-        low, high = self.first.copy(), self.last.copy()
-        while True:
-            active = low < high
-            if not active.any():
-                return low
-            mid = (low + high) >> 1
-            under = self.mark[mid] < s
-            low = np.where(active & under, mid + 1, low)
-            high = np.where(active & ~under, mid, high)
+        """Each cell's end of its pledgers whose mark < its campaign's strength:
+        those are the first of the cell, so the end is its start plus their count."""
+        end = self.first.copy()
+        if self.cells.size:
+            under = self.mark < strength[self.campaign]
+            end[self.cells] = self.starts + np.add.reduceat(under, self.starts,
+                                                            dtype=np.int64)
+        return end
 
     def at(self, end: np.ndarray, name: str) -> np.ndarray:
         """Each cell's sum ``name`` over its pledgers before ``end``, shape (n, W)."""
-        sums = self.sums[name]
-        return (sums[end] - sums[self.first]).reshape(self.n, self.W)
+        if name == "count":
+            return (end - self.first).astype(float).reshape(self.n, self.W)
+        return (self.sums[name][end] - self.base[name]).reshape(self.n, self.W)
 
 
 class GoalTotals:
@@ -287,27 +294,43 @@ class GoalTotals:
         """``table[s, column[s]]`` for every simulation s."""
         return table.reshape(-1).take(self.index + column)
 
+    def _first_day(self, value, threshold: float) -> np.ndarray:
+        """The first day before the final window on which ``value(day)`` (running
+        totals, non-decreasing in the day) reaches ``threshold``, D if none: a
+        binary search on every campaign at once."""
+        start = self.start
+        low, high = np.zeros(self.n, dtype=np.int64), np.full(self.n, start)
+        while True:
+            active = low < high
+            if not active.any():
+                return np.where(low < start, low, self.D)
+            mid = np.minimum((low + high) >> 1, start - 1)
+            reached = value(mid) >= threshold
+            high = np.where(active & reached, mid, high)
+            low = np.where(active & ~reached, mid + 1, low)
+
     def _before_window(self, goal: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each campaign's featured day and goal day if reached before the final
         window (else D), and its running total at the end of the day before it,
         without the surge (the last day's if there is no window)."""
         D, start, n = self.D, self.start, self.n
-        plain = self.plain[:, 1:start + 1]  # running totals of days 0 … start - 1
+        plain, take = self.plain, self._take
         featured = np.full(n, D)
-        if self.boost is not None:
-            first = np.count_nonzero(plain < self.featured_at * goal, axis=1)
-            featured = np.where(first < start, first, D)
+        if self.boost is None:
+            goal_day = self._first_day(lambda day: take(plain, day + 1), goal)
+        else:
+            featured = self._first_day(lambda day: take(plain, day + 1),
+                                       self.featured_at * goal)
             boost = self.boost.money
-            then = self._take(boost, np.minimum(featured + 1, D))
-            plain = plain + np.maximum(boost[:, 1:start + 1] - then[:, None], 0.0)
-        first = np.count_nonzero(plain < goal, axis=1)
-        goal_day = np.where(first < start, first, D)
+            then = take(boost, np.minimum(featured + 1, D))
+            goal_day = self._first_day(
+                lambda day: take(plain, day + 1)
+                + np.maximum(take(boost, day + 1) - then, 0.0), goal)
         stop = np.minimum(goal_day + 1, D)
-        total = (self.plain[:, start]
-                 - (self.stop_money_early[:, D] - self._take(self.stop_money_early, stop)))
+        total = (plain[:, start]
+                 - (self.stop_money_early[:, D] - take(self.stop_money_early, stop)))
         if self.boost is not None:
-            total = total + self.boost.upto("money", self._take, featured, goal_day,
-                                            start - 1)
+            total = total + self.boost.upto("money", take, featured, goal_day, start - 1)
         return featured, goal_day, total
 
     def walk(self, goal: float) -> Outcome:
