@@ -14,9 +14,10 @@ each goal then costs a few operations per campaign:
   goal day are the first days these sums reach their thresholds; the total when the
   window opens gives the surge's strength s(x) and who closes the gap;
 - over the final window's few days, each (campaign, day)'s surge pledgers, sorted by
-  mark, give the money of those whose mark is below s(x) by a binary search; the
-  window's path is then built day by day (``engine._Closing.raised`` for the
-  completion) and its thresholds crossed as ``engine._cross`` does.
+  mark, give the money of those whose mark is below s(x): the first ones, so many
+  of them as one comparison counts; the window's path is then built day by day
+  (``engine._Closing.raised`` for the completion) and its thresholds crossed as
+  ``engine._cross`` does.
 
 The numbers are ``engine._walk``'s, bit for bit. Every amount and reward cost is a
 whole number of 2**-k currency units (``money_unit``) and every campaign's money
@@ -214,9 +215,8 @@ class GoalTotals:
         self.plain = np.zeros((n, D + 1))
         np.cumsum(all_money, axis=1, out=self.plain[:, 1:])
         self.count, self.cost = count, cost
-        #: Running sums by the day t after which they stop: money, count, cost; and
-        #: the money of those pledging before the window.
-        self.stop_money = _running(n, D, sim, t, amount)
+        #: Running sums by the day t after which they stop: count and cost; and the
+        #: money of those pledging before the window.
         self.stop_count = _running(n, D, sim, t)
         self.stop_cost = _running(n, D, sim, t, cost_)
         early = day < start

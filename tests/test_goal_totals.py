@@ -132,6 +132,7 @@ def test_a_totals_job_gives_the_totals_of_full_runs():
     shared sums do not apply (two featured circles)."""
     seed = np.random.SeedSequence(5)
     goals = [12_000.0, 16_000.0, 20_000.0, 26_000.0, 31_000.0]
+    assert len(goals) >= engine.TOTALS_GOALS  # the shared sums serve them
     for scenario in (LA_RUCHE, _changed(LA_RUCHE, _second_featured)):
         full = engine.run_goals(scenario, goals, 9000, seed, keep_paths=False)
         job = engine.Job(scenario, goals, 9000, seed, keep_paths=False, totals=True)
