@@ -719,7 +719,9 @@ class _Chunk:
         featured, those hearing from someone only if that one pledged, those of
         the final surge only if their mark is below their campaign's strength,
         and, after the goal, only those kept by the post-goal factor; a source
-        circle's ``size`` caps the rest, in day order."""
+        circle's ``size`` caps the rest, in day order. (``goal_totals`` applies these
+        rules to its sums: a change here changes it too; tests/test_goal_totals.py
+        compares both.)"""
         circles = self.scenario.circles
         fate: dict[int, np.ndarray] = {}
         for i in self.plan.order:

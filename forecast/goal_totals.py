@@ -2,11 +2,12 @@
 
 A sweep reads only each campaign's gross, net, backers and closing money, at many
 goals of the same draws. ``engine._walk`` finds them goal by goal on whole daily
-paths: each goal builds every campaign's running total five times (before any
-threshold, after its featured day, after its goal day; then again with the final
-surge and the goal completion). Here a chunk's would-be pledgers are summed once
-more, by what their fate hangs on, into running sums over each campaign's days;
-each goal then costs a few operations per campaign:
+paths: after one path before any threshold, which every goal shares, each goal
+builds every campaign's running total five times (after its featured day and after
+its goal day, then three times again with the final surge and the goal completion).
+Here a chunk's would-be pledgers are summed once more, by what their fate hangs on,
+into running sums over each campaign's days; each goal then costs a few operations
+per campaign:
 
 - before the final window, a campaign's running total is its plain pledgers' (the
   settled ledgers' and those hearing from them) plus the boosted pledgers after its
@@ -119,8 +120,7 @@ class _Surge:
         self.n, self.W = n, W
         self.mark = mark[order]
         counts = np.bincount(cell, minlength=n * W)
-        self.last = np.cumsum(counts)
-        self.first = self.last - counts
+        self.first = np.cumsum(counts) - counts
         #: The cells with pledgers, where each one's pledgers start, and the
         #: campaign of each pledger.
         self.cells = np.flatnonzero(counts)
@@ -239,7 +239,7 @@ class GoalTotals:
         self.boost: _Boosted | None = None
         self.surges: list[tuple[bool, _Surge]] = []
         most = self.plain[:, D] + 0.0
-        most_cost = cost.astype(float) + 0.0
+        most_cost = cost.astype(float)
         if boosted:
             part = boosted[0]
             mark = part.mark if part.mark is not None else np.full(part.sim.size, -np.inf)
@@ -472,7 +472,7 @@ class _Window:
         on = self.days > featured[:, None]
         count, cost = np.zeros(n), np.zeros(n)
         for (boosted, what, kept), value in self.surge.items():
-            if kept:
+            if kept or what == "money":
                 continue
             value = np.where(after, self.surge[boosted, what, True], value)
             if boosted:

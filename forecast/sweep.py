@@ -120,12 +120,14 @@ def sweep(scenario: Scenario, goals: Iterable[float], durations: Iterable[int] |
     goal changes the campaigns (``Scenario.goal_dependent``: a flow circle with
     ``featured_at``, whose momentum starts at a fraction of the goal, or a
     ``post_goal_factor`` below 1, which thins pledges after the goal and so changes
-    gross, net and payout at every other goal), the campaigns are drawn once per
+    gross, net and payout at every other goal, a final surge held to the progress
+    towards the goal, a goal completion), the campaigns are drawn once per
     duration, and each goal's totals are found on sums that every goal of a chunk
-    shares (``goal_totals``; the same numbers, bit for bit, as walking each goal's
-    paths), in batches of goals that bound memory (GOAL_BATCH_BYTES). All these runs share one set of
-    ``workers`` (``engine.run_jobs``). The random numbers never depend on the path,
-    so the probability is non-increasing in the goal, exactly.
+    shares (``goal_totals``: the numbers, bit for bit, of walking each goal's
+    paths), in batches of goals that bound memory (GOAL_BATCH_BYTES). All these
+    runs share one set of ``workers`` (``engine.run_jobs``). The random numbers
+    never depend on the path, so the probability is non-increasing in the goal,
+    exactly.
 
     Parameters
     ----------
