@@ -6,9 +6,11 @@ peak memory grows with the expected would-be pledgers per simulation. Each case 
 one block (``SEED_BLOCK`` simulations, one process) in a fresh Python process, at a
 small and a large number of would-be pledgers, and reads the peak resident set size
 (``ru_maxrss``); the difference over the difference in would-be pledgers is what one
-costs. Cases: a stock circle alone; stock, a source circle and a featured flow with a
-post-goal factor; a chain of source circles, the last one capped (the parts looked
-at per path, the most held).
+costs. Each case is run twice: a ``simulate``, and a sweep of five goals, which also
+holds the sums its goals share (``forecast.goal_totals``). Cases: a stock circle
+alone; stock, a source circle and a featured flow with a post-goal factor; a chain of
+source circles, the last one capped (the parts looked at per path, the most held).
+The scenarios have the final surge and the goal completion of the defaults.
 
 Run: ``python benchmarks/memory.py`` (about a minute). The bound in
 forecast/scenario.py takes the largest figure printed, rounded up.
@@ -24,9 +26,14 @@ import json, resource, sys
 import forecast
 from forecast.engine import SEED_BLOCK
 from forecast.scenario import expected_pledgers
+from forecast.sweep import sweep
 spec = json.loads(sys.argv[1])
 scenario = forecast.Scenario.from_dict(spec)
-forecast.simulate(scenario, SEED_BLOCK, rng=1, workers=1)
+if sys.argv[2] == "simulate":
+    forecast.simulate(scenario, SEED_BLOCK, rng=1, workers=1)
+else:
+    sweep(scenario, [scenario.goal * f for f in (0.5, 0.8, 1.0, 1.2, 1.5)],
+          sims=SEED_BLOCK, rng=1, workers=1)
 print(json.dumps({"rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                   "pledgers": expected_pledgers(scenario)}))
 """
@@ -65,9 +72,9 @@ def capped(scale: float) -> dict:
                  "conversion": 0.1, "size": int(300 * scale) + 1}]}
 
 
-def measure(spec: dict) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(spec)], check=True,
-                         capture_output=True, text=True).stdout
+def measure(spec: dict, work: str = "simulate") -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(spec), work],
+                         check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
 
@@ -75,15 +82,16 @@ def main() -> None:
     from forecast.engine import SEED_BLOCK
 
     print(f"one block of {SEED_BLOCK:,} simulations, peak RSS of a fresh process")
-    print(f"{'case':<8} {'pledgers/sim (small, large)':>28} {'RSS MB (small, large)':>24}"
-          f" {'bytes per would-be pledger':>28}")
+    print(f"{'case':<8} {'work':<9} {'pledgers/sim (small, large)':>28} "
+          f"{'RSS MB (small, large)':>24} {'bytes per would-be pledger':>28}")
     for name, build in (("stock", stock), ("mixed", mixed), ("capped", capped)):
-        small, large = measure(build(0.01)), measure(build(1.0))
-        slope = (large["rss"] - small["rss"]) / (
-            SEED_BLOCK * (large["pledgers"] - small["pledgers"]))
-        print(f"{name:<8} {small['pledgers']:>13,.0f} {large['pledgers']:>14,.0f} "
-              f"{small['rss'] / 2**20:>11,.0f} {large['rss'] / 2**20:>12,.0f} "
-              f"{slope:>28.1f}")
+        for work in ("simulate", "sweep"):
+            small, large = measure(build(0.01), work), measure(build(1.0), work)
+            slope = (large["rss"] - small["rss"]) / (
+                SEED_BLOCK * (large["pledgers"] - small["pledgers"]))
+            print(f"{name:<8} {work:<9} {small['pledgers']:>13,.0f} "
+                  f"{large['pledgers']:>14,.0f} {small['rss'] / 2**20:>11,.0f} "
+                  f"{large['rss'] / 2**20:>12,.0f} {slope:>28.1f}")
 
 
 if __name__ == "__main__":

@@ -91,8 +91,9 @@ MAX_CURRENCY_LENGTH = 8
 #: Bytes of a scenario file: the shipped models take about 5 KB.
 MAX_FILE_BYTES = 1 << 20
 #: Peak memory of the engine per would-be pledger of a block of simulations, measured
-#: by benchmarks/memory.py (about 30 to 70 bytes; the largest, rounded up).
-BYTES_PER_PLEDGER = 80
+#: by benchmarks/memory.py for a simulate and a sweep (about 40 to 150 bytes; the
+#: largest, rounded up).
+BYTES_PER_PLEDGER = 150
 #: The memory one block of simulations may take (``check_memory``): 2 GiB, what a
 #: laptop spares. Per worker: each holds one block at a time.
 MAX_BLOCK_BYTES = 2 << 30

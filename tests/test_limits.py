@@ -357,7 +357,7 @@ def test_a_block_larger_than_the_memory_bound_is_refused_up_front(tmp_path):
     spec["circle"] = [{"name": "list", "size": int(most / 0.01) - 1, "conversion": 0.01}]
     assert load(tmp_path, spec).circles[0].size == int(most / 0.01) - 1
     for path in MODELS:
-        assert sc.expected_pledgers(forecast.load_scenario(path)) < most / 4
+        assert sc.expected_pledgers(forecast.load_scenario(path)) < most / 3
 
 
 # ----------------------------------------------------------------------------- fuzz
