@@ -554,7 +554,10 @@ class _Chunk:
             return parts
         out = []
         for part in parts:
-            share = sigma.take(part.day)
+            if part.kind == _BOOSTED:
+                share = sigma.take(part.day)
+            else:  # by category: the days of a part split here are never needed whole
+                share = sigma.take(part.choice.when).take(part.category)
             window = np.flatnonzero(share > 0)
             u = streams.per_item((i, _SURGE, part.kind),
                                  np.bincount(part.sim[window], minlength=self.n))
@@ -569,13 +572,13 @@ class _Chunk:
             rest = np.ones(part.sim.size, dtype=bool)
             rest[pick] = False
             free = part.amount if part.free_amount else None
-            out.append(_Part(i, part.kind, part.choice,
-                             np.bincount(part.sim[rest], minlength=self.n),
+            sim, category = part.sim[pick], part.category[pick]
+            picked = np.bincount(sim, minlength=self.n)
+            out.append(_Part(i, part.kind, part.choice, part.per_sim - picked,
                              part.category[rest],
                              amount=None if free is None else free[rest]))
-            out.append(_Part(i, _FINAL, part.choice,
-                             np.bincount(part.sim[pick], minlength=self.n),
-                             part.category[pick], sim=part.sim[pick], day=part.day[pick],
+            out.append(_Part(i, _FINAL, part.choice, picked, category, sim=sim,
+                             day=part.choice.when.take(category),
                              amount=None if free is None else free[pick], mark=mark))
         return out
 
