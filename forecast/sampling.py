@@ -17,6 +17,8 @@ __all__ = ["poisson_inverse", "poisson_nonzero", "binomial_inverse", "RawInverse
 
 #: Means below which the walk starts at 0; from there on, near the answer (exact CDF).
 _WALK_FROM_ZERO_BELOW = 30.0
+#: u + mean at or below this gives a Poisson count of 0 (``_poisson_small``).
+_NOT_ZERO_ABOVE = 1.0 - 2.0**-40
 
 
 def _walk(u, k, pmf, cdf, up, down, stop, start) -> None:
@@ -94,10 +96,16 @@ def poisson_nonzero(u: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.nda
 def _poisson_small(u: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``poisson_nonzero`` for means below ``_WALK_FROM_ZERO_BELOW``, walking up from 0 on
     ever fewer items, kept in compact arrays: most counts of small means are 0."""
+    # A count is 0 unless u > F(0) = exp(-lam) >= 1 - lam: the exponential is taken
+    # only where u + lam is that near 1 or above (the margin is far wider than the
+    # roundings of exp and of the sum), not on the many cells of small means.
+    maybe = np.flatnonzero(u + lam > _NOT_ZERO_ABOVE)
+    u, lam = u[maybe], lam[maybe]
     pmf = np.exp(-lam)
-    index = np.flatnonzero(u > pmf)
+    found = np.flatnonzero(u > pmf)
+    index = maybe[found]
     count = np.ones(index.size, dtype=np.int64)
-    u, lam, pmf = u[index], lam[index], pmf[index]
+    u, lam, pmf = u[found], lam[found], pmf[found]
     cdf = pmf.copy()
     pmf *= lam
     cdf += pmf

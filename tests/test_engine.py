@@ -714,6 +714,22 @@ def quantile(law, u, *parameters):
     return np.where(u > 0, law.ppf(u, *parameters), 0.0)
 
 
+def test_poisson_counts_at_the_edge_of_zero():
+    """A Poisson count is 1 or more exactly when u > F(0) = exp(-mean), for u at F(0)
+    and at the doubles either side of it, over means from 1e-300 to 29 (the walk from
+    0): the shortcut that takes the exponential only where u + mean is near 1 never
+    drops nor adds a count."""
+    mean = np.append(np.geomspace(1e-300, 29.0, 20_000),
+                     np.random.default_rng(5).random(20_000) * 1e-3)
+    edge = np.exp(-mean)
+    for u in (np.nextafter(edge, 0), edge, np.nextafter(edge, 2)):
+        u = np.minimum(u, np.nextafter(1.0, 0))  # u in [0, 1)
+        counts = poisson_inverse(u, mean)
+        np.testing.assert_array_equal(counts > 0, u > edge)
+        index, _ = poisson_nonzero(u, mean)
+        np.testing.assert_array_equal(index, np.flatnonzero(u > edge))
+
+
 def test_count_inversions_equal_scipy_quantiles():
     """Exact: the engine's counts are the quantile functions of scipy at its
     uniforms, for small means (the compact walk) and large ones (from a normal guess);
