@@ -22,8 +22,9 @@ _NOT_ZERO_ABOVE = 1.0 - 2.0**-40
 
 
 def _walk(u, k, pmf, cdf, up, down, stop, start) -> None:
-    """Move ``k`` in place until ``F(k-1) < u <= F(k)``: down from the items
-    ``start`` (those that began near the answer), then up from wherever ``u > F(k)``.
+    """Move ``k`` in place until ``F(k-1) < u <= F(k)`` for the items ``start``
+    (those that began near the answer, in increasing order): down, then up wherever
+    ``u > F(k)``.
     ``up(i, k, pmf)`` gives pmf(k+1) of items ``i``, ``down`` pmf(k-1); ``stop`` is
     the largest k."""
     going = start[(k[start] > 0) & (u[start] <= cdf[start] - pmf[start])]
@@ -32,7 +33,7 @@ def _walk(u, k, pmf, cdf, up, down, stop, start) -> None:
         pmf[going] = down(going, k[going], pmf[going])
         k[going] -= 1
         going = going[(k[going] > 0) & (u[going] <= cdf[going] - pmf[going])]
-    going = np.flatnonzero(u > cdf)
+    going = start[u[start] > cdf[start]]
     going = going[(pmf[going] > 0) & (k[going] < stop[going])]
     while going.size:
         pmf[going] = up(going, k[going], pmf[going])
@@ -149,10 +150,29 @@ def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:
     if big.size:
         cdf[big] = special.bdtr(k[big], n[big].astype(np.int64), q[big])
     ratio = q / (1 - q)
+    zero = np.ones(u.size, dtype=bool)
+    zero[big] = False
+    _binomial_from_zero(u, k, pmf, cdf, n, ratio, np.flatnonzero(zero))
     _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * (n[i] - k) / (k + 1) * ratio[i],
           down=lambda i, k, pmf: pmf * k / (n[i] - k + 1) / ratio[i], stop=n, start=big)
     k = np.where(p >= 1, n, np.where(p <= 0, 0, k))
     return k.astype(np.int64).reshape(shape)
+
+
+def _binomial_from_zero(u, k, pmf, cdf, n, ratio, index) -> None:
+    """``_walk`` up of the items ``index``, which all start at k = 0: in step, so k is
+    one number for all of them and they are kept in compact arrays. The same
+    arithmetic as ``binomial_inverse``'s walk, item by item."""
+    index = index[(u[index] > cdf[index]) & (pmf[index] > 0) & (n[index] > 0)]
+    u, n, ratio, pmf, cdf = u[index], n[index], ratio[index], pmf[index], cdf[index]
+    step = 0
+    while index.size:
+        pmf = pmf * (n - step) / (step + 1) * ratio
+        step += 1
+        cdf += pmf
+        k[index] = step
+        more = (u > cdf) & (pmf > 0) & (step < n)
+        index, u, n, ratio, pmf, cdf = (a[more] for a in (index, u, n, ratio, pmf, cdf))
 
 
 class RawInverse:
