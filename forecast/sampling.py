@@ -112,15 +112,8 @@ def _poisson_small(u: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarr
     cdf += pmf
     # Go on where u > F(step), unless the pmf underflowed (F is 1 in doubles).
     going = np.flatnonzero((u > cdf) & (pmf > 0))
-    u, lam, pmf, cdf = u[going], lam[going], pmf[going], cdf[going]
-    step = 1
-    while going.size:
-        step += 1
-        pmf *= lam / step
-        cdf += pmf
-        count[going] = step
-        more = (u > cdf) & (pmf > 0)
-        going, u, lam, pmf, cdf = going[more], u[more], lam[more], pmf[more], cdf[more]
+    count[going] = _in_step(u[going], pmf[going], cdf[going], 1,
+                            lambda k, pmf, lam: pmf * (lam / (k + 1)), [lam[going]])
     return index, count
 
 
@@ -160,19 +153,54 @@ def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:
 
 
 def _binomial_from_zero(u, k, pmf, cdf, n, ratio, index) -> None:
-    """``_walk`` up of the items ``index``, which all start at k = 0: in step, so k is
-    one number for all of them and they are kept in compact arrays. The same
-    arithmetic as ``binomial_inverse``'s walk, item by item."""
+    """``_walk`` up of the items ``index``, which all start at k = 0: in step
+    (``_in_step``). The same arithmetic as ``binomial_inverse``'s walk, item by
+    item."""
     index = index[(u[index] > cdf[index]) & (pmf[index] > 0) & (n[index] > 0)]
-    u, n, ratio, pmf, cdf = u[index], n[index], ratio[index], pmf[index], cdf[index]
-    step = 0
+    k[index] = _in_step(u[index], pmf[index], cdf[index], 0,
+                        lambda k, pmf, n, ratio: pmf * (n - k) / (k + 1) * ratio,
+                        [n[index], ratio[index]], stop=n[index])
+
+
+#: Steps between two compactions of a walk in step (``_in_step``).
+_COMPACT_EVERY = 4
+
+
+def _in_step(u, pmf, cdf, k: int, up, params, stop=None) -> np.ndarray:
+    """Where items walking up together from ``k`` (a number, the same for all: u >
+    F(k) for each, ``pmf`` and ``cdf`` their pmf and running CDF there) stop:
+    ``pmf(k+1) = up(k, pmf, *params)`` and ``F(k+1) = F(k) + pmf(k+1)``, until u <=
+    F(k), the pmf underflows to 0 or k reaches ``stop``; ``params`` and ``stop`` are
+    per-item arrays. Returns each item's k, int64.
+
+    The items that stopped are dropped every ``_COMPACT_EVERY`` steps, not after each
+    (dropping them costs more NumPy calls than a step): between two drops, an item
+    that stopped steps on, its further steps not counted (a stopped item's test is
+    not looked at again)."""
+    out = np.empty(u.size, dtype=np.int64)
+    index = np.arange(u.size)
+    cdf = cdf.copy()  # added to in place
     while index.size:
-        pmf = pmf * (n - step) / (step + 1) * ratio
-        step += 1
-        cdf += pmf
-        k[index] = step
-        more = (u > cdf) & (pmf > 0) & (step < n)
-        index, u, n, ratio, pmf, cdf = (a[more] for a in (index, u, n, ratio, pmf, cdf))
+        first = k
+        on = np.ones(index.size, dtype=bool)
+        passed = np.zeros(index.size, dtype=np.int64)
+        with np.errstate(all="ignore"):  # a stopped item's further steps are not read
+            for _ in range(_COMPACT_EVERY):
+                pmf = up(k, pmf, *params)
+                k += 1
+                cdf += pmf
+                on &= (u > cdf) & (pmf > 0)
+                if stop is not None:
+                    on &= k < stop
+                passed += on
+        ended = np.flatnonzero(~on)
+        out[index[ended]] = first + 1 + passed[ended]
+        going = np.flatnonzero(on)
+        index, u, pmf, cdf = index[going], u[going], pmf[going], cdf[going]
+        params = [a[going] for a in params]
+        if stop is not None:
+            stop = stop[going]
+    return out
 
 
 class RawInverse:
