@@ -11,6 +11,8 @@ Workloads (times inside the process, imports excluded, except ``cli-*``, which t
 whole command from the shell's side):
 
 - ``simulate``: ``simulate`` of 10^5 campaigns, one process;
+- ``engine``: the same over 90 days (``run.py``'s engine / limit case), the best of
+  three in one process after a warm-up;
 - ``sweep``: benchmarks/sweep.py's goal-dependent sweep (31 goals x 30, 45, 60, 90
   days) at 10^5 simulations, one process, and its ratio to one ``simulate``;
 - ``sensitivity``: ``sensitivity`` at its default settings, one process;
@@ -46,6 +48,9 @@ s = forecast.load_scenario({str(MODEL)!r})
 CODE = {
     "simulate": "t = time.perf_counter(); forecast.simulate(s, 100_000, rng=1); "
                 "print(time.perf_counter() - t)",
+    "engine": "s = s.with_(duration_days=90); forecast.simulate(s, 8_192, rng=1); "
+              "print(min(-time.perf_counter() + (forecast.simulate(s, 100_000, rng=1), "
+              "time.perf_counter())[1] for _ in range(3)))",
     "sweep": "t = time.perf_counter(); forecast.simulate(s, 100_000, rng=1); "
              "one = time.perf_counter() - t; t = time.perf_counter(); "
              "sweep(s, list(range(10_000, 40_001, 1_000)), [30, 45, 60, 90], "

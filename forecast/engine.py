@@ -322,7 +322,6 @@ class _Choice:
 
     ``when``, ``amount``, ``cost`` and ``kept`` give each category's meaning
     (``amount`` is NaN for a circle with a free ``pledge``, drawn apart);
-    ``slot`` is its place in a simulation's ledger row: ``2 when + (not kept)``;
     ``thinned``: whether there is a post-goal factor at all.
     """
 
@@ -331,7 +330,6 @@ class _Choice:
     amount: np.ndarray
     cost: np.ndarray
     kept: np.ndarray
-    slot: np.ndarray
     thinned: bool
 
     @classmethod
@@ -353,8 +351,7 @@ class _Choice:
         kept = np.tile(kept, W * T)
         return cls(table=RawInverse(joint.ravel()), when=day,
                    amount=np.tile(np.repeat(amounts, K), W),
-                   cost=np.tile(np.repeat(costs, K), W), kept=kept,
-                   slot=2 * day + ~kept, thinned=phi < 1.0)
+                   cost=np.tile(np.repeat(costs, K), W), kept=kept, thinned=phi < 1.0)
 
 
 class _Plan:
@@ -492,12 +489,12 @@ class _Chunk:
                              if plan.closing is not None else None)
         for m, c in enumerate(scenario.commitments):
             kept = self.commitments[m]
-            self.ledger[:, c.day, 0] += c.amount * kept
+            self.ledger[0, :, c.day] += c.amount * kept
             self.settled_count += kept
             self.settled_cost += c.unit_cost * kept
-        # Two slices added, not .sum(axis=2): reducing an axis of 2 is slow in NumPy.
-        self.all_money = self.ledger[:, :, 0] + self.ledger[:, :, 1]
-        self.kept_money = self.ledger[:, :, 0]
+        # Each half contiguous: the path reads the kept money whole.
+        self.all_money = self.ledger[0] + self.ledger[1]
+        self.kept_money = self.ledger[0]
         self.open = [part for part in self.parts if not part.settled]
         # Parts whose fate is looked at per path: the open ones and their sources.
         self.needed = set()
@@ -556,7 +553,10 @@ class _Chunk:
             return parts
         out = []
         for part in parts:
-            share = sigma.take(part.day)
+            if part.kind == _BOOSTED:
+                share = sigma.take(part.day)
+            else:  # by category: the days of a part split here are never needed whole
+                share = sigma.take(part.choice.when).take(part.category)
             window = np.flatnonzero(share > 0)
             u = streams.per_item((i, _SURGE, part.kind),
                                  np.bincount(part.sim[window], minlength=self.n))
@@ -571,13 +571,13 @@ class _Chunk:
             rest = np.ones(part.sim.size, dtype=bool)
             rest[pick] = False
             free = part.amount if part.free_amount else None
-            out.append(_Part(i, part.kind, part.choice,
-                             np.bincount(part.sim[rest], minlength=self.n),
+            sim, category = part.sim[pick], part.category[pick]
+            picked = np.bincount(sim, minlength=self.n)
+            out.append(_Part(i, part.kind, part.choice, part.per_sim - picked,
                              part.category[rest],
                              amount=None if free is None else free[rest]))
-            out.append(_Part(i, _FINAL, part.choice,
-                             np.bincount(part.sim[pick], minlength=self.n),
-                             part.category[pick], sim=part.sim[pick], day=part.day[pick],
+            out.append(_Part(i, _FINAL, part.choice, picked, category, sim=sim,
+                             day=part.choice.when.take(category),
                              amount=None if free is None else free[pick], mark=mark))
         return out
 
@@ -617,7 +617,7 @@ class _Chunk:
         """Sum into day-by-day ledgers the would-be pledgers whose fate depends only
         on the goal day: a circle's own pledgers (not boosted, not capped), and,
         without a post-goal factor, those hearing from settled pledgers. The
-        ledger has shape (n, D, 2): money of those still pledging after the goal,
+        ledger has shape (2, n, D): money of those still pledging after the goal,
         and of those who would not."""
         n, D, circles = self.n, self.D, self.scenario.circles
         C = len(circles)
@@ -632,14 +632,14 @@ class _Chunk:
         self.circle_count = np.zeros(C)
         lost = []
         # Summed in place, part after part (np.add.at: no joined copies).
-        ledger = np.zeros(n * D * 2)
+        ledger = np.zeros(2 * n * D)
         for p in settled:
             choice = p.choice
             if p.kind == _OWN:
-                slot = np.repeat(np.arange(0, n * 2 * D, 2 * D), p.per_sim)
-                slot += choice.slot.take(p.category)
+                slot = np.repeat(np.arange(0, n * D, D), p.per_sim)
+                slot += (choice.when + np.where(choice.kept, 0, n * D)).take(p.category)
             else:
-                slot = (p.sim * D + p.day) * 2
+                slot = p.sim * D + p.day
             np.add.at(ledger, slot, p.amount)
             self.settled_count += p.per_sim
             if choice.cost.any():
@@ -653,11 +653,11 @@ class _Chunk:
                                                            minlength=D)
             self.circle_count[p.circle] += p.category.size
             if choice.thinned:  # then p is a circle's own part: its slot gives its sim
-                gone = np.flatnonzero(~p.kept)
-                lost.append((p.circle, slot[gone] // (2 * D),
+                gone = np.flatnonzero(slot >= n * D)  # in the half of those not kept
+                lost.append((p.circle, slot[gone] // D - n,
                              choice.when.take(p.category[gone]), p.amount[gone],
                              p.cost[gone]))
-        self.ledger = ledger.reshape(n, D, 2)
+        self.ledger = ledger.reshape(2, n, D)
         #: Settled pledgers who would not pledge after the goal, part by part (not
         #: joined: a copy of them all costs more than a loop over a few parts):
         #: their circle, and their simulation, day, amount and reward cost.

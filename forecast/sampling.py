@@ -17,11 +17,14 @@ __all__ = ["poisson_inverse", "poisson_nonzero", "binomial_inverse", "RawInverse
 
 #: Means below which the walk starts at 0; from there on, near the answer (exact CDF).
 _WALK_FROM_ZERO_BELOW = 30.0
+#: u + mean at or below this gives a Poisson count of 0 (``_poisson_small``).
+_NOT_ZERO_ABOVE = 1.0 - 2.0**-40
 
 
 def _walk(u, k, pmf, cdf, up, down, stop, start) -> None:
-    """Move ``k`` in place until ``F(k-1) < u <= F(k)``: down from the items
-    ``start`` (those that began near the answer), then up from wherever ``u > F(k)``.
+    """Move ``k`` in place until ``F(k-1) < u <= F(k)`` for the items ``start``
+    (those that began near the answer, in increasing order): down, then up wherever
+    ``u > F(k)``.
     ``up(i, k, pmf)`` gives pmf(k+1) of items ``i``, ``down`` pmf(k-1); ``stop`` is
     the largest k."""
     going = start[(k[start] > 0) & (u[start] <= cdf[start] - pmf[start])]
@@ -30,7 +33,7 @@ def _walk(u, k, pmf, cdf, up, down, stop, start) -> None:
         pmf[going] = down(going, k[going], pmf[going])
         k[going] -= 1
         going = going[(k[going] > 0) & (u[going] <= cdf[going] - pmf[going])]
-    going = np.flatnonzero(u > cdf)
+    going = start[u[start] > cdf[start]]
     going = going[(pmf[going] > 0) & (k[going] < stop[going])]
     while going.size:
         pmf[going] = up(going, k[going], pmf[going])
@@ -94,24 +97,23 @@ def poisson_nonzero(u: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.nda
 def _poisson_small(u: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``poisson_nonzero`` for means below ``_WALK_FROM_ZERO_BELOW``, walking up from 0 on
     ever fewer items, kept in compact arrays: most counts of small means are 0."""
+    # A count is 0 unless u > F(0) = exp(-lam) >= 1 - lam: the exponential is taken
+    # only where u + lam is that near 1 or above (the margin is far wider than the
+    # roundings of exp and of the sum), not on the many cells of small means.
+    maybe = np.flatnonzero(u + lam > _NOT_ZERO_ABOVE)
+    u, lam = u[maybe], lam[maybe]
     pmf = np.exp(-lam)
-    index = np.flatnonzero(u > pmf)
+    found = np.flatnonzero(u > pmf)
+    index = maybe[found]
     count = np.ones(index.size, dtype=np.int64)
-    u, lam, pmf = u[index], lam[index], pmf[index]
+    u, lam, pmf = u[found], lam[found], pmf[found]
     cdf = pmf.copy()
     pmf *= lam
     cdf += pmf
     # Go on where u > F(step), unless the pmf underflowed (F is 1 in doubles).
     going = np.flatnonzero((u > cdf) & (pmf > 0))
-    u, lam, pmf, cdf = u[going], lam[going], pmf[going], cdf[going]
-    step = 1
-    while going.size:
-        step += 1
-        pmf *= lam / step
-        cdf += pmf
-        count[going] = step
-        more = (u > cdf) & (pmf > 0)
-        going, u, lam, pmf, cdf = going[more], u[more], lam[more], pmf[more], cdf[more]
+    count[going] = _in_step(u[going], pmf[going], cdf[going], 1,
+                            lambda k, pmf, lam: pmf * (lam / (k + 1)), [lam[going]])
     return index, count
 
 
@@ -141,10 +143,64 @@ def binomial_inverse(u: np.ndarray, trials, p: np.ndarray) -> np.ndarray:
     if big.size:
         cdf[big] = special.bdtr(k[big], n[big].astype(np.int64), q[big])
     ratio = q / (1 - q)
+    zero = np.ones(u.size, dtype=bool)
+    zero[big] = False
+    _binomial_from_zero(u, k, pmf, cdf, n, ratio, np.flatnonzero(zero))
     _walk(u, k, pmf, cdf, up=lambda i, k, pmf: pmf * (n[i] - k) / (k + 1) * ratio[i],
           down=lambda i, k, pmf: pmf * k / (n[i] - k + 1) / ratio[i], stop=n, start=big)
     k = np.where(p >= 1, n, np.where(p <= 0, 0, k))
     return k.astype(np.int64).reshape(shape)
+
+
+def _binomial_from_zero(u, k, pmf, cdf, n, ratio, index) -> None:
+    """``_walk`` up of the items ``index``, which all start at k = 0: in step
+    (``_in_step``). The same arithmetic as ``binomial_inverse``'s walk, item by
+    item."""
+    index = index[(u[index] > cdf[index]) & (pmf[index] > 0) & (n[index] > 0)]
+    k[index] = _in_step(u[index], pmf[index], cdf[index], 0,
+                        lambda k, pmf, n, ratio: pmf * (n - k) / (k + 1) * ratio,
+                        [n[index], ratio[index]], stop=n[index])
+
+
+#: Steps between two compactions of a walk in step (``_in_step``).
+_COMPACT_EVERY = 4
+
+
+def _in_step(u, pmf, cdf, k: int, up, params, stop=None) -> np.ndarray:
+    """Where items walking up together from ``k`` (a number, the same for all: u >
+    F(k) for each, ``pmf`` and ``cdf`` their pmf and running CDF there) stop:
+    ``pmf(k+1) = up(k, pmf, *params)`` and ``F(k+1) = F(k) + pmf(k+1)``, until u <=
+    F(k), the pmf underflows to 0 or k reaches ``stop``; ``params`` and ``stop`` are
+    per-item arrays. Returns each item's k, int64.
+
+    The items that stopped are dropped every ``_COMPACT_EVERY`` steps, not after each
+    (dropping them costs more NumPy calls than a step): between two drops, an item
+    that stopped steps on, its further steps not counted (a stopped item's test is
+    not looked at again)."""
+    out = np.empty(u.size, dtype=np.int64)
+    index = np.arange(u.size)
+    cdf = cdf.copy()  # added to in place
+    while index.size:
+        first = k
+        on = np.ones(index.size, dtype=bool)
+        passed = np.zeros(index.size, dtype=np.int64)
+        with np.errstate(all="ignore"):  # a stopped item's further steps are not read
+            for _ in range(_COMPACT_EVERY):
+                pmf = up(k, pmf, *params)
+                k += 1
+                cdf += pmf
+                on &= (u > cdf) & (pmf > 0)
+                if stop is not None:
+                    on &= k < stop
+                passed += on
+        ended = np.flatnonzero(~on)
+        out[index[ended]] = first + 1 + passed[ended]
+        going = np.flatnonzero(on)
+        index, u, pmf, cdf = index[going], u[going], pmf[going], cdf[going]
+        params = [a[going] for a in params]
+        if stop is not None:
+            stop = stop[going]
+    return out
 
 
 class RawInverse:

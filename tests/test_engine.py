@@ -714,6 +714,62 @@ def quantile(law, u, *parameters):
     return np.where(u > 0, law.ppf(u, *parameters), 0.0)
 
 
+def test_poisson_counts_at_the_edge_of_zero():
+    """A Poisson count is 1 or more exactly when u > F(0) = exp(-mean), for u at F(0)
+    and at the doubles either side of it, over means from 1e-300 to 29 (the walk from
+    0): the shortcut that takes the exponential only where u + mean is near 1 never
+    drops nor adds a count."""
+    mean = np.append(np.geomspace(1e-300, 29.0, 20_000),
+                     np.random.default_rng(5).random(20_000) * 1e-3)
+    edge = np.exp(-mean)
+    for u in (np.nextafter(edge, 0), edge, np.nextafter(edge, 2)):
+        u = np.minimum(u, np.nextafter(1.0, 0))  # u in [0, 1)
+        counts = poisson_inverse(u, mean)
+        np.testing.assert_array_equal(counts > 0, u > edge)
+        index, _ = poisson_nonzero(u, mean)
+        np.testing.assert_array_equal(index, np.flatnonzero(u > edge))
+
+
+def running_sums(first: float, factor, steps: int) -> list[float]:
+    """F(0) = pmf(0) = ``first``, then pmf(k+1) = ``factor(k, pmf(k))`` and F(k+1) =
+    F(k) + pmf(k+1), one item and one step at a time in Python floats (IEEE doubles,
+    as NumPy's element-wise arithmetic)."""
+    pmf, sums = first, [first]
+    for k in range(steps):
+        pmf = factor(k, pmf)
+        sums.append(sums[-1] + pmf)
+    return sums
+
+
+def test_counts_walking_up_from_zero_add_the_pmf_in_order():
+    """Bit for bit: a count walking up from 0 stops where the running sum of its pmf,
+    added one term at a time in order, first reaches u. Checked at u equal to such a
+    sum (the count is its k) and at the next double up (k + 1), where a sum rounded
+    otherwise would answer one count away; near the mean, over 400 binomial and 400
+    Poisson items of small means."""
+    rng = np.random.default_rng(3)
+    trials, p = 420.0, 0.002 + rng.random(400) * 0.06  # n p < 30: from 0
+    ratio = p / (1 - p)
+    lam = 0.5 + rng.random(400) * 29.0
+    # The first terms as the engine takes them (NumPy's exp and log1p).
+    binomial_first = np.exp(trials * np.log1p(-p))
+    poisson_first = np.exp(-lam)
+    for law, first, factor, at in (
+            ("binomial", binomial_first,
+             lambda j: lambda k, pmf: pmf * (trials - k) / (k + 1) * ratio[j],
+             lambda u: binomial_inverse(u, trials, p)),
+            ("poisson", poisson_first,
+             lambda j: lambda k, pmf: pmf * lam[j] if k == 0 else pmf * (lam[j] / (k + 1)),
+             lambda u: poisson_inverse(u, lam))):
+        mean = trials * p if law == "binomial" else lam
+        k = np.floor(mean).astype(int)
+        sums = [running_sums(float(first[j]), factor(j), int(k[j]) + 2)
+                for j in range(first.size)]
+        u = np.array([s[kj] for s, kj in zip(sums, k)])
+        np.testing.assert_array_equal(at(u), k, err_msg=law)
+        np.testing.assert_array_equal(at(np.nextafter(u, 2)), k + 1, err_msg=law)
+
+
 def test_count_inversions_equal_scipy_quantiles():
     """Exact: the engine's counts are the quantile functions of scipy at its
     uniforms, for small means (the compact walk) and large ones (from a normal guess);
