@@ -1205,12 +1205,33 @@ tracker_sims_option = click.option(
     help="Simulated campaigns per tracker call [default: the tracker's].")
 
 
+def folds_option(help: str) -> Any:
+    """--folds of the commands that score on folds of past campaigns."""
+    return click.option("--folds", type=click.IntRange(min=2, max=100), default=5,
+                        show_default=True, help=help)
+
+
+def _past_campaigns(trajectories: str, at: list[float], folds: int, seed: int,
+                    doing: str) -> Any:
+    """The past campaigns in ``trajectories`` (``calibration.read_trajectories``),
+    said on stderr with what is ``doing`` to them; a clear error if unreadable."""
+    from .calibration import CalibrationError, read_trajectories
+
+    try:
+        frame = read_trajectories(trajectories)
+    except CalibrationError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{doing} {frame['campaign_id'].nunique():,} campaigns at "
+               f"{', '.join(f'{a:.0%}' for a in at)} of their duration, {folds} folds, "
+               f"seed {seed}...", err=True)
+    return frame
+
+
 @main.command(name="backtest")
 @click.argument("trajectories", type=click.Path(dir_okay=False))
 @checkpoints_option
-@click.option("--folds", type=click.IntRange(min=2, max=100), default=5, show_default=True,
-              help="Folds of campaigns: the baselines are fitted on all but one and "
-                   "scored on the one held out.")
+@folds_option("Folds of campaigns: the baselines are fitted on all but one and scored "
+              "on the one held out.")
 @seed_option
 @workers_option
 @click.option("--tracker/--no-tracker", default=True, show_default=True,
@@ -1240,7 +1261,6 @@ def backtest_command(trajectories: str, at: list[float], folds: int, seed: int |
     """
     from .backtest import (BASELINES, BacktestError, TrackerPredictor, backtest,
                            reliability)
-    from .calibration import CalibrationError, read_trajectories
 
     if plot is not None:
         if not plot.lower().endswith(_PLOT_FORMATS):
@@ -1248,16 +1268,10 @@ def backtest_command(trajectories: str, at: list[float], folds: int, seed: int |
                                        f"{', '.join(_PLOT_FORMATS)}")
         _check_writable(plot)
     used_seed = _seed(seed)
-    try:
-        frame = read_trajectories(trajectories)
-    except CalibrationError as error:
-        raise click.ClickException(str(error)) from None
+    frame = _past_campaigns(trajectories, at, folds, used_seed, "Scoring")
     predictors = [make() for make in BASELINES]
     if tracker:
         predictors.insert(0, TrackerPredictor(sims=sims, rng=used_seed))
-    click.echo(f"Scoring {frame['campaign_id'].nunique():,} campaigns at "
-               f"{', '.join(f'{a:.0%}' for a in at)} of their duration, {folds} folds, "
-               f"seed {used_seed}...", err=True)
     try:
         with _Progress("Tracking") as progress:
             result = backtest(frame, predictors, at=at, folds=folds, rng=used_seed,
@@ -1289,9 +1303,8 @@ def backtest_command(trajectories: str, at: list[float], folds: int, seed: int |
               help="Write the fitted map here (forecast/data/tracker-recalibration.toml "
                    "is the shipped one).")
 @checkpoints_option
-@click.option("--folds", type=click.IntRange(min=2, max=100), default=5, show_default=True,
-              help="Folds of campaigns for the map's scores on campaigns it was not "
-                   "fitted on.")
+@folds_option("Folds of campaigns for the map's scores on campaigns it was not fitted "
+              "on.")
 @seed_option
 @workers_option
 @tracker_sims_option
@@ -1314,23 +1327,15 @@ def recalibrate_command(trajectories: str, output: str | None, at: list[float],
           --workers 2 -o forecast/data/tracker-recalibration.toml
     """
     from .backtest import BacktestError
-    from .calibration import CalibrationError, read_trajectories
     from .recalibration import fit_backtest
-    from .result import package_version
 
     if output is not None:
         _check_writable(output)
     used_seed = _seed(seed)
-    try:
-        frame = read_trajectories(trajectories)
-    except CalibrationError as error:
-        raise click.ClickException(str(error)) from None
+    frame = _past_campaigns(trajectories, at, folds, used_seed, "Tracking")
     command = " ".join(["forecast recalibrate", os.path.basename(trajectories),
                         "--at", ",".join(f"{a:g}" for a in at), f"--folds {folds}",
                         f"--seed {used_seed}"] + ([f"--sims {sims}"] if sims else []))
-    click.echo(f"Tracking {frame['campaign_id'].nunique():,} campaigns at "
-               f"{', '.join(f'{a:.0%}' for a in at)} of their duration, seed "
-               f"{used_seed}...", err=True)
     try:
         with _Progress("Tracking") as progress:
             found, table = fit_backtest(frame, at=at, folds=folds, sims=sims,
@@ -1338,7 +1343,18 @@ def recalibrate_command(trajectories: str, output: str | None, at: list[float],
                                         progress=progress, command=command)
     except (BacktestError, ValueError) as error:
         raise click.ClickException(f"{trajectories}: {error}") from None
-    lines = [f"{found.campaigns:,} campaigns, {folds} folds, seed {used_seed}, forecast "
+    _emit(format_recalibration(found, table, folds, used_seed))
+    if output is not None:
+        _write_atomic(output, found.to_toml())
+        _emit(f"Wrote {output}.")
+
+
+def format_recalibration(found: Any, table: Any, folds: int, seed: int) -> str:
+    """The table of ``forecast recalibrate``: a row per checkpoint, the tracker's and
+    the map's out-of-fold Brier scores, the campaigns left out, a warning when few."""
+    from .result import package_version
+
+    lines = [f"{found.campaigns:,} campaigns, {folds} folds, seed {seed}, forecast "
              f"{package_version()}", "",
              f"{'at':>4}{'campaigns':>11}{'Brier, tracker':>16}{'recalibrated':>14}"]
     for row in table.itertuples():
@@ -1354,10 +1370,7 @@ def recalibrate_command(trajectories: str, output: str | None, at: list[float],
         lines.append(f"Only {found.campaigns} campaigns: the map's 10 coefficients are "
                      "weakly determined; prefer the shipped map unless these are many "
                      "more.")
-    _emit("\n".join(lines))
-    if output is not None:
-        _write_atomic(output, found.to_toml())
-        _emit(f"Wrote {output}.")
+    return "\n".join(lines)
 
 
 def _backtest_note(result: Any, trajectories: str) -> str:
